@@ -1,0 +1,62 @@
+"""``python -m stylelab``: the command-line entry point.
+
+Each lab contributes its subcommands from its own module through a ``register(subparsers)``
+function (argument parsing only; heavy imports happen inside the handler). Handlers return an
+exit code. Errors stylelab raises on purpose (:class:`~stylelab.errors.StylelabError`) are printed
+as one clear line and exit with status 2; anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import StylelabError
+
+#: Modules that add subcommands, in the order they appear in ``--help``.
+COMMAND_MODULES = (
+    "stylelab.cli_assets",
+    "stylelab.losses.cli",
+    "stylelab.style.cli",
+    "stylelab.gan.cli",
+    "stylelab.inpaint.cli",
+    "stylelab.aesthetics.cli",
+    "stylelab.bench",
+)
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m stylelab",
+        description="stylelab: learn how image generation works (losses, style transfer, GANs, inpainting, aesthetics).",
+    )
+    parser.add_argument("--version", action="version", version=f"stylelab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:  # a lab that is not part of this build
+            continue
+        importlib.import_module(name).register(sub)
+    return parser
+
+def print_json(obj: object) -> None:
+    print(json.dumps(obj, indent=2, allow_nan=False, default=str))
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except StylelabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+

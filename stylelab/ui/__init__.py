@@ -1,0 +1,206 @@
+"""Streamlit building blocks shared by every page: sidebar, image picker, session gallery, records.
+
+Pages lay out UI and call ``stylelab``; this module holds the UI pieces they all need so that
+each page stays short and every lab behaves the same way. No math lives here.
+
+Heavy modules (torch) are imported inside functions so the home page renders fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from ..errors import StylelabError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from ..record import ExperimentRecord
+
+#: The labs, in the order of the sidebar: (page file, title, icon, one-line summary).
+LABS = [
+    ("pages/1_Loss_Lab.py", "Loss Lab", "📐", "Every loss of the field as one function: see what each one sees."),
+    ("pages/2_Style_Studio.py", "Style Studio", "🎨", "Gatys optimisation, 26 pretrained styles, arbitrary style codes."),
+    ("pages/3_GAN_Lab.py", "GAN Lab", "🎲", "Train small GANs live: 2-D points, digits, clothes."),
+    ("pages/4_Inpainting_Lab.py", "Inpainting Lab", "🩹", "Draw a hole, fill it five ways, compare the losses."),
+    ("pages/5_Aesthetics_Lab.py", "Aesthetics Lab", "🌈", "Measure what makes an image pleasing, then nudge it."),
+]
+MAX_SESSION_RESULTS = 12
+RESULTS_KEY = "stylelab_results"
+
+
+def page_setup(title: str, icon: str = "🧪", wide: bool = True) -> None:
+    """``st.set_page_config`` + the shared sidebar. Call first on every page."""
+    st.set_page_config(page_title=f"{title} · stylelab", page_icon=icon, layout="wide" if wide else "centered")
+    sidebar()
+
+
+@st.cache_resource(show_spinner=False)
+def _device_line() -> str:
+    from ..device import describe_device, get_device
+
+    return f"{get_device().type.upper()}: {describe_device()}"
+
+
+def sidebar() -> None:
+    """The sidebar every page shows: what stylelab is, the device, this session's results."""
+    with st.sidebar:
+        st.markdown("### 🧪 stylelab")
+        st.caption("Learn how image generation works, one equation at a time.")
+        # The page list itself is Streamlit's own navigation (pages/ folder), shown above this.
+        st.divider()
+        st.caption(f"Device · {_device_line()}")
+        results = st.session_state.get(RESULTS_KEY, {})
+        if results:
+            st.caption(f"This session's results: {', '.join(results)}")
+
+
+def show_error(exc: BaseException, what: str = "That did not work") -> None:
+    """Show a typed stylelab error as a clear message (never a traceback for bad input)."""
+    if isinstance(exc, StylelabError):
+        st.error(f"{what}: {exc}")
+    else:  # a bug: show it so it gets reported, but keep the page alive
+        st.exception(exc)
+
+
+# ----------------------------------------------------------------------------- images
+@st.cache_data(show_spinner=False, max_entries=64)
+def _bundled(name: str, size: int | None) -> Any:
+    from ..assets import load_bundled
+
+    return load_bundled(name, size=size)
+
+
+@st.cache_data(show_spinner=False)
+def bundled_catalog() -> dict[str, list[str]]:
+    from ..assets import image_catalog
+
+    return image_catalog()
+
+
+@st.cache_data(show_spinner=False)
+def bundled_label(name: str) -> str:
+    from ..assets import bundled_label as label
+
+    return label(name)
+
+
+def load_upload(data: bytes, size: int | None) -> "torch.Tensor":
+    """Decode uploaded bytes (raises typed ImageError on bad files)."""
+    from ..imageio import load_image
+
+    return load_image(data, size=size)
+
+
+def image_picker(
+    label: str,
+    key: str,
+    default: str = "photo:astronaut",
+    size: int | None = 256,
+    groups: tuple[str, ...] = ("Photos", "Paintings", "Textures"),
+    allow_upload: bool = True,
+    allow_session: bool = True,
+) -> "torch.Tensor | None":
+    """Pick an image: bundled (photos / paintings / textures), an upload, or a result of this session.
+
+    Returns a ``(3, H, W)`` float tensor in [0, 1] (longer side = ``size``), or None when nothing
+    usable is chosen (a bad upload shows a clear message and keeps the previous image, if any).
+    """
+    catalog = bundled_catalog()
+    sources = [g for g in groups if catalog.get(g)]
+    if allow_upload:
+        sources.append("Upload")
+    results = st.session_state.get(RESULTS_KEY, {})
+    if allow_session and results:
+        sources.append("This session")
+    default_group = next((g for g in sources if default in catalog.get(g, [])), sources[0])
+    source = st.radio(label, sources, index=sources.index(default_group), horizontal=True, key=f"{key}_src")
+    last_key = f"{key}_last_good"
+    if source == "Upload":
+        up = st.file_uploader("Upload an image", type=None, key=f"{key}_upload",
+                              help="PNG, JPEG, WebP, GIF, TIFF, BMP... up to 40 megapixels.")
+        if up is None:
+            return st.session_state.get(last_key)
+        data = up.getvalue()
+        digest = hashlib.sha1(data).hexdigest()
+        cache_key = f"{key}_upload_{digest}_{size}"
+        if cache_key not in st.session_state:
+            try:
+                st.session_state[cache_key] = load_upload(data, size)
+            except StylelabError as exc:
+                show_error(exc, f"Could not use {up.name!r}")
+                prev = st.session_state.get(last_key)
+                if prev is not None:
+                    st.caption("Keeping the previous image.")
+                return prev
+        img = st.session_state[cache_key]
+    elif source == "This session":
+        name = st.selectbox("Result", list(results), key=f"{key}_session")
+        from ..imageio import resize_tensor
+
+        img = results[name]
+        img = resize_tensor(img, size) if size else img
+    else:
+        options = catalog[source]
+        idx = options.index(default) if default in options else 0
+        name = st.selectbox(source[:-1] if source.endswith("s") else source, options, index=idx,
+                            format_func=bundled_label, key=f"{key}_{source}")
+        try:
+            img = _bundled(name, size)
+        except StylelabError as exc:
+            show_error(exc, "Could not load the bundled image")
+            return st.session_state.get(last_key)
+    st.session_state[last_key] = img
+    return img
+
+
+def push_result(name: str, image: "torch.Tensor") -> None:
+    """Keep an image in this session's gallery so other labs can pick it ("This session")."""
+    results: dict[str, Any] = st.session_state.setdefault(RESULTS_KEY, {})
+    results.pop(name, None)
+    results[name] = image.detach().cpu().clamp(0, 1)
+    while len(results) > MAX_SESSION_RESULTS:
+        results.pop(next(iter(results)))
+
+
+def show_image(image: "torch.Tensor", caption: str | None = None, width: int | str = "stretch") -> None:
+    from ..imageio import to_pil
+
+    st.image(to_pil(image), caption=caption, width=width)
+
+
+def download_image(image: "torch.Tensor", file_name: str, label: str = "Download PNG", key: str | None = None) -> None:
+    from ..imageio import to_png_bytes
+
+    st.download_button(label, to_png_bytes(image), file_name=file_name, mime="image/png", key=key)
+
+
+# ----------------------------------------------------------------------------- records
+def download_record(record: "ExperimentRecord", file_name: str, key: str | None = None) -> None:
+    """A download button for the experiment record (config + seed + metrics JSON)."""
+    st.download_button("Download experiment record (JSON)", record.to_json(), file_name=file_name,
+                       mime="application/json", key=key)
+
+
+def upload_record(lab: str, key: str) -> "ExperimentRecord | None":
+    """Upload a record made by ``lab``; a wrong or broken file gets a clear message, returns None."""
+    from ..record import ExperimentRecord
+
+    up = st.file_uploader("Load an experiment record (JSON)", type=["json"], key=key)
+    if up is None:
+        return None
+    try:
+        return ExperimentRecord.from_json(up.getvalue(), lab=lab)
+    except StylelabError as exc:
+        show_error(exc, f"Could not load {up.name!r}")
+        return None
+
+
+def equation(latex: str, label: str | None = None) -> None:
+    """Render the LaTeX of a term (optionally under a short label)."""
+    if label:
+        st.caption(label)
+    st.latex(latex)

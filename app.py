@@ -1,7 +1,8 @@
-"""stylelab home page: what the labs teach, where each lives, this machine and its offline assets.
+"""stylelab entry point: the navigation between labs, and the home page.
 
 Run with ``bash scripts/stylelab.sh app`` (or ``streamlit run app.py`` inside the venv).
-This page imports no torch until it shows the device, so it renders fast.
+The home page says what the labs teach, where each lives, this machine and its offline assets;
+it imports no torch until it shows the device, so it renders fast.
 """
 
 from pathlib import Path
@@ -9,8 +10,6 @@ from pathlib import Path
 import streamlit as st
 
 from stylelab.ui import LABS, page_setup
-
-page_setup("Home", "🧪")
 
 ROOT = Path(__file__).parent
 MODULES = {
@@ -21,42 +20,6 @@ MODULES = {
     "Aesthetics Lab": ("stylelab.aesthetics", "notebooks/05_aesthetics.ipynb"),
 }
 
-st.title("🧪 stylelab")
-st.markdown(
-    "**Learn how image generation works, one equation at a time.** Every slider in these labs "
-    "weighs a term of an equation, every chart is computed by the same `stylelab` function the "
-    "notebooks derive by hand, and everything runs offline on a classroom CPU (a GPU is used when present)."
-)
-
-st.subheader("The labs")
-cols = st.columns(len(LABS))
-for col, (path, title, icon, summary) in zip(cols, LABS):
-    module, notebook = MODULES[title]
-    with col.container(border=True):
-        st.markdown(f"#### {icon} {title}")
-        st.write(summary)
-        if (ROOT / path).exists():
-            st.page_link(path, label=f"Open {title}", icon="➡️")
-        st.caption(f"Library: `{module}`  \nNotebook: `{notebook}`")
-
-st.subheader("How a lesson can go")
-st.markdown(
-    "1. **Loss Lab**: what does MSE, SSIM, LPIPS, a Gram matrix *see*? Distort an image and watch each loss respond.\n"
-    "2. **Style Studio**: turn the content, style and smoothness weights of Gatys et al. and watch the optimisation live; "
-    "then compare with feed-forward networks that do it in milliseconds.\n"
-    "3. **GAN Lab**: a generator and a discriminator play a game on 2-D points, then on digits; see why the "
-    "original minimax loss stalls.\n"
-    "4. **Inpainting Lab**: draw a hole and fill it with classical methods, an untrained network (Deep Image Prior) "
-    "and U-Nets trained with different losses.\n"
-    "5. **Aesthetics Lab**: measure colourfulness, contrast, composition; then let an optimiser nudge a photo."
-)
-
-st.subheader("This machine")
-with st.spinner("Checking the device…"):
-    from stylelab.ui import _device_line
-
-    st.write(f"Computing on **{_device_line()}**.")
-
 
 @st.cache_data(show_spinner=False, ttl=60)
 def _asset_rows() -> list[dict]:
@@ -65,19 +28,65 @@ def _asset_rows() -> list[dict]:
     return asset_table()
 
 
-st.subheader("Offline assets")
-st.caption(
-    "Everything comes from installed packages (PyPI or Debian): nothing is downloaded while you work. "
-    "`python -m stylelab assets` prints the same table."
-)
-rows = _asset_rows()
-missing = [r["name"] for r in rows if not r["present"] and r["required"]]
-if missing:
-    st.warning(f"Missing assets: {', '.join(missing)}. The set-up script installs them; see the 'install' column.")
-else:
-    st.success(f"All {sum(r['required'] for r in rows)} required assets are present.")
-st.dataframe(
-    [{k: r[k] for k in ("name", "kind", "present", "license", "source", "install")} for r in rows],
-    hide_index=True,
-    width="stretch",
-)
+def home() -> None:
+    """The home page."""
+    page_setup("Home", "🧪")
+    st.title("🧪 stylelab")
+    st.markdown(
+        "**Learn how image generation works, one equation at a time.** Every slider in these labs "
+        "weighs a term of an equation, every chart is computed by the same `stylelab` function the "
+        "notebooks derive by hand, and everything runs offline on a classroom CPU (a GPU is used when present)."
+    )
+
+    st.subheader("The labs")
+    cols = st.columns(len(LABS))
+    for col, (path, title, icon, summary) in zip(cols, LABS):
+        module, notebook = MODULES[title]
+        with col.container(border=True):
+            st.markdown(f"#### {icon} {title}")
+            st.write(summary)
+            if (ROOT / path).exists():
+                st.page_link(path, label=f"Open {title}", icon="➡️")
+            st.caption(f"Library: `{module}`  \nNotebook: `{notebook}`")
+
+    st.subheader("How a lesson can go")
+    st.markdown(
+        "1. **Loss Lab**: what does MSE, SSIM, LPIPS, a Gram matrix *see*? Distort an image and watch each loss respond.\n"
+        "2. **Style Studio**: turn the content, style and smoothness weights of Gatys et al. and watch the optimisation live; "
+        "then compare with feed-forward networks that do it in milliseconds.\n"
+        "3. **GAN Lab**: a generator and a discriminator play a game on 2-D points, then on digits; see why the "
+        "original minimax loss stalls.\n"
+        "4. **Inpainting Lab**: draw a hole and fill it with classical methods, an untrained network (Deep Image Prior) "
+        "and U-Nets trained with different losses.\n"
+        "5. **Aesthetics Lab**: measure colourfulness, contrast, composition; then let an optimiser nudge a photo."
+    )
+
+    st.subheader("This machine")
+    with st.spinner("Checking the device…"):
+        from stylelab.ui import _device_line
+
+        st.write(f"Computing on **{_device_line()}**.")
+
+
+
+    st.subheader("Offline assets")
+    st.caption(
+        "Everything comes from installed packages (PyPI or Debian): nothing is downloaded while you work. "
+        "`python -m stylelab assets` prints the same table."
+    )
+    rows = _asset_rows()
+    missing = [r["name"] for r in rows if not r["present"] and r["required"]]
+    if missing:
+        st.warning(f"Missing assets: {', '.join(missing)}. The set-up script installs them; see the 'install' column.")
+    else:
+        st.success(f"All {sum(r['required'] for r in rows)} required assets are present.")
+    st.dataframe(
+        [{k: r[k] for k in ("name", "kind", "present", "license", "source", "install")} for r in rows],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+pages = [st.Page(home, title="Home", icon="🏠", default=True)]
+pages += [st.Page(path, title=title, icon=icon) for path, title, icon, _ in LABS if (ROOT / path).exists()]
+st.navigation(pages).run()

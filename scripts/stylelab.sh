@@ -16,7 +16,7 @@ PYTHON="${PYTHON:-python3}"
 VENV_ROOT="${STYLELAB_VENV_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/stylelab}"
 KEY="$(cat requirements.txt requirements-nodeps.txt | sha256sum | cut -c1-16)"
 VENV="${STYLELAB_VENV:-$VENV_ROOT/venv-$KEY}"
-APT_PACKAGES=(dataset-fashion-mnist gcompris-qt-data chromium chromium-driver fonts-dejavu-core)
+APT_PACKAGES=(dataset-fashion-mnist gcompris-qt-data chromium chromium-driver fonts-dejavu-core fonts-noto-color-emoji)
 
 log() { printf '\033[1;34m[stylelab]\033[0m %s\n' "$*" >&2; }
 

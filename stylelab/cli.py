@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .errors import StylelabError

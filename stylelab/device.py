@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch

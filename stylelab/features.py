@@ -18,7 +18,8 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from typing import Iterable, Literal, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import torch
 from torch import nn
@@ -172,7 +173,7 @@ def freeze(net: nn.Module) -> nn.Module:
 _LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cached(arch: str, pool: str, normalisation: str, device: str) -> FeatureExtractor:
     from . import assets
 

@@ -96,7 +96,10 @@ def open_pil(
     except ImageTooLargeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLargeError(f"{name} declares too many pixels to be decoded safely ({exc}).") from exc
+        raise ImageTooLargeError(
+            f"{name} declares too many pixels to be decoded safely (a decompression bomb?); "
+            f"the limit is {_human(max_pixels)}. Details: {exc}"
+        ) from exc
     except UnidentifiedImageError as exc:
         raise CorruptImageError(f"{name} is not an image format we can read (is it really a PNG/JPEG/WebP/GIF?).") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -140,7 +143,7 @@ def pil_to_rgb(im: Image.Image, background: tuple[int, int, int] = (255, 255, 25
             arr = arr - lo
             scale = (hi - lo) or 1.0
         g = np.clip(arr / scale * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return Image.fromarray(g, "L").convert("RGB")
+        return Image.fromarray(g).convert("RGB")
     if mode == "P":
         im = im.convert("RGBA") if "transparency" in im.info else im.convert("RGB")
         mode = im.mode
@@ -201,7 +204,7 @@ def array_to_pil(arr: np.ndarray) -> Image.Image:
     """NumPy ``(H, W)`` / ``(H, W, C)`` (uint8, uint16, bool or float in [0, 1]) -> PIL image."""
     if arr.size == 0:
         raise EmptyImageError(f"The array has no pixels (shape {arr.shape}).")
-    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] not in (1, 3, 4):
+    if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and arr.shape[2] > 4:
         arr = np.moveaxis(arr, 0, -1)  # (C, H, W) -> (H, W, C)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
@@ -219,8 +222,7 @@ def array_to_pil(arr: np.ndarray) -> Image.Image:
         if arr.min() < 0 or arr.max() > 255:
             raise UnsupportedImageError(f"Integer image arrays must be in [0, 255]; got dtype {arr.dtype} range [{arr.min()}, {arr.max()}].")
         arr = arr.astype(np.uint8)
-    mode = "L" if arr.ndim == 2 else ("RGB" if arr.shape[2] == 3 else "RGBA")
-    return Image.fromarray(np.ascontiguousarray(arr), mode)
+    return Image.fromarray(np.ascontiguousarray(arr))  # uint8: L, RGB or RGBA from the shape
 
 
 def _tensor_to_rgb(t: "torch.Tensor", size: int | tuple[int, int] | None) -> "torch.Tensor":
@@ -297,10 +299,10 @@ def to_pil(t: "torch.Tensor") -> Image.Image:
         t = t[0]
     arr = (t.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8)
     if arr.ndim == 2:
-        return Image.fromarray(arr.numpy(), "L")
+        return Image.fromarray(arr.numpy())
     if arr.ndim != 3 or arr.shape[0] != 3:
         raise UnsupportedImageError(f"to_pil expects (3, H, W) or (H, W); got {tuple(t.shape)}.")
-    return Image.fromarray(arr.permute(1, 2, 0).contiguous().numpy(), "RGB")
+    return Image.fromarray(arr.permute(1, 2, 0).contiguous().numpy())
 
 
 def to_numpy(t: "torch.Tensor") -> np.ndarray:

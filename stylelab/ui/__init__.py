@@ -42,7 +42,7 @@ def page_setup(title: str, icon: str = "🧪", wide: bool = True) -> None:
 def _device_line() -> str:
     from ..device import describe_device, get_device
 
-    return f"{get_device().type.upper()}: {describe_device()}"
+    return describe_device(get_device())
 
 
 def sidebar() -> None:
@@ -50,7 +50,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.markdown("### 🧪 stylelab")
         st.caption("Learn how image generation works, one equation at a time.")
-        # The page list itself is Streamlit's own navigation (pages/ folder), shown above this.
+        # The page list itself is Streamlit's navigation (st.navigation in app.py), shown above this.
         st.divider()
         st.caption(f"Device · {_device_line()}")
         results = st.session_state.get(RESULTS_KEY, {})

@@ -1,0 +1,113 @@
+"""``python -m stylelab bench``: every lab's performance figures beside their baselines, on this machine.
+
+Each lab has a ``stylelab/<lab>/bench.py`` with ``run(quick: bool) -> list[dict]``; rows are
+``{"lab", "name", "value", "unit", "baseline", "baseline_name", "note"}``. This module runs them
+one after another (never in parallel: they would measure each other), states the machine, and
+prints a table or JSON. ``--quick`` gives a smaller version in a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import time
+from typing import Any
+
+LAB_BENCHES = (
+    "stylelab.features_bench",
+    "stylelab.style.bench",
+    "stylelab.gan.bench",
+    "stylelab.inpaint.bench",
+    "stylelab.aesthetics.bench",
+)
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    import torch
+
+    from .device import describe_device, get_device
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "device": describe_device(get_device()),
+        "cpu": cpu,
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def run_all(quick: bool = False, labs: list[str] | None = None) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for name in LAB_BENCHES:
+        lab = name.split(".")[1] if name.count(".") > 1 else "features"
+        if labs and lab not in labs:
+            continue
+        if importlib.util.find_spec(name) is None:
+            errors.append(f"{name}: not part of this build")
+            continue
+        t0 = time.perf_counter()
+        rows += importlib.import_module(name).run(quick=quick)
+        rows.append({"lab": lab, "name": "benchmark wall time", "value": round(time.perf_counter() - t0, 1),
+                     "unit": "s", "baseline": None, "baseline_name": None, "note": "quick" if quick else "full"})
+    return {"machine": machine(), "quick": quick, "rows": rows, "skipped": errors}
+
+
+def format_table(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [f"Machine: {m['cpu']} · {m['cores']} cores · {m['device']} · torch {m['torch']} · {m['date']}", ""]
+    head = f"{'lab':<11} {'measure':<52} {'value':>12} {'unit':<10} {'baseline':>12}  {'ratio':>6}  note"
+    lines += [head, "-" * len(head)]
+    for r in result["rows"]:
+        base = r.get("baseline")
+        ratio = ""
+        if base not in (None, 0) and isinstance(r["value"], (int, float)):
+            ratio = f"{base / r['value']:.2f}x" if r["unit"] in ("s", "ms", "s/step", "ms/step", "MB", "GB") else f"{r['value'] / base:.2f}x"
+        lines.append(f"{r['lab']:<11} {r['name'][:52]:<52} {_fmt(r['value']):>12} {r['unit']:<10} {_fmt(base):>12}  {ratio:>6}  {r.get('note', '')}")
+    for s in result["skipped"]:
+        lines.append(f"(skipped {s})")
+    return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run every lab's performance figures beside their baselines")
+    p.add_argument("--quick", action="store_true", help="smaller sizes/steps: a few minutes in all")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--lab", action="append", choices=["features", "style", "gan", "inpaint", "aesthetics"],
+                   help="only these labs (repeatable)")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    result = run_all(quick=args.quick, labs=args.lab)
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False, default=str))
+    else:
+        print(format_table(result))
+    return 0
+
+

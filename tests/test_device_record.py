@@ -1,0 +1,84 @@
+"""Device selection, seeding, and the experiment record round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from stylelab.device import autocast, describe_device, fast_dtype, get_device, seed_everything
+from stylelab.errors import ConfigError, RecordError
+from stylelab.record import ExperimentRecord
+
+
+def test_get_device_defaults_and_override(monkeypatch):
+    monkeypatch.delenv("STYLELAB_DEVICE", raising=False)
+    dev = get_device()
+    assert dev.type in ("cpu", "cuda", "mps")
+    assert get_device("cpu").type == "cpu"
+    monkeypatch.setenv("STYLELAB_DEVICE", "cpu")
+    assert get_device().type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="CUDA"):
+            get_device("cuda")
+    assert describe_device("cpu").startswith("CPU")
+
+
+def test_fast_dtype_never_fp16_on_cpu():
+    assert fast_dtype("cpu") in (torch.bfloat16, torch.float32)
+    with autocast("cpu"):
+        y = torch.nn.Linear(4, 4)(torch.rand(2, 4))
+    assert y.dtype == fast_dtype("cpu")
+
+
+def test_seed_everything_reproduces():
+    seed_everything(3)
+    a = torch.rand(4)
+    g = seed_everything(3)
+    assert torch.equal(a, torch.rand(4))
+    assert torch.equal(torch.rand(2, generator=g), torch.rand(2, generator=seed_everything(3)))
+    for bad in (-1, 2**32, 1.5, "7", True):
+        with pytest.raises(ConfigError):
+            seed_everything(bad)  # type: ignore[arg-type]
+
+
+@dataclasses.dataclass
+class Cfg:
+    lr: float = 0.1
+    layers: tuple = ("relu1_1",)
+
+
+def test_record_roundtrip(tmp_path):
+    rec = ExperimentRecord(lab="style", config=Cfg(), seed=7)
+    rec.log(step=0, loss=torch.tensor(1.5), bad=float("nan"))
+    rec.summary["final"] = 0.25
+    path = rec.save(tmp_path / "r.json")
+    back = ExperimentRecord.load(path, lab="style")
+    assert back.config == {"lr": 0.1, "layers": ["relu1_1"]}
+    assert back.metrics == [{"step": 0, "loss": 1.5, "bad": None}]
+    assert back.config_as(Cfg) == Cfg()
+    assert json.loads(path.read_text())["schema"] == "stylelab.record/1"
+
+
+@pytest.mark.parametrize(
+    "payload, match",
+    [
+        (b"", "empty"),
+        (b"{not json", "not valid JSON"),
+        (b'{"schema": "other"}', "Not a stylelab"),
+        (json.dumps({"schema": "stylelab.record/1", "lab": "gan", "config": {}}).encode(), "made by the 'gan' lab"),
+        (json.dumps({"schema": "stylelab.record/1", "lab": "style", "config": {}, "seed": "x"}).encode(), "seed"),
+        (b"\xff\xfe\x00", "UTF-8"),
+    ],
+)
+def test_bad_records_are_refused(payload, match):
+    with pytest.raises(RecordError, match=match):
+        ExperimentRecord.from_json(payload, lab="style")
+
+
+def test_record_with_unknown_config_fields():
+    rec = ExperimentRecord(lab="style", config={"lr": 1.0, "zzz": 2})
+    with pytest.raises(RecordError, match="zzz"):
+        rec.config_as(Cfg)

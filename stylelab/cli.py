@@ -29,6 +29,12 @@ COMMAND_MODULES = (
     "stylelab.bench",
 )
 
+def module_exists(name: str) -> bool:
+    """True if ``name`` (and every parent package) can be imported; a lab may be absent from a build."""
+    parts = name.split(".")
+    return all(importlib.util.find_spec(".".join(parts[: i + 1])) is not None for i in range(len(parts)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m stylelab",
@@ -37,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stylelab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is None:  # a lab that is not part of this build
+        if not module_exists(name):  # a lab that is not part of this build
             continue
         importlib.import_module(name).register(sub)
     return parser

@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: a private cache dir, seeded RNGs, small real images."""
+"""Shared pytest fixtures: seeded RNGs and small real images; puts the repo and tests/ on sys.path."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _p in (ROOT, ROOT / "tests"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
 
 # Keep test runs deterministic and polite on a shared 2-core machine.
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
@@ -38,7 +39,7 @@ def astronaut():
 
 @pytest.fixture(scope="session")
 def coffee():
-    from stylelab.imageio import resize_tensor
     from stylelab.assets import load_bundled
+    from stylelab.imageio import resize_tensor
 
     return resize_tensor(load_bundled("photo:coffee"), (128, 128))

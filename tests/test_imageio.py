@@ -193,3 +193,15 @@ def test_export_helpers():
         to_pil(torch.full((3, 2, 2), float("inf")))
     grid = image_grid(torch.rand(5, 3, 4, 4), nrow=3, padding=1)
     assert grid.shape == (3, 2 * 5 + 1, 3 * 5 + 1)
+
+
+def test_every_hostile_upload_is_either_loaded_or_refused_with_a_typed_error():
+    from badfiles import bad_uploads
+
+    for name, (data, expect) in bad_uploads().items():
+        if expect == "error":
+            with pytest.raises(ImageError):
+                load_image(data)
+        else:
+            t = load_image(data, size=256)
+            assert t.shape[0] == 3 and max(t.shape[1:]) <= 256 and torch.isfinite(t).all(), name

@@ -88,11 +88,15 @@ def bundled_label(name: str) -> str:
     return label(name)
 
 
-def load_upload(data: bytes, size: int | None) -> "torch.Tensor":
-    """Decode uploaded bytes (raises typed ImageError on bad files)."""
+def load_upload(data: bytes, size: int | None, name: str = "upload") -> "torch.Tensor":
+    """Decode uploaded bytes (raises typed ImageError on bad files, naming the file)."""
+    import io
+
     from ..imageio import load_image
 
-    return load_image(data, size=size)
+    fh = io.BytesIO(data)
+    fh.name = name  # so error messages say which file
+    return load_image(fh, size=size)
 
 
 def image_picker(
@@ -129,7 +133,7 @@ def image_picker(
         cache_key = f"{key}_upload_{digest}_{size}"
         if cache_key not in st.session_state:
             try:
-                st.session_state[cache_key] = load_upload(data, size)
+                st.session_state[cache_key] = load_upload(data, size, up.name)
             except StylelabError as exc:
                 show_error(exc, f"Could not use {up.name!r}")
                 prev = st.session_state.get(last_key)

@@ -18,6 +18,9 @@ BUDGET_S = 240  # "each under a few minutes on CPU"
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # the kernel runs with cwd=notebooks/: make the repo's stylelab importable without installing it
+    root = str(path.parent.parent)
+    monkeypatch.setenv("PYTHONPATH", root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=BUDGET_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     t0 = time.perf_counter()

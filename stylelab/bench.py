@@ -19,6 +19,7 @@ from typing import Any
 
 LAB_BENCHES = (
     "stylelab.features_bench",
+    "stylelab.losses.bench",
     "stylelab.style.bench",
     "stylelab.gan.bench",
     "stylelab.inpaint.bench",

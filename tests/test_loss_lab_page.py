@@ -1,0 +1,84 @@
+"""AppTest drives the Loss Lab page: pickers, feature/Gram views, the distortion study, the mixing desk."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+PAGE = "pages/1_Loss_Lab.py"
+
+
+@pytest.fixture()
+def app(root, monkeypatch):
+    monkeypatch.chdir(root)
+    at = AppTest.from_file(str(root / PAGE), default_timeout=240)
+    at.run()
+    assert not at.exception, at.exception
+    at.select_slider(key="loss_size").set_value(96).run()  # small images keep the test quick
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_renders_tabs_features_grams_and_equations(app):
+    at = app
+    assert not at.error
+    assert [t.label for t in at.tabs][:4] == ["👁 See it", "🔬 What does each loss see?", "🎚 Mixing desk", "∑ Equations"]
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Gram matrix of the content image" in s for s in charts)
+    assert any("Per-layer content loss and style (Gram) loss" in s for s in charts)
+    latex = [m.value for m in at.latex]
+    assert any(r"\sum_l w_l \frac{1}{C_lH_lW_l}\|F^l(x) - F^l(c)\|_2^2" in v for v in latex)  # content slider's term
+    assert any("G^l(x) - A^l" in v for v in latex)
+    # empty layer selection -> a clear warning, not a crash
+    at.multiselect(key="loss_bar_layers").set_value([]).run()
+    assert not at.exception and any("at least one layer" in w.value for w in at.warning)
+
+
+def test_distortion_study_runs_and_plots(app):
+    at = app
+    at.multiselect(key="loss_study_names").set_value(["noise", "shift"])
+    at.multiselect(key="loss_study_metrics").set_value(["mse", "ssim", "tv"])
+    at.slider(key="loss_study_steps").set_value(2)
+    at.button(key="loss_study_run").click().run()
+    assert not at.exception, at.exception
+    spec = [c.proto.spec for c in at.get("plotly_chart") if "strength" in c.proto.spec]
+    assert spec and "noise" in spec[0] and "shift" in spec[0]
+
+
+@pytest.mark.slow
+def test_mixing_desk_runs_a_few_steps_stops_and_ablates(app):
+    at = app
+    at.select_slider(key="loss_w_tv").set_value(3.0)
+    at.button(key="loss_desk_start").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["loss_desk"]
+    first = job["desk"].step_count
+    assert first >= 1 and job["desk"].config.weights["tv"] == 3.0
+    at.run()  # each rerun advances the loop by a few steps
+    assert at.session_state["loss_desk"]["desk"].step_count > first
+    at.button(key="loss_desk_stop").click().run()
+    assert not at.exception
+    stopped = at.session_state["loss_desk"]["desk"].step_count
+    at.run()
+    assert at.session_state["loss_desk"]["desk"].step_count == stopped  # really stopped
+    assert any("One curve per weighted term" in c.proto.spec for c in at.get("plotly_chart"))
+    # the per-layer bars can now measure the desk's result against the content and style images
+    at.radio(key="loss_bar_subject").set_value("the mixing-desk result").run()
+    assert not at.exception, at.exception
+    assert any("of the mixing-desk result" in c.proto.spec for c in at.get("plotly_chart"))
+    # ablation grid: switch off colour terms (already 0) -> all on + content, style, tv off
+    at.slider(key="loss_abl_steps").set_value(5)
+    at.button(key="loss_abl_run").click().run()
+    assert not at.exception, at.exception
+    results = at.session_state["loss_ablation"]
+    assert [r.switched_off for r in results] == [None, "content", "style", "tv"]
+
+
+def test_study_shows_nothing_until_run_and_warns_on_empty_selection(app):
+    at = app
+    assert "loss_study" not in at.session_state
+    at.multiselect(key="loss_study_names").set_value([])
+    at.button(key="loss_study_run").click().run()
+    assert not at.exception and any("at least one distortion" in w.value for w in at.warning)

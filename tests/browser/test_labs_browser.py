@@ -1,0 +1,73 @@
+"""Every lab in a real browser: open it, run its main action, check the picture and the numbers
+that come back, and save a screenshot (tests/artifacts/lab_*.png, also used in the README)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from .helpers import exceptions, goto_lab, wait_idle, wait_rerun
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _shot(page, artifacts, name: str) -> None:
+    page.screenshot(path=str(artifacts / f"lab_{name}.png"), full_page=False)
+
+
+def _wait_text(page, pattern: str, timeout: float = 240.0) -> str:
+    """Poll the page text until ``pattern`` (a regex) matches; return the match."""
+    deadline = time.time() + timeout
+    rx = re.compile(pattern)
+    while time.time() < deadline:
+        m = rx.search(page.locator('[data-testid="stMain"]').inner_text())
+        if m:
+            return m.group(0)
+        time.sleep(1.0)
+    raise AssertionError(f"never saw {pattern!r}")
+
+
+def _charts(page) -> int:
+    return page.locator('[data-testid="stPlotlyChart"]').count()
+
+
+def _images(page) -> int:
+    return page.locator('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img').count()
+
+
+def test_loss_lab(server, page, artifacts):
+    goto_lab(page, server["url"], "Loss Lab")
+    assert not exceptions(page)
+    assert _images(page) >= 1  # the picked images / feature maps
+    page.get_by_role("tab", name=re.compile("What does each loss see")).click()
+    page.get_by_role("button", name="Run the study").click()
+    wait_rerun(page, timeout=300)
+    assert not exceptions(page)
+    assert _charts(page) >= 1
+    page.get_by_role("tab", name=re.compile("Mixing desk")).click()
+    page.get_by_role("button", name="▶ Start / restart", exact=True).click()
+    step = _wait_text(page, r"step ([3-9]|\d\d+) / \d+")
+    page.get_by_role("button", name="⏹ Stop", exact=True).click()
+    wait_idle(page, timeout=120)
+    assert not exceptions(page)
+    assert int(step.split()[1]) >= 3
+    assert _charts(page) >= 1 and _images(page) >= 1
+    _shot(page, artifacts, "loss")
+
+
+def test_aesthetics_lab(server, page, artifacts):
+    goto_lab(page, server["url"], "Aesthetics Lab")
+    assert not exceptions(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Colourfulness" in text or "Colorfulness" in text
+    assert _charts(page) >= 1  # the radar chart
+    assert re.search(r"\d+\.\d", text), "no numbers in the report card"
+    _shot(page, artifacts, "aesthetics")
+    page.get_by_role("tab", name=re.compile("Adjust")).click()
+    page.get_by_role("button", name="▶ Start", exact=True).click()
+    wait_rerun(page, timeout=300)
+    wait_idle(page, timeout=300)
+    assert not exceptions(page)
+    assert _charts(page) >= 2  # per-term curves appear

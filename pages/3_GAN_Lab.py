@@ -1,0 +1,445 @@
+"""GAN Lab: train small GANs live, from 2-D points to digits and clothes.
+
+Layout only: every number comes from ``stylelab.gan`` (trainer, metrics, decision surface,
+gradient arrows, latent paths). The run lives in ``st.session_state["gan_run"]`` so it survives
+switching pages; training advances in short time-boxed chunks inside a fragment that reruns
+twice a second while playing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from stylelab.errors import StylelabError
+from stylelab.ui import download_record, equation, page_setup, push_result, show_error, upload_record
+
+page_setup("GAN Lab", "🎲")
+
+TICK_SECONDS = 0.5  # the live view reruns this often while playing
+WORK_SECONDS = 0.3  # of which this much trains; the rest draws
+LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
+LOSS_NAMES = {"minimax": "minimax (saturating)", "ns": "non-saturating", "lsgan": "least squares (LSGAN)",
+              "hinge": "hinge", "wgan-gp": "Wasserstein + gradient penalty"}
+LR_CHOICES = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+
+
+@st.cache_resource(show_spinner=False)
+def _gan():
+    """Import the library once per server (torch is heavy)."""
+    import stylelab.gan as gan
+    from stylelab.gan import classifier, data, train, viz
+
+    return gan, data, train, viz, classifier
+
+
+gan, gdata, gtrain, gviz, gclf = _gan()
+state = st.session_state
+
+st.title("🎲 GAN Lab")
+st.caption("A generator G turns noise z into samples; a discriminator D learns to tell them from real data; "
+           "each improves against the other. Watch it happen on 2-D points, where you can see D's whole "
+           "decision surface, then on digits and clothes.")
+
+
+def current():
+    return state.get("gan_run")
+
+
+# ----------------------------------------------------------------------------- set-up (needs a new run)
+run = current()
+cfg0 = run.config if run is not None else gtrain.GANConfig()
+with st.expander("Set-up: data and models (changing these starts a new run)", expanded=False):
+    c1, c2, c3 = st.columns(3)
+    kinds = ["2-D points", "Images"]
+    kind = c1.radio("World", kinds, index=0 if cfg0.is_toy else 1, horizontal=True, key="gan_kind")
+    if state.get("gan_kind_prev", kind) != kind:  # new world: its own sensible defaults (DCGAN: 2e-4)
+        lr = 1e-3 if kind == "2-D points" else 2e-4
+        state["gan_lr_g"], state["gan_lr_d"] = lr, lr
+        state["gan_n"] = 200 if kind == "2-D points" else 50
+    state["gan_kind_prev"] = kind
+    if kind == "2-D points":
+        names = list(gdata.TOY_DATASETS)
+        data_name = c1.selectbox("Distribution", names, index=names.index(cfg0.data) if cfg0.data in names else 0,
+                                 format_func=gdata.TOY_LABELS.get, key="gan_data_toy")
+        n_points = c2.slider("Training points", 200, 10_000, cfg0.n_points if cfg0.is_toy else 2000, 100, key="gan_n_points")
+        noise = c2.slider("Spread (noise std)", 0.0, 1.0, float(cfg0.data_noise if cfg0.data_noise is not None
+                          else gdata.DEFAULT_NOISE[data_name]), 0.01, key="gan_noise")
+        hidden = c3.select_slider("MLP width", [16, 32, 64, 128, 256], cfg0.hidden if cfg0.hidden in (16, 32, 64, 128, 256) else 64,
+                                  key="gan_hidden")
+        latent = c3.select_slider("Size of z", [1, 2, 4, 8, 16], cfg0.z_dim if cfg0.is_toy and cfg0.z_dim in (1, 2, 4, 8, 16) else 2,
+                                  key="gan_latent_toy")
+        structural = dict(data=data_name, n_points=n_points, data_noise=noise, hidden=hidden, latent_dim=latent,
+                          classes=(), conditional=False)
+    else:
+        names = list(gdata.IMAGE_DATASETS)
+        data_name = c1.selectbox("Image set", names, index=names.index(cfg0.data) if cfg0.data in names else 0,
+                                 format_func=gdata.IMAGE_LABELS.get, key="gan_data_img")
+        class_names = gdata.class_names(data_name)
+        picked = c2.multiselect("Classes (empty: all)", list(range(10)), default=list(cfg0.classes),
+                                format_func=lambda i: class_names[i], key="gan_classes")
+        conditional = c2.checkbox("Class-conditional G and D", cfg0.conditional, key="gan_conditional")
+        base = c3.select_slider("DCGAN width", [8, 16, 32, 64], cfg0.base_channels if cfg0.base_channels in (8, 16, 32, 64) else 32,
+                                key="gan_base")
+        latent = c3.select_slider("Size of z", [8, 16, 32, 64, 128],
+                                  cfg0.z_dim if not cfg0.is_toy and cfg0.z_dim in (8, 16, 32, 64, 128) else 64, key="gan_latent_img")
+        structural = dict(data=data_name, classes=tuple(picked), conditional=conditional, base_channels=base, latent_dim=latent)
+    d1, d2, d3 = st.columns(3)
+    seed = int(d1.number_input("Seed", 0, 2**31 - 1, cfg0.seed, key="gan_seed"))
+    batch = d2.select_slider("Batch size", [16, 32, 64, 128, 256], cfg0.batch_size if cfg0.batch_size in (16, 32, 64, 128, 256) else 64,
+                             key="gan_batch")
+    new_run = d3.button("🆕 New run with this set-up", key="gan_new", type="primary")
+
+# ----------------------------------------------------------------------------- live hyper-parameters
+st.subheader("Hyper-parameters (live: they act on the next step)")
+h1, h2, h3, h4 = st.columns(4)
+loss = h1.selectbox("Loss", LOSSES, index=LOSSES.index(cfg0.loss), format_func=LOSS_NAMES.get, key="gan_loss")
+
+
+def nearest_lr(value: float) -> float:
+    return min(LR_CHOICES, key=lambda c: abs(c - value))
+
+
+default_lr = 1e-3 if structural["data"] in gdata.TOY_DATASETS else 2e-4
+lr_g = h2.select_slider("G learning rate", LR_CHOICES, nearest_lr(cfg0.lr_g or default_lr), key="gan_lr_g")
+lr_d = h2.select_slider("D learning rate", LR_CHOICES, nearest_lr(cfg0.lr_d or default_lr), key="gan_lr_d")
+beta1 = h3.slider("Adam β₁", 0.0, 0.99, float(cfg0.beta1), 0.05, key="gan_beta1")
+beta2 = h3.select_slider("Adam β₂", [0.9, 0.99, 0.999], cfg0.beta2 if cfg0.beta2 in (0.9, 0.99, 0.999) else 0.999, key="gan_beta2")
+d_steps = h4.slider("D steps per G step", 1, 10, cfg0.d_steps, key="gan_d_steps")
+smooth_ok = loss in ("minimax", "ns", "lsgan")
+label_smoothing = h4.slider("One-sided label smoothing s", 0.0, 0.3, float(cfg0.label_smoothing) if smooth_ok else 0.0, 0.05,
+                            key="gan_smooth", disabled=not smooth_ok, help="minimax, ns and lsgan only")
+i1, i2, i3 = st.columns(3)
+instance_noise = i1.slider("Instance noise σ", 0.0, 1.0, float(cfg0.instance_noise), 0.05, key="gan_inoise")
+instance_decay = i2.number_input("… decays to 0 over (steps, 0 = constant)", 0, 100_000, cfg0.instance_noise_decay, 100, key="gan_idecay")
+gp_weight = i3.slider("Gradient-penalty weight λ", 0.0, 50.0, float(cfg0.gp_weight), 1.0, key="gan_gp", disabled=loss != "wgan-gp")
+
+from stylelab.losses.registry import get_spec  # noqa: E402 (light module, after the controls)
+
+e1, e2 = st.columns(2)
+with e1:
+    equation(get_spec(f"d_{loss}").latex, f"D minimises ({LOSS_NAMES[loss]})")
+with e2:
+    equation(get_spec(f"g_{loss}").latex, "G minimises")
+if label_smoothing > 0:
+    equation(r"\mathcal{L}_D^{smooth} = \mathcal{L}_D + s\,\mathbb{E}_x[d_r]" + (r" - \tfrac{s}{2}" if loss == "lsgan" else ""),
+             "One-sided label smoothing (real label 1 − s) adds a linear penalty on D's real logits d_r")
+if instance_noise > 0:
+    equation(r"D(x + \sigma\epsilon),\; D(G(z) + \sigma\epsilon),\quad \epsilon \sim \mathcal N(0, I)", "Instance noise")
+
+live = dict(loss=loss, lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, d_steps=d_steps,
+            label_smoothing=label_smoothing if smooth_ok else 0.0, instance_noise=instance_noise,
+            instance_noise_decay=int(instance_decay), gp_weight=gp_weight)
+
+
+def build_config():
+    fields = {**structural, **live, "seed": seed, "batch_size": batch,
+              "metrics_every": 100 if structural["data"] in gdata.TOY_DATASETS else 200,
+              "eval_samples": 512 if structural["data"] in gdata.TOY_DATASETS else 500}
+    return gtrain.GANConfig(**fields)
+
+
+def start_run(config) -> None:
+    with st.spinner("Building the run (the first image run trains the FID classifier once: up to a minute)…"):
+        trainer = gtrain.GANTrainer(config)
+        if not config.is_toy:
+            trainer.evaluator  # noqa: B018 - build (or load) the feature classifier now, not mid-training
+    state["gan_run"] = trainer
+    state["gan_playing"] = False
+
+
+if new_run or (run is None):
+    try:
+        start_run(build_config())
+    except StylelabError as exc:
+        show_error(exc, "Could not start the run")
+run = current()
+if run is None:
+    st.stop()
+
+
+def effective(cfg) -> dict:
+    """The set-up a config really uses (defaults resolved), to compare with the widgets."""
+    out = {k: getattr(cfg, k) for k in structural}
+    out["latent_dim"] = cfg.z_dim
+    if "data_noise" in out and out["data_noise"] is None:
+        out["data_noise"] = gdata.DEFAULT_NOISE.get(cfg.data)
+    return {**out, "seed": cfg.seed, "batch_size": cfg.batch_size}
+
+
+wanted = {**structural, "classes": tuple(structural.get("classes", ())), "seed": seed, "batch_size": batch}
+if effective(run.config) != {k: wanted[k] for k in effective(run.config)}:
+    st.info("The set-up above differs from the current run: press **New run** to apply it.")
+try:
+    if live.get("loss") == "wgan-gp" and run.d_has_batchnorm:
+        st.warning("WGAN-GP needs a discriminator without batch norm: press **New run** to switch this image run to it.")
+        live["loss"] = run.config.loss
+    run.update(**live)
+except StylelabError as exc:
+    show_error(exc, "That setting was not applied")
+
+# ----------------------------------------------------------------------------- play / pause / step
+p1, p2, p3, p4, p5 = st.columns([1, 1, 1, 1, 2])
+
+
+def toggle_play() -> None:
+    state["gan_playing"] = not state.get("gan_playing", False)
+
+
+p1.button("⏸ Pause" if state.get("gan_playing") else "▶ Play", key="gan_play", on_click=toggle_play)
+if p2.button("⏭ Step", key="gan_step"):
+    state["gan_pending"] = state.get("gan_pending", 0) + 1
+n_steps = p4.number_input("N", 1, 100_000, 200 if run.config.is_toy else 50, key="gan_n")
+if p3.button(f"Train {n_steps}", key="gan_train_n"):
+    state["gan_pending"] = state.get("gan_pending", 0) + int(n_steps)
+if p5.button("↺ Reset this run", key="gan_reset"):
+    start_run(dataclasses.replace(run.config))
+    run = current()
+
+
+def draw_points(trainer) -> None:
+    bounds = gviz.plot_bounds(trainer)
+    surf = gviz.decision_surface(trainer, resolution=50, bounds=bounds)
+    pts, arrows = gviz.generator_gradients(trainer, n=150, seed=trainer.config.seed + 5)
+    fake = trainer.sample(500).cpu().numpy()
+    real = trainer.real[:500].cpu().numpy()
+    fig = go.Figure()
+    label = "D(x)" if surf.kind == "probability" else "D score"
+    fig.add_trace(go.Heatmap(x=surf.xs.numpy(), y=surf.ys.numpy(), z=surf.values.numpy(), colorscale="RdBu",
+                             opacity=0.55, colorbar=dict(title=label), zmid=0.5 if surf.kind == "probability" else 0))
+    fig.add_trace(go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                               marker=dict(size=4, color="#1f77b4")))
+    fig.add_trace(go.Scattergl(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+                               marker=dict(size=4, color="#ff7f0e")))
+    scale = 0.3 / max(1e-8, float(arrows.norm(dim=1).max()))  # longest arrow 0.3 units: directions, relative size
+    xs, ys = [], []
+    for (x, y), (dx, dy) in zip(pts.tolist(), (arrows * scale).tolist()):
+        xs += [x, x + dx, None]
+        ys += [y, y + dy, None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="−∇ G loss", line=dict(color="black", width=1)))
+    fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(range=bounds[:2], constrain="domain"),
+                      yaxis=dict(range=bounds[2:], scaleanchor="x", constrain="domain"), title=f"step {trainer.step_count}",
+                      legend=dict(orientation="h"))
+    st.plotly_chart(fig, key="gan_points_chart")
+
+
+def draw_curves(trainer) -> None:
+    hist = trainer.history
+    stride = max(1, len(hist) // 1500)  # at most ~1,500 points per curve keeps the redraw fast
+    rows = hist[::stride]
+    steps = [r["step"] for r in rows]
+    evals = [r for r in hist if "fid" in r or "energy_distance" in r]
+    dlabel = "D(x), D(G(z))" if trainer.config.loss in ("minimax", "ns") else "mean D score"
+    titles = ("losses", dlabel, "FID / KID (classifier features)" if not trainer.config.is_toy else "energy distance / coverage")
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, specs=[[{}, {}, {"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=steps, y=[r["loss_d"] for r in rows], name="loss D"), 1, 1)
+    fig.add_trace(go.Scatter(x=steps, y=[r["loss_g"] for r in rows], name="loss G"), 1, 1)
+    fig.add_trace(go.Scatter(x=steps, y=[r["d_real"] for r in rows], name="D(x) real"), 1, 2)
+    fig.add_trace(go.Scatter(x=steps, y=[r["d_fake"] for r in rows], name="D(G(z)) fake"), 1, 2)
+    es = [r["step"] for r in evals]
+    if trainer.config.is_toy:
+        fig.add_trace(go.Scatter(x=es, y=[r["energy_distance"] for r in evals], name="energy distance", mode="lines+markers"), 1, 3)
+        if evals and "coverage" in evals[-1]:
+            fig.add_trace(go.Scatter(x=es, y=[r["coverage"] for r in evals], name="mode coverage", mode="lines+markers",
+                                     line=dict(dash="dot")), 1, 3, secondary_y=True)
+    else:
+        fig.add_trace(go.Scatter(x=es, y=[r["fid"] for r in evals], name="FID", mode="lines+markers"), 1, 3)
+        fig.add_trace(go.Scatter(x=es, y=[r["kid"] for r in evals], name="KID", mode="lines+markers",
+                                 line=dict(dash="dot")), 1, 3, secondary_y=True)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
+    st.plotly_chart(fig, key="gan_curves_chart")
+
+
+def draw_images(trainer) -> None:
+    from stylelab.imageio import image_grid, to_pil
+
+    left, right = st.columns([1, 1])
+    grid = image_grid(gdata.to_unit(trainer.fixed_samples().cpu()), nrow=8)
+    img = to_pil(grid)
+    left.image(img.resize((img.width * 3, img.height * 3), 0), caption=f"fixed noise, step {trainer.step_count}",
+               width="stretch")
+    evals = [r for r in trainer.history if "class_hist" in r]
+    with right:
+        if evals:
+            last = evals[-1]
+            names = gdata.class_names(trainer.config.data)
+            colours = ["#1f77b4" if i in trainer.images.classes else "#bbbbbb" for i in range(10)]
+            bar = go.Figure(go.Bar(x=names, y=last["class_hist"], marker_color=colours))
+            bar.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10),
+                              title=f"classes of generated samples (step {last['step']}, mean confidence {last['confidence']:.2f})")
+            st.plotly_chart(bar, key="gan_hist_chart")
+            st.caption(f"FID {last['fid']:.3f} · KID {last['kid']:.4f} · class coverage {last['coverage']:.0%}")
+        else:
+            st.caption("Class histogram, FID and KID appear at the first evaluation "
+                       f"(every {trainer.config.metrics_every} steps).")
+        ev = trainer.evaluator
+        st.caption(f"{gclf.DESCRIPTION} Its held-out accuracy on {trainer.config.data}: "
+                   f"{ev.classifier.accuracy:.1%}.")
+
+
+@st.fragment(run_every=TICK_SECONDS if state.get("gan_playing") or state.get("gan_pending") else None)
+def live_view() -> None:
+    trainer = current()
+    if trainer is None:
+        return
+    try:
+        pending = state.get("gan_pending", 0)
+        if pending:
+            done = trainer.train_for(WORK_SECONDS, pending)
+            state["gan_pending"] = max(0, pending - len(done))
+        elif state.get("gan_playing"):
+            trainer.train_for(WORK_SECONDS, 100_000)
+    except StylelabError as exc:
+        state["gan_playing"] = False
+        state["gan_pending"] = 0
+        show_error(exc, "Training stopped")
+    status = "playing" if state.get("gan_playing") else ("finishing the requested steps" if state.get("gan_pending") else "paused")
+    rate = trainer.step_count / trainer.seconds if trainer.seconds else 0.0
+    st.caption(f"Step {trainer.step_count} · {status} · {rate:,.0f} steps/s of training time")
+    warning = trainer.collapse_warning()
+    if warning:
+        st.warning(warning)
+    if trainer.config.is_toy:
+        draw_points(trainer)
+        st.caption("Blue/red background: the discriminator's belief that a point is real. Black segments: the "
+                   "direction the generator's loss pushes each generated sample (−∇ₓ L_G, longest scaled to 0.3).")
+    else:
+        draw_images(trainer)
+    if trainer.history:
+        draw_curves(trainer)
+
+
+live_view()
+
+# ----------------------------------------------------------------------------- latent space, comparison, export
+tab_latent, tab_compare, tab_io = st.tabs(["Latent space", "Compare two losses", "Export / import"])
+
+with tab_latent:
+    if run.config.is_toy:
+        st.caption("Latent-space tools are for image runs; in 2-D the scatter above *is* G's image of the noise.")
+    else:
+        l1, l2, l3 = st.columns(3)
+        seed_a = int(l1.number_input("Sample A (seed)", 0, 10_000, 1, key="gan_lat_a"))
+        seed_b = int(l1.number_input("Sample B (seed)", 0, 10_000, 2, key="gan_lat_b"))
+        mode = l2.radio("Interpolation", ["spherical", "linear"], horizontal=True, key="gan_lat_mode")
+        dim = int(l3.number_input("Walk along latent direction", 0, run.config.z_dim - 1, 0, key="gan_lat_dim"))
+        cls = None
+        if run.conditional:
+            cls = l2.selectbox("Class", list(range(run.num_classes)), format_func=lambda i: run.images.class_names[i],
+                               key="gan_lat_class")
+        import torch
+
+        from stylelab.imageio import image_grid, to_pil
+
+        za = torch.randn(run.config.z_dim, generator=torch.Generator().manual_seed(seed_a))
+        zb = torch.randn(run.config.z_dim, generator=torch.Generator().manual_seed(seed_b))
+        rows = [gviz.interpolate(za, zb, 10, mode), gviz.latent_walk(za, dim, span=3.0, steps=10)]
+        for caption, z in zip([f"{mode} interpolation A → B", f"walk along z[{dim}] from −3 to +3"], rows):
+            labels = torch.full((z.shape[0],), cls, dtype=torch.long) if cls is not None else None
+            pics = run.generate(z.to(run.device), None if labels is None else labels.to(run.device)).cpu()
+            im = to_pil(image_grid(gdata.to_unit(pics), nrow=10))
+            st.image(im.resize((im.width * 3, im.height * 3), 0), caption=caption, width="stretch")
+        if run.conditional:
+            z = torch.randn(10 * run.num_classes, run.config.z_dim, generator=torch.Generator().manual_seed(seed_a))
+            labels = torch.arange(run.num_classes).repeat_interleave(10)
+            im = to_pil(image_grid(gdata.to_unit(run.generate(z, labels).cpu()), nrow=10))
+            st.image(im.resize((im.width * 2, im.height * 2), 0), caption="one row per class (conditional G)", width="stretch")
+        push_result("GAN Lab: samples", image_grid(gdata.to_unit(run.fixed_samples().cpu()), nrow=8).repeat(3, 1, 1))
+
+with tab_compare:
+    st.markdown("Two runs, **same data, seed and set-up**, different generator losses. With the saturating "
+                "minimax loss, G's gradient $\\nabla \\log(1 - D(G(z)))$ vanishes while D confidently rejects "
+                "the early fakes (D(G(z)) ≈ 0), so G barely moves; the non-saturating loss "
+                "$-\\log D(G(z))$ has the same fixed point but strong gradients exactly there.")
+    k1, k2, k3, k4 = st.columns(4)
+    loss_a = k1.selectbox("Run A loss", LOSSES, index=0, format_func=LOSS_NAMES.get, key="gan_cmp_a")
+    loss_b = k2.selectbox("Run B loss", LOSSES, index=1, format_func=LOSS_NAMES.get, key="gan_cmp_b")
+    cmp_steps = int(k3.number_input("Steps", 10, 20_000, 600 if run.config.is_toy else 100, 50, key="gan_cmp_steps"))
+    d_boost = k4.select_slider("D learning rate ×", [1, 2, 5, 10], 5, key="gan_cmp_boost",
+                               help="A faster D rejects the early fakes confidently: the regime where minimax stalls.")
+    if st.button("Run the comparison", key="gan_cmp_run"):
+        results = {}
+        bar = st.progress(0.0, text="training…")
+        try:
+            for i, name in enumerate((loss_a, loss_b)):
+                cfg = dataclasses.replace(run.config, loss=name, lr_d=min(1.0, run.config.lr_d_value * d_boost),
+                                          label_smoothing=0.0 if name in ("hinge", "wgan-gp") else run.config.label_smoothing)
+                t = gtrain.GANTrainer(cfg)
+                grads = []
+                chunk = max(1, cmp_steps // 10)
+                while t.step_count < cmp_steps:
+                    grads.append((t.step_count, gviz.generator_gradient_norm(t, n=128, seed=cfg.seed + 9)))
+                    t.train(min(chunk, cmp_steps - t.step_count))
+                    bar.progress((i + t.step_count / cmp_steps) / 2, text=f"run {'AB'[i]} ({name}): step {t.step_count}")
+                grads.append((t.step_count, gviz.generator_gradient_norm(t, n=128, seed=cfg.seed + 9)))
+                results[name if loss_a != loss_b else f"{name} ({'AB'[i]})"] = (t, grads)
+            state["gan_compare"] = results
+        except StylelabError as exc:
+            show_error(exc, "The comparison stopped")
+        bar.empty()
+    results = state.get("gan_compare")
+    if results:
+        fig = make_subplots(rows=1, cols=3, subplot_titles=("D(G(z)) (fakes)", "‖∇ₓ L_G‖ at the samples", "loss G"))
+        for name, (t, grads) in results.items():
+            steps = [r["step"] for r in t.history]
+            fig.add_trace(go.Scatter(x=steps, y=[r["d_fake"] for r in t.history], name=f"{name}: D(G(z))"), 1, 1)
+            fig.add_trace(go.Scatter(x=[g[0] for g in grads], y=[g[1] for g in grads], name=f"{name}: gradient",
+                                     mode="lines+markers"), 1, 2)
+            fig.add_trace(go.Scatter(x=steps, y=[r["loss_g"] for r in t.history], name=f"{name}: loss G"), 1, 3)
+        fig.update_yaxes(type="log", row=1, col=2)
+        fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
+        st.plotly_chart(fig, key="gan_cmp_chart")
+        cols = st.columns(len(results))
+        for col, (name, (t, _)) in zip(cols, results.items()):
+            with col:
+                st.markdown(f"**{name}** after {t.step_count} steps")
+                ev = t.evaluate()
+                if t.config.is_toy:
+                    fake = t.sample(500).cpu().numpy()
+                    real = t.real[:500].cpu().numpy()
+                    f2 = go.Figure([go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                                                 marker=dict(size=3)),
+                                    go.Scattergl(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", marker=dict(size=3))])
+                    f2.update_layout(height=300, margin=dict(l=5, r=5, t=5, b=5), yaxis=dict(scaleanchor="x"), showlegend=False)
+                    st.plotly_chart(f2, key=f"gan_cmp_pts_{name}")
+                    st.caption(f"energy distance {ev['energy_distance']:.3f}" +
+                               (f" · modes covered {ev['modes_covered']}" if "modes_covered" in ev else ""))
+                else:
+                    from stylelab.imageio import image_grid, to_pil
+
+                    im = to_pil(image_grid(gdata.to_unit(t.fixed_samples()[:32].cpu()), nrow=8))
+                    st.image(im.resize((im.width * 2, im.height * 2), 0), width="stretch")
+                    st.caption(f"FID {ev['fid']:.2f} · KID {ev['kid']:.3f}")
+
+with tab_io:
+    st.markdown("The **experiment record** (config + seed + every step's numbers) reproduces a run; the "
+                "**checkpoint** resumes it exactly (weights, optimisers and random-number state).")
+    x1, x2 = st.columns(2)
+    with x1:
+        download_record(run.record(), "gan_lab_record.json", key="gan_dl_record")
+        import torch
+
+        buf = io.BytesIO()
+        torch.save(run.state_dict(), buf)
+        st.download_button("Download checkpoint (.pt)", buf.getvalue(), file_name="gan_lab_checkpoint.pt",
+                           mime="application/octet-stream", key="gan_dl_ckpt")
+    with x2:
+        rec = upload_record("gan", key="gan_up_record")
+        if rec is not None and st.button("Start a run from this record's config", key="gan_apply_record"):
+            try:
+                start_run(rec.config_as(gtrain.GANConfig))
+                st.rerun()
+            except StylelabError as exc:
+                show_error(exc, "Could not use the record")
+        up = st.file_uploader("Load a checkpoint (.pt)", type=["pt"], key="gan_up_ckpt")
+        if up is not None and st.button("Resume from this checkpoint", key="gan_apply_ckpt"):
+            try:
+                state["gan_run"] = gtrain.GANTrainer.load(up.getvalue())
+                state["gan_playing"] = False
+                st.rerun()
+            except StylelabError as exc:
+                show_error(exc, f"Could not load {up.name!r}")

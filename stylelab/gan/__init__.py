@@ -1,0 +1,49 @@
+"""stylelab.gan: small GANs you can watch learn, from 2-D points to digits and clothes.
+
+==================  ==========================================================================
+module              what it holds
+==================  ==========================================================================
+``data``            toy 2-D distributions (ring, grid, spiral, moons, line, gaussian), image sets
+``models``          MLP G/D for points; DCGAN G/D for 8x8 and 28x28 images; class-conditional
+``train``           ``GANConfig``, ``GANTrainer`` (step / train / checkpoints, resumable)
+``metrics``         energy distance, MMD, mode coverage, Fréchet distance, KID, class histogram
+``classifier``      the small CNN whose features FID/KID use (trained once per dataset, cached)
+``viz``             decision surface, generator gradient arrows, latent interpolation and walks
+``ddp``             ``torchrun --nproc_per_node N -m stylelab.gan.ddp``: data-parallel training
+``cli``             ``python -m stylelab gan train ...``
+``bench``           steps per second and time-to-recognisable-digits on this machine
+==================  ==========================================================================
+
+The adversarial losses themselves live in :mod:`stylelab.losses.adversarial` (one function per
+equation). Names are re-exported lazily so ``import stylelab.gan`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {}
+for _module, _names in {
+    "data": ("TOY_DATASETS", "IMAGE_DATASETS", "DATASETS", "ImageSet", "class_names", "sample_toy", "toy_modes", "load_image_set",
+             "to_unit", "is_toy"),
+    "models": ("MLPGenerator", "MLPDiscriminator", "DCGenerator", "DCDiscriminator"),
+    "train": ("GANConfig", "GANTrainer", "LIVE_FIELDS", "label_smoothing_term", "d_output"),
+    "metrics": ("energy_distance", "mmd2_unbiased", "mode_coverage", "ModeCoverage", "frechet_distance",
+                "kernel_distance", "class_histogram", "class_coverage", "mode_collapse_warning"),
+    "classifier": ("FeatureClassifier", "ImageEvaluator", "get_classifier"),
+    "viz": ("decision_surface", "generator_gradients", "generator_gradient_norm", "interpolate", "lerp", "slerp", "latent_walk"),
+}.items():
+    for _name in _names:
+        _EXPORTS[_name] = _module
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stylelab.gan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,180 @@
+"""GAN Lab benchmark: steps per second and seconds until MNIST-5k digits are recognisable.
+
+Rows (``run(quick)``, collected by ``python -m stylelab bench``):
+
+- ``gan2d_steps_per_s``: the 2-D ring GAN (MLP 2-64-64-2, batch 64, non-saturating), one thread,
+  **including** the metrics it reports: every step's losses and D outputs, and the energy
+  distance + mode coverage every 100 steps. Baseline: PERF.md (~700 steps/s).
+- ``dcgan_b64_steps_per_s`` / ``dcgan_b128_steps_per_s`` (fp32) and ``dcgan_b64_bf16_steps_per_s``:
+  the 28x28 DCGAN (width 32) on MNIST-5k, one thread (the trainer's default), and
+  ``dcgan_b64_2threads_steps_per_s`` with all cores. Baseline: PERF.md (~12 steps/s at batch 64).
+- ``mnist_recognisable_s`` (full run only): training seconds until generated digits are
+  recognisable, measured every 100 steps on 1,000 samples (evaluation time excluded).
+  "Recognisable" (see :func:`recognisable`): FID (classifier features) at most ``FID_SHARE`` of
+  the FID of uniform noise AND mean classifier confidence at most ``CONFIDENCE_GAP`` below its
+  confidence on real held-out digits. Calibration (seed 0, grids saved every 250 steps, judged
+  by eye): noise scores FID ~75 and confidence ~0.70, real digits FID ~0.2 and confidence ~0.95;
+  at step 1000 (FID ~4.5 but confidence ~0.72) the digits are still mostly scribbles; from step
+  ~1500 (FID ~4.5, confidence ~0.77) most samples read as a digit. The thresholds
+  (FID <= ~4.5, confidence >= ~0.75) sit at that transition.
+
+Medians over repeats after a warm-up; machine contention shows as spread, so run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+LAB = "gan"
+BASELINE_2D = 700.0  # PERF.md: MLP GAN on 2-D points, ~1.4 ms/step
+BASELINE_DCGAN_B64 = 12.0  # PERF.md: DCGAN 28x28, batch 64, fp32, ~85 ms/step
+FID_SHARE = 0.06  # of the FID of uniform noise (~75 -> ~4.5)
+CONFIDENCE_GAP = 0.2  # below the classifier's confidence on real digits (~0.95 -> ~0.75)
+
+
+def _row(name: str, value: float, unit: str, baseline: float | None, baseline_name: str | None, note: str) -> dict[str, Any]:
+    return {"lab": LAB, "name": name, "value": float(value), "unit": unit, "baseline": baseline,
+            "baseline_name": baseline_name, "note": note}
+
+
+def _steps_per_second(trainer: Any, chunk: int, repeats: int) -> tuple[float, list[float]]:
+    trainer.train(max(2, chunk // 5))  # warm-up (allocator, first-call overheads)
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        trainer.train(chunk)
+        rates.append(chunk / (time.perf_counter() - t0))
+    return statistics.median(rates), rates
+
+
+def bench_2d(quick: bool = False) -> dict[str, Any]:
+    import torch
+
+    from .train import GANConfig, GANTrainer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        t = GANTrainer(GANConfig(data="ring", loss="ns", seed=0, metrics_every=100))
+        rate, rates = _steps_per_second(t, 500, 3 if quick else 7)
+        naive = naive_2d_steps_per_second(500, 3 if quick else 7)
+    finally:
+        torch.set_num_threads(threads)
+    return _row("gan2d_steps_per_s", rate, "steps/s", BASELINE_2D, "PERF.md MLP GAN 2-64-64-2",
+                f"ring, batch 64, 1 thread, incl. per-step logging + energy distance/coverage every 100 steps; "
+                f"runs {min(rates):.0f}-{max(rates):.0f}; textbook loop measured alongside: {naive:.0f} steps/s "
+                f"({rate / naive:.2f}x)")
+
+
+def naive_2d_steps_per_second(steps: int, repeats: int) -> float:
+    """The textbook loop (pytorch/examples dcgan style) on the same ring GAN, for a side-by-side ratio.
+
+    Separate D passes on real and fake, ``zero_grad()``, default (for-each) Adam, a fresh G pass
+    for the G step, ``.item()`` per logged number, no metrics. Same model sizes, batch and losses.
+    """
+    import torch
+
+    from ..losses.adversarial import discriminator_loss, generator_loss
+    from .data import sample_toy
+    from .models import MLPDiscriminator, MLPGenerator
+
+    torch.manual_seed(0)
+    real_all = sample_toy("ring", 2000, generator=torch.Generator().manual_seed(0))
+    g, d = MLPGenerator(2), MLPDiscriminator()
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+
+    def step() -> None:
+        real = real_all[torch.randint(2000, (64,))]
+        fake = g(torch.randn(64, 2))
+        opt_d.zero_grad()
+        loss_d = discriminator_loss(d(real), d(fake.detach()), "ns")
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = generator_loss(d(g(torch.randn(64, 2))), "ns")
+        loss_g.backward()
+        opt_g.step()
+        _ = (loss_d.item(), loss_g.item())
+
+    for _ in range(50):
+        step()
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        rates.append(steps / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def bench_dcgan(batch: int, amp: bool = False, quick: bool = False, threads: int = 0) -> dict[str, Any]:
+    import torch
+
+    from ..device import configure_threads
+    from .train import GANConfig, GANTrainer
+
+    before = torch.get_num_threads()
+    threads = configure_threads(threads or None)
+    try:
+        t = GANTrainer(GANConfig(data="mnist5k", loss="ns", seed=0, batch_size=batch, metrics_every=0, amp=amp,
+                                 threads=threads))
+        rate, rates = _steps_per_second(t, 10 if quick else 40, 3 if quick else 5)
+    finally:
+        torch.set_num_threads(before)
+    name = f"dcgan_b{batch}{'_bf16' if amp else ''}{f'_{threads}threads' if threads > 1 else ''}_steps_per_s"
+    baseline = BASELINE_DCGAN_B64 if batch == 64 and not amp else None
+    return _row(name, rate, "steps/s", baseline, "PERF.md DCGAN 28x28 batch 64 fp32" if baseline else None,
+                f"MNIST-5k 28x28, width 32, {'bf16 autocast' if amp else 'fp32'}, {threads} threads "
+                f"(torch {torch.__version__}); runs {min(rates):.1f}-{max(rates):.1f}")
+
+
+def recognisable(result: dict[str, Any], real: dict[str, Any], noise: dict[str, Any]) -> bool:
+    """Generated digits count as recognisable (see the module docstring for the two thresholds)."""
+    return result["fid"] <= FID_SHARE * noise["fid"] and result["confidence"] >= real["confidence"] - CONFIDENCE_GAP
+
+
+def bench_time_to_digits(max_steps: int = 3000, amp: bool = True) -> dict[str, Any]:
+    import torch
+
+    from .train import GANConfig, GANTrainer
+
+    threads = 1  # the trainer's default on CPU
+    t = GANTrainer(GANConfig(data="mnist5k", loss="ns", seed=0, metrics_every=0, eval_samples=1000, amp=amp))
+    ev = t.evaluator  # trained/cached classifier; not counted
+    gen = torch.Generator().manual_seed(123)
+    held = t.images.images[torch.randperm(len(t.images), generator=gen)[:1000]]
+    real = ev.evaluate(held)
+    noise = ev.evaluate(torch.rand(1000, 1, 28, 28, generator=gen) * 2 - 1)
+    reached = None
+    while t.step_count < max_steps:
+        t.train(100)
+        res = t.evaluate(1000)
+        if recognisable(res, real, noise):
+            reached = res
+            break
+    value = t.seconds if reached else float("nan")
+    note = (f"ns loss, batch 64, {'bf16 autocast' if amp else 'fp32'}, {threads} thread(s); recognisable = FID <= {FID_SHARE * noise['fid']:.2f} "
+            f"({FID_SHARE:.0%} of noise's {noise['fid']:.1f}; real {real['fid']:.2f}) and confidence >= "
+            f"{real['confidence'] - CONFIDENCE_GAP:.2f} (real {real['confidence']:.2f}); ")
+    note += (f"reached at step {t.step_count}: confidence {reached['confidence']:.2f}, FID {reached['fid']:.2f}"
+             if reached else f"not reached in {max_steps} steps")
+    return _row("mnist_recognisable_s", value, "s", 120.0, "aim: under 2 minutes on 2 cores", note)
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """All GAN Lab rows; ``quick`` skips the time-to-digits run and shortens the rest (< 60 s)."""
+    rows = [bench_2d(quick), bench_dcgan(64, quick=quick, threads=1), bench_dcgan(128, quick=quick, threads=1),
+            bench_dcgan(64, quick=quick)]
+    if not quick:
+        rows.append(bench_dcgan(64, amp=True, threads=1))
+        rows.append(bench_time_to_digits())
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import json
+
+    print(json.dumps(run(quick=True), indent=2))

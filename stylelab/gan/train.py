@@ -1,0 +1,630 @@
+r"""Training a GAN: a config, a trainer with ``step()`` and ``train(n, callback)``, checkpoints.
+
+One training step (Goodfellow et al. 2014, Algorithm 1; the loss of each player is a function of
+``stylelab.losses.adversarial``, chosen by ``GANConfig.loss``)::
+
+    for k in range(d_steps):                      # update D (the critic) k times
+        x ~ data, z ~ N(0, I)
+        L_D = discriminator_loss(D(x), D(G(z)))   # + gradient_penalty for wgan-gp
+              + label_smoothing_term(D(x))        # one-sided label smoothing, if any
+        theta_D <- optimiser(theta_D, grad L_D)
+    L_G = generator_loss(D(G(z)))                 # reuses the last G(z) (as pytorch/examples dcgan)
+    theta_G <- optimiser(theta_G, grad L_G)
+
+Everything random (data batches, z, instance noise, the WGAN-GP epsilon) comes from the trainer's
+own :class:`torch.Generator`, whose state is part of the checkpoint: training 2N steps equals
+training N, saving, loading and training N more (bit for bit, same device and versions).
+Evaluation (energy distance, mode coverage, FID, KID) uses its own seeded generator, so measuring
+never changes the course of training.
+
+The trainer holds no UI code: the page, the CLI and ``stylelab.gan.ddp`` drive it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import CheckpointError, ConfigError, StopRequested
+from ..losses.adversarial import ADVERSARIAL_LOSSES, discriminator_loss, generator_loss, gradient_penalty
+from .data import TOY_DATASETS, check_dataset, is_toy, load_image_set, sample_toy, to_unit, toy_modes
+from .metrics import energy_distance, mode_collapse_warning, mode_coverage
+from .models import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+CHECKPOINT_FORMAT = "stylelab.gan.checkpoint/1"
+#: Fields that can change while a run is going (the page's live controls); others need a new run.
+LIVE_FIELDS = ("loss", "lr_g", "lr_d", "beta1", "beta2", "d_steps", "label_smoothing", "instance_noise",
+               "instance_noise_decay", "gp_weight", "metrics_every")
+#: Losses whose D output is a probability through a sigmoid; the others output raw scores.
+PROBABILISTIC = ("minimax", "ns")
+
+
+@dataclass
+class GANConfig:
+    """Everything that defines a GAN run (with the seed, enough to reproduce it).
+
+    Attributes:
+        data: a toy distribution (``ring``, ``grid``, ``spiral``, ``moons``, ``line``, ``gaussian``)
+            or an image set (``digits8``, ``mnist5k``, ``fashion``).
+        loss: ``minimax``, ``ns`` (non-saturating), ``lsgan``, ``hinge`` or ``wgan-gp``.
+        classes: image classes to keep (empty: all).
+        conditional: class-conditional G and D (images only).
+        n_points: size of the toy training set; data_noise: its spread (None: the default).
+        latent_dim: size of z (0: 2 for points, 64 for images).
+        hidden, depth: MLP width and hidden layers (points).
+        base_channels: DCGAN width (images).
+        batch_size: samples per step (split across processes under DDP).
+        optimizer: ``adam``, ``rmsprop`` or ``sgd``; lr_g / lr_d (None: 1e-3 points, 2e-4 images);
+            beta1, beta2: Adam's betas (beta1 is SGD's momentum).
+        d_steps: discriminator updates per generator update.
+        label_smoothing: one-sided: real label 1 - s (minimax, ns, lsgan only).
+        instance_noise: std of Gaussian noise added to every D input (Sønderby et al. 2017),
+            decayed linearly to 0 over ``instance_noise_decay`` steps (0: constant).
+        gp_weight: lambda of the WGAN-GP gradient penalty.
+        metrics_every: evaluate (energy distance / coverage or FID / KID) every k steps (0: never).
+        eval_samples: generated samples per evaluation.
+        num_fixed: size of the fixed-noise sample grid.
+        seed: the run's seed; device: ``cpu``, ``cuda``...; amp: bf16 autocast for image models.
+        threads: CPU threads while training and evaluating (0: one thread on CPU, see
+            ``GANTrainer._threads``; more can pay on an idle many-core machine).
+    """
+
+    data: str = "ring"
+    loss: str = "ns"
+    classes: tuple[int, ...] = ()
+    conditional: bool = False
+    n_points: int = 2000
+    data_noise: float | None = None
+    latent_dim: int = 0
+    hidden: int = 64
+    depth: int = 2
+    base_channels: int = 32
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr_g: float | None = None
+    lr_d: float | None = None
+    beta1: float = 0.5
+    beta2: float = 0.999
+    d_steps: int = 1
+    label_smoothing: float = 0.0
+    instance_noise: float = 0.0
+    instance_noise_decay: int = 0
+    gp_weight: float = 10.0
+    metrics_every: int = 100
+    eval_samples: int = 512
+    num_fixed: int = 64
+    seed: int = 0
+    device: str = "cpu"
+    amp: bool = False
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        self.classes = tuple(int(c) for c in self.classes)
+        self.validate()
+
+    @property
+    def is_toy(self) -> bool:
+        return self.data in TOY_DATASETS
+
+    @property
+    def z_dim(self) -> int:
+        return self.latent_dim or (2 if self.is_toy else 64)
+
+    @property
+    def lr_g_value(self) -> float:
+        return self.lr_g if self.lr_g is not None else (1e-3 if self.is_toy else 2e-4)
+
+    @property
+    def lr_d_value(self) -> float:
+        return self.lr_d if self.lr_d is not None else (1e-3 if self.is_toy else 2e-4)
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` with a readable message for any value out of range."""
+        check_dataset(self.data)
+        if self.loss not in ADVERSARIAL_LOSSES:
+            raise ConfigError(f"Unknown GAN loss {self.loss!r}; choose one of {', '.join(ADVERSARIAL_LOSSES)}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"Unknown optimiser {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        ints = {"n_points": (16, 1_000_000), "latent_dim": (0, 512), "hidden": (4, 1024), "depth": (1, 8),
+                "base_channels": (4, 512), "batch_size": (2, 4096), "d_steps": (1, 20), "metrics_every": (0, 10**9),
+                "eval_samples": (16, 20_000), "num_fixed": (1, 1024), "instance_noise_decay": (0, 10**9), "threads": (0, 256),
+                "seed": (0, 2**32 - 1)}
+        for name, (lo, hi) in ints.items():
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ConfigError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}.")
+        for name, lo, hi in (("beta1", 0.0, 0.9999), ("beta2", 0.0, 0.99999), ("label_smoothing", 0.0, 0.5),
+                             ("instance_noise", 0.0, 5.0), ("gp_weight", 0.0, 1000.0)):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not (lo <= v <= hi):
+                raise ConfigError(f"{name} must be a number in [{lo}, {hi}], got {v!r}.")
+        for name in ("lr_g", "lr_d"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1):
+                raise ConfigError(f"{name} must be in (0, 1], got {v!r}.")
+        if self.label_smoothing and self.loss not in ("minimax", "ns", "lsgan"):
+            raise ConfigError(f"Label smoothing is defined for minimax, ns and lsgan, not for {self.loss!r}.")
+        if self.is_toy and (self.conditional or self.classes):
+            raise ConfigError("Classes and class-conditional models are for image sets, not 2-D points.")
+        if self.data_noise is not None and not (0 <= self.data_noise <= 2):
+            raise ConfigError(f"data_noise must be in [0, 2], got {self.data_noise!r}.")
+
+
+def label_smoothing_term(real_logits: Tensor, smoothing: float, kind: str) -> Tensor:
+    r"""What one-sided label smoothing adds to the discriminator loss (Salimans et al. 2016).
+
+    With the real label softened from 1 to :math:`1 - s`, the real part of the D loss becomes
+    :math:`(1 - s)\,\ell_1(d_r) + s\,\ell_0(d_r)`, where :math:`\ell_1` / :math:`\ell_0` are the
+    losses for labels 1 / 0. So the smoothed loss is the plain loss plus
+    :math:`s\,\mathbb{E}[\ell_0(d_r) - \ell_1(d_r)]`, and the difference is simple:
+
+    .. math::
+        \text{minimax, ns:}\quad \mathrm{softplus}(d) - \mathrm{softplus}(-d) = d
+        \qquad\qquad \text{lsgan:}\quad \tfrac12 d^2 - \tfrac12 (d - 1)^2 = d - \tfrac12
+
+    i.e. label smoothing is a linear penalty :math:`s\,\mathbb{E}[d_r]` on how sure D is about
+    real samples (a constant apart for LSGAN).
+
+    Args:
+        real_logits: ``(N,)`` D logits on real samples.
+        smoothing: ``s`` in [0, 0.5].
+        kind: ``minimax``, ``ns`` or ``lsgan``.
+
+    Returns:
+        Scalar to add to ``discriminator_loss(real_logits, fake_logits, kind)``.
+    """
+    if kind not in ("minimax", "ns", "lsgan"):
+        raise ConfigError(f"Label smoothing is defined for minimax, ns and lsgan, not for {kind!r}.")
+    shift = 0.5 if kind == "lsgan" else 0.0
+    return smoothing * (real_logits.mean() - shift)
+
+
+def d_output(logits: Tensor, kind: str) -> Tensor:
+    """D's output in its own units: the probability ``sigmoid(d)`` for minimax/ns, the raw score otherwise."""
+    return torch.sigmoid(logits) if kind in PROBABILISTIC else logits
+
+
+def _critic(d: nn.Module, labels: Tensor | None, x: Tensor) -> Tensor:
+    return d(x, labels).float()
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` intra-op threads (0: unchanged), restoring the previous setting after."""
+    before = torch.get_num_threads()
+    if n <= 0 or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _no_autocast() -> Iterator[None]:
+    yield
+
+
+def _fused_ok(device: torch.device) -> bool:
+    return device.type in ("cpu", "cuda")
+
+
+class GANTrainer:
+    """Trains one GAN, a step at a time.
+
+    Args:
+        config: the run's :class:`GANConfig`.
+        rank, world_size: this process and the number of processes (``stylelab.gan.ddp``).
+            Model weights are initialised identically on every rank; each rank draws its data
+            shard and noise from its own stream.
+
+    Attributes:
+        G, D: the generator and discriminator (plain modules, also under DDP).
+        history: one dict per step (``step``, ``loss_d``, ``loss_g``, ``d_real``, ``d_fake``) plus
+            evaluation keys every ``metrics_every`` steps.
+        step_count: generator updates done.
+    """
+
+    def __init__(self, config: GANConfig, rank: int = 0, world_size: int = 1) -> None:
+        if not isinstance(config, GANConfig):
+            raise ConfigError("GANTrainer needs a GANConfig.")
+        config.validate()
+        self.config = config
+        self.rank, self.world_size = rank, world_size
+        self.device = torch.device(config.device)
+        if config.batch_size % world_size:
+            raise ConfigError(f"batch_size {config.batch_size} must be divisible by the {world_size} processes.")
+        self.local_batch = config.batch_size // world_size
+        self._build_data()
+        with torch.random.fork_rng(devices=[]):  # same initial weights on every rank, global RNG untouched
+            torch.manual_seed(config.seed)
+            self.G, self.D = self._build_models()
+        self.G.to(self.device)
+        self.D.to(self.device)
+        self.G_train: nn.Module = self.G  # replaced by DDP wrappers in stylelab.gan.ddp
+        self.D_train: nn.Module = self.D
+        self._g_params, self._d_params = list(self.G.parameters()), list(self.D.parameters())
+        self.opt_g = self._optimizer(self.G, config.lr_g_value)
+        self.opt_d = self._optimizer(self.D, config.lr_d_value)
+        self.gen = torch.Generator(device=self.device)
+        self.gen.manual_seed(config.seed * 1000 + 17 + rank)  # rank-specific training stream
+        fixed = torch.Generator(device=self.device).manual_seed(config.seed + 1)
+        self.fixed_z = torch.randn(config.num_fixed, config.z_dim, generator=fixed, device=self.device)  # (F, Z)
+        self.fixed_labels = (torch.arange(config.num_fixed, device=self.device) % max(1, self.num_classes))
+        self.step_count = 0
+        self.history: list[dict[str, Any]] = []
+        self.seconds = 0.0  # wall time spent in step()
+        self._evaluator = None
+        self._d_bn: bool | None = None
+
+    # ------------------------------------------------------------------ construction
+    def _build_data(self) -> None:
+        cfg = self.config
+        gen = torch.Generator().manual_seed(cfg.seed)  # the data set is the same on every rank
+        if cfg.is_toy:
+            self.real = sample_toy(cfg.data, cfg.n_points, cfg.data_noise, generator=gen).to(self.device)  # (P, 2)
+            self.labels = None
+            self.images = None
+            self.modes = toy_modes(cfg.data)
+            self.num_classes = 0
+        else:
+            self.images = load_image_set(cfg.data, cfg.classes or None)
+            self.real = self.images.images.to(self.device)  # (N, 1, H, W) in [-1, 1]
+            self.labels = self.images.labels.to(self.device)  # (N,)
+            self.modes = None
+            self.num_classes = self.images.num_classes
+        # DistributedSampler-style shard: a seeded permutation, every world_size-th index from rank.
+        order = torch.randperm(self.real.shape[0], generator=gen)
+        self.shard = order[self.rank :: self.world_size].to(self.device)
+
+    def _build_models(self) -> tuple[nn.Module, nn.Module]:
+        cfg = self.config
+        if cfg.is_toy:
+            return (MLPGenerator(cfg.z_dim, cfg.hidden, cfg.depth), MLPDiscriminator(2, cfg.hidden, cfg.depth))
+        k = self.num_classes if cfg.conditional else 0
+        size = self.images.image_size
+        g = DCGenerator(cfg.z_dim, size, 1, cfg.base_channels, num_classes=k)
+        # WGAN-GP penalises each sample's gradient: batch norm would couple samples (Gulrajani et al.).
+        d = DCDiscriminator(size, 1, cfg.base_channels, num_classes=k, batch_norm=cfg.loss != "wgan-gp")
+        return g, d
+
+    def _optimizer(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
+        cfg = self.config
+        params = list(model.parameters())
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2), fused=_fused_ok(self.device))
+        if cfg.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr, foreach=True)
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.beta1, foreach=True)
+
+    @property
+    def conditional(self) -> bool:
+        return self.config.conditional and self.num_classes > 0
+
+    @property
+    def d_has_batchnorm(self) -> bool:
+        if self._d_bn is None:
+            self._d_bn = any(isinstance(m, nn.BatchNorm2d) for m in self.D.modules())
+        return self._d_bn
+
+    # ------------------------------------------------------------------ live changes
+    def update(self, **changes: Any) -> None:
+        """Change live hyper-parameters (:data:`LIVE_FIELDS`) between steps; validated first."""
+        bad = sorted(set(changes) - set(LIVE_FIELDS))
+        if bad:
+            raise ConfigError(f"{bad} cannot change during a run; start a new run instead.")
+        new = dataclasses.replace(self.config, **changes)  # validates
+        if new.loss == "wgan-gp" and self.d_has_batchnorm:
+            raise ConfigError("WGAN-GP needs a discriminator without batch norm: start a new run with loss wgan-gp.")
+        self.config = new
+        for opt, lr in ((self.opt_g, new.lr_g_value), (self.opt_d, new.lr_d_value)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+                if "betas" in group:
+                    group["betas"] = (new.beta1, new.beta2)
+                if "momentum" in group and new.optimizer == "sgd":
+                    group["momentum"] = new.beta1
+
+    # ------------------------------------------------------------------ sampling
+    def noise(self, n: int) -> Tensor:
+        return torch.randn(n, self.config.z_dim, generator=self.gen, device=self.device)  # (n, Z)
+
+    def _real_batch(self) -> tuple[Tensor, Tensor | None]:
+        pick = torch.randint(self.shard.shape[0], (self.local_batch,), generator=self.gen, device=self.device)
+        idx = self.shard[pick]
+        return self.real[idx], (self.labels[idx] if self.labels is not None else None)
+
+    def _noisy(self, x: Tensor) -> Tensor:
+        sigma = self.instance_noise_std()
+        if sigma <= 0:
+            return x
+        return x + sigma * torch.randn(x.shape, generator=self.gen, device=x.device, dtype=x.dtype)
+
+    def instance_noise_std(self) -> float:
+        cfg = self.config
+        if cfg.instance_noise <= 0:
+            return 0.0
+        if cfg.instance_noise_decay <= 0:
+            return cfg.instance_noise
+        return cfg.instance_noise * max(0.0, 1.0 - self.step_count / cfg.instance_noise_decay)
+
+    @torch.no_grad()
+    def sample(self, n: int, labels: Tensor | None = None, seed: int | None = None) -> Tensor:
+        """``n`` generated samples in eval mode: ``(n, 2)`` points or ``(n, 1, H, W)`` images in [-1, 1]."""
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed + 2 if seed is None else seed)
+        z = torch.randn(n, self.config.z_dim, generator=gen, device=self.device)
+        if self.conditional and labels is None:
+            labels = torch.arange(n, device=self.device) % self.num_classes
+        return self.generate(z, labels)
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """G(z) in eval mode (batch-norm running statistics), in chunks of 1,000."""
+        was = self.G.training
+        self.G.eval()
+        try:
+            outs = [self.G(z[i : i + 1000], None if labels is None else labels[i : i + 1000])
+                    for i in range(0, z.shape[0], 1000)]
+        finally:
+            self.G.train(was)
+        return torch.cat(outs).float()
+
+    def fixed_samples(self) -> Tensor:
+        """G on the fixed noise: the sample grid that stays comparable across steps."""
+        return self.generate(self.fixed_z, self.fixed_labels if self.conditional else None)
+
+    # ------------------------------------------------------------------ training
+    def _d_logits(self, module: nn.Module, real: Tensor, fake: Tensor, y_real: Tensor | None,
+                  y_fake: Tensor | None) -> tuple[Tensor, Tensor]:
+        if not self.d_has_batchnorm:  # one pass over real + fake: fewer, larger kernels
+            y = None if y_real is None else torch.cat([y_real, y_fake])
+            out = module(torch.cat([real, fake]), y).float()  # (2B,)
+            return out[: real.shape[0]], out[real.shape[0] :]
+        # Batch norm: separate real and fake batches, as in DCGAN (mixed statistics would leak labels).
+        return module(real, y_real).float(), module(fake, y_fake).float()
+
+    def step(self) -> dict[str, Any]:
+        """One generator update after ``d_steps`` discriminator updates; returns this step's row."""
+        cfg, kind = self.config, self.config.loss
+        t0 = time.perf_counter()
+        amp = cfg.amp and not cfg.is_toy
+        if amp:
+            from ..device import autocast
+
+            precision = functools.partial(autocast, self.device)
+        else:  # no autocast bookkeeping at all on the fast 2-D path
+            precision = _no_autocast
+        for k in range(cfg.d_steps):
+            real, y_real = self._real_batch()  # (B, ...)
+            z = self.noise(self.local_batch)  # (B, Z)
+            y_fake = y_real  # conditional: generate the classes of the real batch
+            last = k == cfg.d_steps - 1
+            with precision():
+                if last:
+                    fake = self.G_train(z, y_fake)  # kept with its graph for the G step
+                else:
+                    with torch.no_grad():
+                        fake = self.G_train(z, y_fake)
+                real_in, fake_in = self._noisy(real), self._noisy(fake.detach())
+                d_r, d_f = self._d_logits(self.D_train, real_in, fake_in, y_real, y_fake)
+            loss_d = discriminator_loss(d_r, d_f, kind)
+            if cfg.label_smoothing:
+                loss_d = loss_d + label_smoothing_term(d_r, cfg.label_smoothing, kind)
+            if kind == "wgan-gp" and cfg.gp_weight > 0:
+                critic = functools.partial(_critic, self.D, y_real if self.conditional else None)
+                loss_d = loss_d + gradient_penalty(critic, real_in, fake_in, weight=cfg.gp_weight, generator=self.gen)
+            for p in self._d_params:
+                p.grad = None
+            loss_d.backward()
+            self.opt_d.step()
+        # G step on the last fakes, judged by the updated D (plain module: D is not being trained here).
+        with precision():
+            d_g = self.D(self._noisy(fake), y_fake).float()  # (B,)
+        loss_g = generator_loss(d_g, kind)
+        for p in self._g_params:
+            p.grad = None
+        loss_g.backward(inputs=self._g_params)
+        self.opt_g.step()
+        self.step_count += 1
+        with torch.no_grad():  # one stack, one copy to Python: the cheapest way to log 4 numbers
+            values = torch.stack([loss_d.detach(), loss_g.detach(), d_output(d_r, kind).mean(),
+                                  d_output(d_f, kind).mean()]).tolist()
+        row: dict[str, Any] = {"step": self.step_count, "loss_d": values[0], "loss_g": values[1],
+                               "d_real": values[2], "d_fake": values[3]}
+        if not (math.isfinite(row["loss_d"]) and math.isfinite(row["loss_g"])):
+            raise StopRequested(f"Training diverged at step {self.step_count} (loss is NaN or infinite); "
+                                "lower the learning rates or change the loss.")
+        self.seconds += time.perf_counter() - t0
+        if cfg.metrics_every and self.step_count % cfg.metrics_every == 0:
+            row.update(self.evaluate())
+        self.history.append(row)
+        return row
+
+    def train(self, steps: int, callback: Callable[["GANTrainer", dict[str, Any]], bool | None] | None = None) -> list[dict[str, Any]]:
+        """Run ``steps`` steps; ``callback(trainer, row)`` after each may return False to stop early.
+
+        Returns the rows of the steps run. A :class:`StopRequested` from the callback also stops
+        cleanly (the trainer stays consistent and can be resumed or saved).
+        """
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+            raise ConfigError(f"steps must be a non-negative integer, got {steps!r}.")
+        rows = []
+        with self._threads():
+            for _ in range(steps):
+                row = self.step()
+                rows.append(row)
+                if callback is not None:
+                    try:
+                        if callback(self, row) is False:
+                            break
+                    except StopRequested:
+                        break
+        return rows
+
+    def train_for(self, seconds: float, max_steps: int) -> list[dict[str, Any]]:
+        """Train until ``seconds`` of wall time have passed or ``max_steps`` steps are done.
+
+        The page calls this once per redraw, so it redraws at a steady rate however fast a step is.
+        """
+        if not seconds > 0:
+            raise ConfigError(f"seconds must be > 0, got {seconds!r}.")
+        deadline = time.perf_counter() + seconds
+        return self.train(max_steps, callback=lambda _t, _r: time.perf_counter() < deadline)
+
+    def _threads(self) -> contextlib.AbstractContextManager[None]:
+        """The CPU threads this run uses (``config.threads``; 0: one thread on CPU).
+
+        These models are small: a second thread mostly adds synchronisation, and when other work
+        shares the CPU its spin-waiting made a digits8 DCGAN 20x slower here (2.4 vs 48 steps/s).
+        """
+        n = self.config.threads or (1 if self.device.type == "cpu" else 0)
+        return _torch_threads(n)
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, n: int | None = None) -> dict[str, Any]:
+        """See :meth:`_evaluate`; runs with this run's thread setting."""
+        with self._threads():
+            return self._evaluate(n)
+
+    def _evaluate(self, n: int | None = None) -> dict[str, Any]:
+        """Measures of the current generator (seeded, so the same weights give the same numbers).
+
+        Points: ``energy_distance`` to the training points, and ``coverage`` / ``high_quality``
+        where the distribution has modes (ring, grid). Images: ``fid``, ``kid``, ``confidence``,
+        ``coverage`` (classes), ``class_hist`` in the feature space of ``stylelab.gan.classifier``.
+        """
+        n = n or self.config.eval_samples
+        fake = self.sample(n, seed=self.config.seed + 3)
+        if self.config.is_toy:
+            ref = self.real[: min(n, self.real.shape[0])]
+            out: dict[str, Any] = {"energy_distance": float(energy_distance(ref.float(), fake))}
+            if self.modes is not None:
+                sigma = self.config.data_noise if self.config.data_noise is not None else 0.05
+                cov = mode_coverage(fake.cpu(), self.modes, radius=max(3 * sigma, 0.1))
+                out.update(coverage=cov.fraction, high_quality=cov.high_quality, modes_covered=cov.covered)
+            return out
+        return dict(self.evaluator.evaluate(fake.cpu()))
+
+    @property
+    def evaluator(self):  # noqa: ANN201 - ImageEvaluator, imported lazily
+        if self._evaluator is None:
+            from .classifier import ImageEvaluator
+
+            self._evaluator = ImageEvaluator(self.images, num_real=1000, seed=self.config.seed)
+        return self._evaluator
+
+    def collapse_warning(self) -> str | None:
+        """Mode-collapse warning from the coverage history (modes for points, classes for images)."""
+        return mode_collapse_warning([r["coverage"] for r in self.history if "coverage" in r])
+
+    def export_samples(self, n: int = 1000) -> "Any":
+        """``n`` samples as numpy: points ``(n, 2)`` or images ``(n, H, W)`` in [0, 1]."""
+        x = self.sample(n).cpu()
+        return x.numpy() if self.config.is_toy else to_unit(x)[:, 0].numpy()
+
+    def record(self) -> "Any":
+        """The run as an :class:`~stylelab.record.ExperimentRecord` (lab ``gan``)."""
+        from ..device import describe_device
+        from ..record import ExperimentRecord
+
+        last_eval = next((r for r in reversed(self.history) if "fid" in r or "energy_distance" in r), {})
+        summary = {"steps": self.step_count, "seconds": round(self.seconds, 3),
+                   **{k: v for k, v in last_eval.items() if k != "class_hist"}}
+        return ExperimentRecord(lab="gan", config=dataclasses.asdict(self.config), seed=self.config.seed,
+                                metrics=list(self.history), summary=summary, device=describe_device(self.device))
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume exactly: config, step, weights, optimisers, RNG, history."""
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": dataclasses.asdict(self.config),
+            "step": self.step_count,
+            "seconds": self.seconds,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": self.gen.get_state(),
+            "fixed_z": self.fixed_z,
+            "history": list(self.history),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; a checkpoint of another model raises :class:`CheckpointError`."""
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError("This is not a GAN Lab checkpoint (missing or unknown 'format').")
+        skip = set(LIVE_FIELDS) | {"device", "eval_samples", "threads", "amp"}
+        mine = {k: v for k, v in dataclasses.asdict(self.config).items() if k not in skip}
+        theirs = {k: v for k, v in dict(state.get("config", {})).items() if k not in skip}
+        theirs["classes"] = tuple(theirs.get("classes", ()))
+        mine["classes"] = tuple(mine["classes"])
+        if mine != theirs:
+            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+            raise CheckpointError(f"Checkpoint was made for another configuration (differs in {diff}).")
+        try:
+            self.G.load_state_dict(state["G"])
+            self.D.load_state_dict(state["D"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+            self.gen.set_state(state["rng"])
+            self.fixed_z = state["fixed_z"].to(self.device)
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"Checkpoint does not fit this GAN: {exc}") from exc
+        self.update(**{k: v for k, v in state["config"].items() if k in LIVE_FIELDS})
+        self.step_count = int(state["step"])
+        self.seconds = float(state.get("seconds", 0.0))
+        self.history = list(state.get("history", []))
+
+    def save(self, path: str | Path) -> Path:
+        """Save a checkpoint with ``torch.save`` (load it with :meth:`load`)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.state_dict(), path)
+        return path
+
+    @classmethod
+    def load(cls, source: "str | Path | bytes | Any", device: str | None = None) -> "GANTrainer":
+        """Rebuild a trainer from a checkpoint file, bytes or file object (``weights_only=True``)."""
+        import io
+
+        if isinstance(source, (bytes, bytearray)):
+            if not source:
+                raise CheckpointError("The checkpoint is empty.")
+            source = io.BytesIO(source)
+        elif isinstance(source, (str, Path)) and not Path(source).is_file():
+            raise CheckpointError(f"No checkpoint at {source}.")
+        try:
+            state = torch.load(source, map_location=device or "cpu", weights_only=True)
+        except Exception as exc:  # torch raises several types for foreign, unsafe or corrupt files
+            raise CheckpointError(f"Not a readable GAN Lab checkpoint: {exc}") from exc
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or not isinstance(state.get("config"), dict):
+            raise CheckpointError("This is not a GAN Lab checkpoint (missing or unknown 'format').")
+        cfg_dict = dict(state["config"])
+        if device is not None:
+            cfg_dict["device"] = device
+        try:
+            names = {f.name for f in dataclasses.fields(GANConfig)}
+            config = GANConfig(**{k: v for k, v in cfg_dict.items() if k in names})
+        except (TypeError, ConfigError) as exc:
+            raise CheckpointError(f"Checkpoint config is not valid: {exc}") from exc
+        trainer = cls(config)
+        trainer.load_state_dict({**state, "config": dataclasses.asdict(config) | {
+            k: v for k, v in cfg_dict.items() if k in LIVE_FIELDS}})
+        return trainer
+
+
+__all__ = ["GANConfig", "GANTrainer", "LIVE_FIELDS", "OPTIMIZERS", "d_output", "label_smoothing_term", "is_toy"]

@@ -71,3 +71,40 @@ def test_aesthetics_lab(server, page, artifacts):
     wait_idle(page, timeout=300)
     assert not exceptions(page)
     assert _charts(page) >= 2  # per-term curves appear
+
+
+def _gan_step(page) -> int | None:
+    texts = page.locator('[data-testid="stPlotlyChart"] .gtitle').all_text_contents()
+    for t in texts:
+        m = re.fullmatch(r"step (\d+)", t.strip())
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def test_gan_lab(server, page, artifacts):
+    goto_lab(page, server["url"], "GAN Lab")
+    assert not exceptions(page)
+    page.get_by_role("button", name=re.compile(r"^Train \d+$")).click()
+    wait_rerun(page, timeout=300)
+    deadline = time.time() + 120
+    while (_gan_step(page) or 0) < 100 and time.time() < deadline:
+        time.sleep(1)
+    start = _gan_step(page)
+    assert start is not None and start >= 100, start
+    # Play: the 2-D view must keep redrawing while it trains; measure how often
+    page.get_by_role("button", name="▶ Play").click()
+    seen, t0 = [], time.time()
+    while time.time() - t0 < 8.0:
+        s = _gan_step(page)
+        if s is not None and (not seen or s != seen[-1]):
+            seen.append(s)
+        time.sleep(0.05)
+    page.get_by_role("button", name="⏸ Pause").click()
+    wait_idle(page, timeout=60)
+    assert not exceptions(page)
+    redraws_per_s = (len(seen) - 1) / 8.0
+    (artifacts / "gan_redraw_rate.txt").write_text(
+        f"2-D GAN page while playing: {redraws_per_s:.2f} redraws/s over 8 s (steps seen: {seen[:5]} ... {seen[-3:]})\n")
+    assert len(seen) >= 3 and seen[-1] > start, seen
+    _shot(page, artifacts, "gan")

@@ -1,0 +1,54 @@
+"""stylelab.style: neural style transfer three ways, plus training your own fast network.
+
+==================  ==========================================================================
+module              what it holds
+==================  ==========================================================================
+``gatys``           ``GatysConfig``, ``GatysStylizer`` (resumable), ``stylize_gatys``: optimisation
+``compare``         ``wipe``: a before/after picture
+``colour``          colour preservation: luminance-only (YIQ) and linear histogram matching
+``multistyle``      the 26-style conditional-instance-norm network, ported from ONNX to PyTorch
+``arbitrary``       Magenta style encoder -> 100-d code -> transformer (onnxruntime)
+``transformer_net`` Johnson et al.'s feed-forward ``TransformerNet``
+``train_fast``      ``FastStyleConfig``, ``FastStyleTrainer`` (DDP-ready), checkpoints
+``reference``       the slow tutorial-style loop, used only as the benchmark's baseline
+``cli``             ``python -m stylelab stylize | styles | train-style``
+``bench``           the performance table
+==================  ==========================================================================
+
+Names are re-exported lazily (PEP 562) so ``import stylelab.style`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {}
+for _module, _names in {
+    "gatys": ("GatysConfig", "GatysResult", "GatysStylizer", "stylize_gatys", "feature_net", "config_from_record"),
+    "compare": ("wipe",),
+    "colour": ("rgb_to_yiq", "yiq_to_rgb", "luminance_image", "match_luminance", "combine_luminance", "match_color"),
+    "multistyle": ("NUM_STYLES", "STYLE_NAMES", "MultiStyleNet", "ConditionalInstanceNorm2d", "parse_style",
+                   "get_multistyle", "stylize_multistyle", "style_thumbnails", "build_from_onnx"),
+    "arbitrary": ("CODE_DIM", "style_code", "transfer", "blend_codes", "interpolate_codes", "with_strength",
+                  "stylize_arbitrary"),
+    "transformer_net": ("TransformerNet",),
+    "train_fast": ("FastStyleConfig", "FastStyleTrainer", "read_checkpoint", "load_fast_style"),
+}.items():
+    for _name in _names:
+        _EXPORTS[_name] = _module
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stylelab.style' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

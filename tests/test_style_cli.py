@@ -1,0 +1,61 @@
+"""``python -m stylelab stylize | styles | train-style``: outputs, records, clear errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stylelab.cli import main
+
+
+def test_styles_lists_26(capsys):
+    assert main(["styles", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 26 and rows[7]["index"] == 7
+
+
+@pytest.mark.parametrize("method,style", [("fast", "3:0.5,12:0.5"), ("arbitrary", "texture:brick"), ("gatys", "texture:brick")])
+def test_stylize_writes_image_and_record(tmp_path, method, style):
+    from stylelab.imageio import load_image
+    from stylelab.record import ExperimentRecord
+
+    out, rec = tmp_path / "out.png", tmp_path / "run.json"
+    args = ["stylize", "photo:astronaut", style, "-o", str(out), "--method", method, "--size", "48",
+            "--steps", "2", "--levels", "1", "--record", str(rec)]
+    assert main(args) == 0
+    img = load_image(out)
+    assert max(img.shape[-2:]) == 48
+    record = ExperimentRecord.load(rec, lab="style")
+    if method == "gatys":
+        from stylelab.style.gatys import config_from_record
+
+        assert config_from_record(record).steps == 2 and len(record.metrics) == 2
+
+
+def test_train_style_cli(tmp_path):
+    from stylelab.style.train_fast import load_fast_style
+
+    out = tmp_path / "mine.pt"
+    assert main(["train-style", "texture:brick", "--steps", "2", "--size", "32", "--width", "4", "--n-res", "1",
+                 "--quiet", "-o", str(out)]) == 0
+    net, cfg = load_fast_style(out)
+    assert cfg.steps == 2
+    png = tmp_path / "o.png"
+    assert main(["stylize", "photo:astronaut", str(out), "-o", str(png), "--method", "fast", "--size", "40"]) == 0
+    assert png.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["stylize", "photo:astronaut", "99", "-o", "x.png", "--method", "fast"],
+    ["stylize", "photo:nope", "3", "-o", "x.png", "--method", "fast"],
+    ["stylize", "/no/such/file.png", "texture:brick", "-o", "x.png"],
+    ["stylize", "photo:astronaut", "texture:brick", "-o", "x.png", "--size", "4"],
+    ["stylize", "photo:astronaut", "texture:brick", "-o", "x.png", "--size", "32", "--style-weight", "-1"],
+    ["train-style", "texture:brick", "--size", "30", "--quiet"],
+])
+def test_bad_inputs_exit_2(tmp_path, monkeypatch, capsys, args):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err

@@ -108,3 +108,21 @@ def test_gan_lab(server, page, artifacts):
         f"2-D GAN page while playing: {redraws_per_s:.2f} redraws/s over 8 s (steps seen: {seen[:5]} ... {seen[-3:]})\n")
     assert len(seen) >= 3 and seen[-1] > start, seen
     _shot(page, artifacts, "gan")
+
+
+def test_style_studio(server, page, artifacts):
+    goto_lab(page, server["url"], "Style Studio")
+    assert not exceptions(page)
+    page.get_by_role("button", name="▶ Start", exact=True).click()
+    step = _wait_text(page, r"step ([3-9]|\d\d+)/\d+")
+    page.get_by_role("button", name="■ Stop", exact=True).click()
+    wait_idle(page, timeout=120)
+    assert not exceptions(page)
+    assert int(step.split()[1].split("/")[0]) >= 3
+    assert _charts(page) >= 1 and _images(page) >= 2  # live preview + pickers
+    _shot(page, artifacts, "style")
+    page.get_by_role("tab", name=re.compile("Pretrained")).click()
+    wait_idle(page, timeout=180)
+    assert not exceptions(page)
+    assert _images(page) >= 2
+    _shot(page, artifacts, "style_fast")

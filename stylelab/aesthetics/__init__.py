@@ -28,11 +28,9 @@ Names are loaded lazily (PEP 562) so ``import stylelab.aesthetics`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
-_EXPORTS: dict[str, str] = {}
-for _module, _names in {
+_MODULES = {
     "..losses.aesthetic": ("colorfulness", "rms_contrast", "saturation", "brightness", "exposure_error",
                            "clipped_fraction", "luminance"),
     "..losses.pixel": ("psnr",),
@@ -51,27 +49,5 @@ for _module, _names in {
     ".scorecard": ("MEASURES", "Measure", "CLI_KEYS", "get_measure", "report", "report_row", "score_batch"),
     ".adjustment": ("adjust", "Adjuster", "AdjustConfig", "AdjustResult", "apply_tone"),
     ".overlays": ("thirds_overlay", "saliency_overlay", "clipping_overlay", "palette_strip"),
-}.items():
-    for _name in _names:
-        _EXPORTS[_name] = _module
-
-__all__ = sorted(_EXPORTS)
-
-
-_SUBMODULES = ("inputs", "tone", "detail", "composition", "palette", "harmony", "nss", "brisque_iqa", "niqe_iqa",
-               "scorecard", "adjustment", "overlays", "cli", "bench")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:  # ``aes.overlays`` works without importing it first
-        return importlib.import_module(f".{name}", __name__)
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stylelab.aesthetics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+}
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals(), submodules=("inputs", "tone", "detail", "composition", "palette", "harmony", "nss", "brisque_iqa", "niqe_iqa", "scorecard", "adjustment", "overlays", "cli", "bench"))

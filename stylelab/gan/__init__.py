@@ -20,11 +20,9 @@ equation). Names are re-exported lazily so ``import stylelab.gan`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
-_EXPORTS: dict[str, str] = {}
-for _module, _names in {
+_MODULES = {
     "data": ("TOY_DATASETS", "IMAGE_DATASETS", "DATASETS", "ImageSet", "class_names", "sample_toy", "toy_modes", "load_image_set",
              "to_unit", "is_toy"),
     "models": ("MLPGenerator", "MLPDiscriminator", "DCGenerator", "DCDiscriminator"),
@@ -33,17 +31,5 @@ for _module, _names in {
                 "kernel_distance", "class_histogram", "class_coverage", "mode_collapse_warning"),
     "classifier": ("FeatureClassifier", "ImageEvaluator", "get_classifier"),
     "viz": ("decision_surface", "generator_gradients", "generator_gradient_norm", "interpolate", "lerp", "slerp", "latent_walk"),
-}.items():
-    for _name in _names:
-        _EXPORTS[_name] = _module
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stylelab.gan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+}
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

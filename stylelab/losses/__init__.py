@@ -27,13 +27,13 @@ command line and ``from stylelab.losses import ssim`` works as usual. ``stylelab
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import Any
 
-_EXPORTS: dict[str, str] = {}
-for _module, _names in {
+from .._lazy import lazy_exports
+
+_MODULES = {
     "_checks": ("check_image_pair", "check_image", "reduce", "REDUCTIONS"),
     "pixel": ("mse", "l1", "psnr"),
     "ssim": ("MS_SSIM_WEIGHTS", "gaussian_window", "ssim", "ssim_loss", "ms_ssim", "ms_ssim_loss", "ms_ssim_levels", "SSIMLoss", "MSSSIMLoss"),
@@ -54,24 +54,9 @@ for _module, _names in {
     "distortions": ("DISTORTIONS", "distort", "distortion_study"),
     "mixing": ("MixingConfig", "MixingDesk", "StepResult", "ablation_study"),
     "compare": ("COMPARE_METRICS", "compare", "pair_metrics"),
-}.items():
-    for _name in _names:
-        _EXPORTS[_name] = _module
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stylelab.losses' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+}
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())
+_EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 
 class _LossesPackage(types.ModuleType):

@@ -20,11 +20,9 @@ Names are re-exported lazily (PEP 562) so ``import stylelab.style`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
-_EXPORTS: dict[str, str] = {}
-for _module, _names in {
+_MODULES = {
     "gatys": ("GatysConfig", "GatysResult", "GatysStylizer", "stylize_gatys", "feature_net", "config_from_record"),
     "compare": ("wipe",),
     "colour": ("rgb_to_yiq", "yiq_to_rgb", "luminance_image", "match_luminance", "combine_luminance", "match_color"),
@@ -34,21 +32,5 @@ for _module, _names in {
                   "stylize_arbitrary"),
     "transformer_net": ("TransformerNet",),
     "train_fast": ("FastStyleConfig", "FastStyleTrainer", "read_checkpoint", "load_fast_style"),
-}.items():
-    for _name in _names:
-        _EXPORTS[_name] = _module
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stylelab.style' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+}
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

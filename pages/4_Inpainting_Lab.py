@@ -1,0 +1,405 @@
+"""Inpainting Lab: draw a hole, fill it five ways, and see which loss does what.
+
+The page only lays out widgets and calls ``stylelab.inpaint``; every equation lives there.
+Session keys start with ``inp_``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from stylelab.errors import StylelabError
+from stylelab.ui import (
+    download_image,
+    download_record,
+    equation,
+    image_picker,
+    page_setup,
+    push_result,
+    show_error,
+    show_image,
+    upload_record,
+)
+
+page_setup("Inpainting Lab", "🩹")
+
+import torch  # noqa: E402  (after page_setup: the page frame shows while torch loads)
+
+from stylelab import inpaint as ip  # noqa: E402
+
+STYLE_STUDIO = "pages/2_Style_Studio.py"
+MASK_TOOLS = ["Rectangle", "Random strokes", "Centre hole", "Upload a mask"]
+
+st.title("🩹 Inpainting Lab")
+st.markdown(
+    "Cut a hole in a picture, fill it with classical algorithms, an untrained network "
+    "(Deep Image Prior) and a trained U-Net, and compare them **inside the hole**. Then see what each "
+    "training loss does to the same U-Net."
+)
+with st.expander("The mask convention and the composite", expanded=False):
+    st.markdown("A mask holds **1 in the hole** (missing pixels) and **0 where the image is known**. "
+                "Every method's prediction is pasted into the hole only, so known pixels never change:")
+    equation(r"y = m \odot \hat x + (1 - m) \odot x", "Composite")
+
+
+# ----------------------------------------------------------------------------- helpers (UI only)
+def _canvas_available() -> bool:
+    """The drawing canvas needs a real browser session (it cannot run under AppTest or bare mode)."""
+    try:
+        headers = st.context.headers
+        return bool(headers) and any(k.lower() == "user-agent" for k in headers.keys())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _draw_mask(image: torch.Tensor) -> torch.Tensor | None:
+    """Brush / rectangle canvas over the image (streamlit-drawable-canvas), imported lazily."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception as exc:  # the component raises StreamlitAPIException outside a served app
+        st.warning(f"The drawing canvas is not available here ({type(exc).__name__}); use another mask tool.")
+        return None
+    from stylelab.imageio import to_pil
+
+    h, w = image.shape[-2:]
+    scale = max(1, 384 // max(h, w))
+    c1, c2 = st.columns(2)
+    mode = c1.radio("Tool", ["freedraw", "rect"], horizontal=True, key="inp_canvas_mode",
+                    format_func={"freedraw": "Brush", "rect": "Rectangle"}.get)
+    brush = c2.slider("Brush width (screen px)", 4, 60, 24, key="inp_canvas_brush")
+    with st.container(key="inp_canvas"):
+        result = st_canvas(
+            fill_color="rgba(255, 0, 255, 0.7)", stroke_width=brush, stroke_color="rgba(255, 0, 255, 0.7)",
+            background_image=to_pil(image).resize((w * scale, h * scale)), width=w * scale, height=h * scale,
+            drawing_mode=mode, return_image_data=True, key="inp_canvas_widget",
+        )
+    if result.image_data is None:
+        return None
+    return ip.mask_from_image(result.image_data, size=(h, w))
+
+
+def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
+    h, w = image.shape[-2:]
+    tools = (["Draw"] if _canvas_available() else []) + MASK_TOOLS
+    tool = st.radio("Mask", tools, horizontal=True, key="inp_tool",
+                    help="Draw needs a browser; the other tools work everywhere.")
+    settings: dict = {"tool": tool, "size": [h, w]}
+    mask = None
+    if tool == "Draw":
+        mask = _draw_mask(image)
+        if mask is None or not mask.any():
+            st.info("Paint over the part of the picture you want to remove.")
+            return None, settings
+    elif tool == "Rectangle":
+        c1, c2 = st.columns(2)
+        x = c1.slider("Left (x)", 0, w - 2, w // 3, key="inp_rx")
+        y = c2.slider("Top (y)", 0, h - 2, h // 3, key="inp_ry")
+        rw = c1.slider("Width", 1, w, w // 3, key="inp_rw")
+        rh = c2.slider("Height", 1, h, h // 4, key="inp_rh")
+        settings.update(x=x, y=y, w=rw, h=rh)
+        mask = ip.rect_mask(h, w, x, y, rw, rh)
+    elif tool == "Random strokes":
+        import numpy as np
+
+        c1, c2 = st.columns(2)
+        seed = c1.number_input("Seed", 0, 10_000, 0, key="inp_seed")
+        width = c2.slider("Brush width (share of the image)", 0.04, 0.25, 0.12, key="inp_sw")
+        settings.update(seed=int(seed), width=width)
+        mask = ip.random_strokes(h, w, max_width=width, rng=np.random.default_rng(int(seed)))
+    elif tool == "Centre hole":
+        frac = st.slider("Hole area (share of the image)", 0.05, 0.6, 0.2, key="inp_cf")
+        settings.update(fraction=frac)
+        mask = ip.center_mask(h, w, frac)
+    else:
+        up = st.file_uploader("Mask picture (white or painted = hole)", key="inp_mask_upload")
+        invert = st.checkbox("Invert (black = hole)", key="inp_invert")
+        if up is None:
+            st.info("Upload a black-and-white picture: white pixels become the hole.")
+            return None, settings
+        mask = ip.mask_from_image(up.getvalue(), size=(h, w), invert=invert)
+        settings.update(upload=up.name, invert=invert)
+    radius = st.slider("Feather the edge (px)", 0, 8, 0, key="inp_feather",
+                       help="A soft band blends the fill into its surroundings.")
+    settings["feather"] = radius
+    ip.validate_mask(mask, size=(h, w))
+    if radius:
+        mask = ip.feather(mask, radius)
+    return mask, settings
+
+
+def _signature(image: torch.Tensor, mask: torch.Tensor) -> str:
+    h = hashlib.sha1(image.detach().cpu().numpy().tobytes())
+    h.update(mask.detach().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+@st.cache_resource(show_spinner="Loading the trained inpainter...")
+def _inpainter(name: str) -> ip.Inpainter:
+    return ip.load_inpainter(name)
+
+
+def _score_table(results: dict[str, dict]) -> None:
+    import pandas as pd
+
+    rows = [{"method": name, **{k: round(v, 4) for k, v in r["scores"].items()}, "seconds": round(r["seconds"], 2)}
+            for name, r in results.items()]
+    st.dataframe(pd.DataFrame(rows).set_index("method"), width="stretch")
+
+
+def _score_chart(results: dict[str, dict], key: str) -> None:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    names = list(results)
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("PSNR in hole (dB) ↑", "SSIM in hole ↑", "LPIPS in hole ↓"))
+    for col, key_ in enumerate(("psnr_hole", "ssim_hole", "lpips_hole"), start=1):
+        fig.add_trace(go.Bar(x=names, y=[results[n]["scores"].get(key_, 0.0) for n in names], showlegend=False),
+                      row=1, col=col)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
+    st.plotly_chart(fig, key=key)
+
+
+def _show_results(results: dict[str, dict], prefix: str) -> None:
+    cols = st.columns(min(len(results), 5))
+    for i, (name, r) in enumerate(results.items()):
+        with cols[i % len(cols)]:
+            show_image(r["image"], caption=f"{name} · LPIPS {r['scores'].get('lpips_hole', float('nan')):.3f}")
+    _score_table(results)
+    _score_chart(results, key=f"{prefix}_chart")
+
+
+def _result(image: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, seconds: float) -> dict:
+    return {"image": image.detach().cpu(), "scores": ip.hole_scores(image, truth, mask), "seconds": seconds}
+
+
+# ----------------------------------------------------------------------------- 1. image and mask
+left, right = st.columns([1, 1])
+with left:
+    st.subheader("1 · Picture and hole")
+    size = st.select_slider("Working size (longer side, px)", [64, 96, 128, 192], value=128, key="inp_size")
+    truth = image_picker("Picture", key="inp_img", default="photo:astronaut", size=size)
+if truth is None:
+    st.info("Pick or upload a picture to start.")
+    st.stop()
+with right:
+    try:
+        mask, mask_settings = _make_mask(truth)
+    except StylelabError as exc:
+        show_error(exc, "This mask cannot be used")
+        st.stop()
+if mask is None:
+    st.stop()
+
+damaged = truth * (1 - ip.hole(mask))  # the hole is blanked: no method can peek into it
+sig = _signature(truth, mask)
+c1, c2, c3 = st.columns(3)
+with c1:
+    show_image(truth, "Original")
+with c2:
+    show_image(damaged + ip.hole(mask) * torch.tensor([1.0, 0.0, 1.0])[:, None, None], "With the hole (magenta)")
+with c3:
+    show_image(mask.expand(3, -1, -1), f"Mask · {ip.coverage(mask):.0%} of the pixels")
+
+# ----------------------------------------------------------------------------- 2. fill it
+st.subheader("2 · Fill the hole")
+labels = {k: v.label for k, v in ip.METHODS.items()}
+shipped = ip.list_checkpoints()
+c1, c2, c3 = st.columns([2, 1, 1])
+methods = c1.multiselect("Methods", list(labels), default=["telea", "ns", "biharmonic"] + (["unet"] if shipped else []),
+                         format_func=labels.get, key="inp_methods")
+ckpt = c2.selectbox("Trained U-Net", shipped, index=shipped.index(ip.default_checkpoint()) if shipped else 0,
+                    key="inp_ckpt", disabled=not shipped) if shipped else None
+dip_iters = c3.slider("DIP iterations", 50, 1200, 400, 50, key="inp_dip_iters",
+                      help="Deep Image Prior optimises a fresh U-Net on this picture: more iterations, more detail.")
+with st.expander("What each method does"):
+    for spec in ip.METHODS.values():
+        st.markdown(f"**{spec.label}** ({spec.family}): {spec.summary}")
+    if ckpt:
+        st.markdown("---\n**Model card of the selected U-Net**")
+        st.markdown(ip.model_card(ckpt))
+
+state = st.session_state.setdefault("inp_results", {"sig": None, "items": {}})
+if state["sig"] != sig:
+    state.update(sig=sig, items={})
+    st.session_state.pop("inp_dip", None)
+
+if st.button("Fill the hole", type="primary", key="inp_run"):
+    import time
+
+    state["items"] = {}
+    for name in methods:
+        if name == "dip":
+            continue
+        t0 = time.perf_counter()
+        try:
+            opts = {"model": _inpainter(ckpt)} if name == "unet" else {}
+            out = ip.inpaint(damaged, mask, name, **opts)
+        except StylelabError as exc:
+            show_error(exc, f"{labels[name]} failed")
+            continue
+        state["items"][labels[name]] = _result(out, truth, mask, time.perf_counter() - t0)
+    if "dip" in methods:
+        st.session_state["inp_dip"] = {"fit": ip.DeepImagePrior(damaged, mask, ip.DIPConfig(iterations=dip_iters)),
+                                       "sig": sig, "stopped": False}
+
+
+def _dip_running() -> bool:
+    job = st.session_state.get("inp_dip")
+    return bool(job) and not job["fit"].done and not job["stopped"]
+
+
+@st.fragment(run_every=0.5 if _dip_running() else None)
+def dip_progress() -> None:
+    """Advance the Deep Image Prior for ~1 s per tick and show it live; stoppable."""
+    import time
+
+    job = st.session_state.get("inp_dip")
+    if not job:
+        return
+    fit = job["fit"]
+    if not fit.done and not job["stopped"]:
+        if st.button("Stop Deep Image Prior", key="inp_dip_stop"):
+            job["stopped"] = True
+        else:
+            t0 = time.perf_counter()
+            while not fit.done and time.perf_counter() - t0 < 1.0:
+                fit.step()
+    st.progress(fit.iteration / fit.config.iterations,
+                text=f"Deep Image Prior: {fit.iteration}/{fit.config.iterations} iterations, "
+                     f"loss on known pixels {fit.losses[-1] if fit.losses else float('nan'):.4f}, {fit.elapsed:.0f} s")
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        show_image(fit.current()[0], "Deep Image Prior so far")
+    with c2:
+        if fit.losses:
+            st.line_chart({"MSE on the known pixels": fit.losses}, height=220)
+    finished = fit.done or job["stopped"]
+    if finished and "Deep Image Prior" not in state["items"] and job["sig"] == state["sig"]:
+        state["items"]["Deep Image Prior"] = _result(fit.current()[0], truth, mask, fit.elapsed)
+        st.rerun()
+
+
+dip_progress()
+if state["items"]:
+    _show_results(state["items"], "inp_fill")
+    st.caption("Scores compare each result with the original picture: **hole** = the filled pixels, "
+               "**band** = 4 px on both sides of the hole's edge, **seam** = mean jump across the edge "
+               "(compare with seam_truth, the same on the original).")
+
+    # ------------------------------------------------------------------------- repair, then stylise
+    st.markdown("#### Repair, then stylise")
+    c1, c2 = st.columns([2, 1])
+    pick = c1.selectbox("Result to pass on", list(state["items"]), key="inp_pick")
+    with c2:
+        download_image(state["items"][pick]["image"], "inpainted.png", key="inp_dl")
+    if st.button("Repair, then stylise → open the Style Studio with this result", key="inp_to_style"):
+        push_result(f"Inpainted: {pick}", state["items"][pick]["image"])
+        try:
+            st.switch_page(STYLE_STUDIO)
+        except StreamlitAPIException:  # this page was started on its own, not through app.py
+            st.info(f"Saved as 'Inpainted: {pick}' in this session's results: open the Style Studio from the "
+                    "sidebar and pick it under 'This session'.")
+
+    from stylelab.record import ExperimentRecord
+
+    record = ExperimentRecord(lab="inpaint", config={"mask": mask_settings, "methods": methods, "checkpoint": ckpt,
+                                                     "dip_iterations": dip_iters},
+                              summary={name: r["scores"] for name, r in state["items"].items()})
+    download_record(record, "inpainting_record.json", key="inp_record")
+
+with st.expander("Load an experiment record"):
+    rec = upload_record("inpaint", key="inp_record_upload")
+    if rec is not None:
+        st.json(rec.config)
+        if rec.summary:
+            import pandas as pd
+
+            st.dataframe(pd.DataFrame(rec.summary).T, width="stretch")
+
+# ----------------------------------------------------------------------------- 3. loss study
+st.subheader("3 · Which loss does what?")
+st.markdown("The same U-Net, trained on the same crops and masks, with more and more loss terms. "
+            "MSE averages all plausible fills (blur); SSIM adds local structure; the perceptual term "
+            "compares VGG features; the adversarial term (a PatchGAN judge) pushes for texture.")
+for choice in ip.LOSS_CHOICES.values():
+    equation(choice.latex, choice.label)
+
+tab_shipped, tab_live = st.tabs(["Shipped checkpoints (instant)", "Train live (small)"])
+with tab_shipped:
+    study = [n for n in (f"unet64-{c}" for c in ip.LOSS_CHOICES) if n in shipped]
+    if not study:
+        st.info("No shipped loss-study checkpoints in this build.")
+    else:
+        cache = st.session_state.setdefault("inp_study_shipped", {})
+        if cache.get("sig") != sig:
+            import time
+
+            items = {}
+            for name in study:
+                t0 = time.perf_counter()
+                out = _inpainter(name)(damaged, mask)
+                items[ip.LOSS_CHOICES[name.removeprefix("unet64-")].label] = _result(out, truth, mask, time.perf_counter() - t0)
+            cache.update(sig=sig, items=items)
+        _show_results(cache["items"], "inp_study_shipped")
+        for name in study:
+            with st.expander(f"Model card: {name}"):
+                st.markdown(ip.model_card(name))
+
+with tab_live:
+    c1, c2, c3 = st.columns(3)
+    live_losses = c1.multiselect("Losses", list(ip.LOSS_CHOICES), default=["mse", "mse+ssim"], key="inp_live_losses",
+                                 format_func=lambda n: ip.LOSS_CHOICES[n].label)
+    live_data = c2.selectbox("Training data", ["photos", "faces", "fashion"], key="inp_live_data",
+                             format_func={"photos": "Photo and painting crops", "faces": "LFW faces",
+                                          "fashion": "Fashion-MNIST"}.get)
+    live_steps = c3.slider("Steps", 10, 400, 60, 10, key="inp_live_steps")
+    st.caption("Small on purpose (U-Net 8-16-32 channels, 32 px crops, batch 8) so it trains on a laptop CPU; "
+               "the shipped checkpoints above are the same idea, trained longer.")
+    b1, b2 = st.columns(2)
+    if b1.button("Start training", key="inp_live_start", disabled=not live_losses):
+        from stylelab.inpaint.study import LossStudy
+        from stylelab.inpaint.train import TrainConfig
+
+        try:
+            st.session_state["inp_live"] = {
+                "study": LossStudy(live_losses, TrainConfig(data=live_data, size=32, batch=8, steps=live_steps, base=8, depth=3)),
+                "stopped": False}
+        except StylelabError as exc:
+            show_error(exc, "Could not start the study")
+    if b2.button("Stop", key="inp_live_stop") and st.session_state.get("inp_live"):
+        st.session_state["inp_live"]["stopped"] = True
+
+    def _live_running() -> bool:
+        job = st.session_state.get("inp_live")
+        return bool(job) and not job["study"].done and not job["stopped"]
+
+    @st.fragment(run_every=0.5 if _live_running() else None)
+    def live_study() -> None:
+        """Advance the study ~1.5 s per tick; plot MSE in the hole per loss; show results at the end."""
+        job = st.session_state.get("inp_live")
+        if not job:
+            return
+        study_ = job["study"]
+        if not study_.done and not job["stopped"]:
+            study_.advance(1.5)
+        st.progress(study_.steps_done / study_.config.steps, text=f"step {study_.steps_done}/{study_.config.steps}")
+        curves = study_.curves()
+        if any(curves.values()):
+            import plotly.graph_objects as go
+
+            fig = go.Figure([go.Scatter(x=[s for s, _ in c], y=[v for _, v in c], name=ip.LOSS_CHOICES[n].label)
+                             for n, c in curves.items()])
+            fig.update_layout(height=280, xaxis_title="step", yaxis_title="MSE in the hole (training batch)",
+                              margin=dict(l=10, r=10, t=10, b=10))
+            st.plotly_chart(fig, key="inp_live_curve")
+        if study_.done or job["stopped"]:
+            outs = study_.inpaint(damaged, mask)
+            _show_results({ip.LOSS_CHOICES[n].label: _result(o, truth, mask, 0.0) for n, o in outs.items()}, "inp_live")
+            if _live_running() is False and job.get("announced") is None:
+                job["announced"] = True
+                st.rerun()
+
+    live_study()

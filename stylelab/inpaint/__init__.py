@@ -1,0 +1,42 @@
+"""stylelab.inpaint: draw a hole, fill it five ways, and see which loss does what.
+
+==================  ==========================================================================
+module              what it holds
+==================  ==========================================================================
+``masks``           the mask convention (float, 1 = hole), validation, rectangles, centre
+                    holes, free-form strokes, masks from pictures, feathering
+``unet``            ``UNet(in_ch, out_ch, base, depth)``, shared by DIP and the trained inpainter
+``classical``       OpenCV Telea and Navier-Stokes, scikit-image biharmonic
+``dip``             Deep Image Prior: an untrained U-Net fitted to one image (stoppable)
+``model``           the trained inpainter, its checkpoints and model cards
+``losses``          masked MSE / L1 and the loss choices of the study
+``metrics``         PSNR / SSIM / LPIPS in the hole and around it, the boundary seam
+``data``            offline training crops (photos, paintings, faces, Fashion-MNIST) + held-out set
+``train``           the training loop (callbacks, checkpoints, ``torchrun`` DDP)
+``methods``         ``inpaint(image, mask, method=...)``: one interface to every method
+``bench``           held-out quality and time per method
+==================  ==========================================================================
+
+Mask convention, everywhere: a float tensor ``(N, 1, H, W)`` or ``(1, H, W)`` with values in
+[0, 1]; **1 = hole** (missing), 0 = known. Results are ``mask * prediction + (1 - mask) * image``.
+
+Names are re-exported lazily (PEP 562): ``import stylelab.inpaint`` (and the CLI's ``--help``) does not
+import torch; ``from stylelab.inpaint import inpaint`` works as usual.
+"""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+_MODULES = {
+    "classical": ("biharmonic", "navier_stokes", "telea"),
+    "dip": ("DIPConfig", "DeepImagePrior", "deep_image_prior"),
+    "losses": ("LOSS_CHOICES", "LossChoice", "get_loss_choice", "masked_l1", "masked_mean", "masked_mse"),
+    "masks": ("as_batch", "center_mask", "coverage", "feather", "hole", "mask_from_image", "random_rect_mask",
+              "random_strokes", "rect_mask", "validate_mask"),
+    "methods": ("METHODS", "MethodSpec", "default_checkpoint", "inpaint", "predict"),
+    "metrics": ("boundary_band", "boundary_seam", "hole_scores", "masked_lpips", "masked_psnr", "masked_ssim"),
+    "model": ("Inpainter", "list_checkpoints", "load_inpainter", "model_card", "save_checkpoint"),
+    "unet": ("UNet", "UNetConfig"),
+}
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

@@ -1,0 +1,163 @@
+"""Offline training data for the inpainter: random crops and random masks, never a download.
+
+Sources (``InpaintData(source=...)``):
+
+- ``"photos"``: random ``size`` crops of the bundled scikit-image / scikit-learn photos, the
+  textures, and the public-domain paintings (each picture first scaled so its longer side is
+  ``scale`` px, randomly in a range, so crops see the same detail the app shows at 128-256 px);
+  the images in :data:`HELD_OUT` are never used for training (they are the benchmark's);
+- ``"faces"``: the 200 ``lfw_subset`` faces/non-faces (25x25 grey), upscaled to ``size``;
+- ``"fashion"``: Fashion-MNIST training images (28x28 grey), padded to ``size``.
+
+Every sample gets its own mask: free-form strokes (70 %) or a random rectangle (30 %).
+Each DDP rank draws from its own seed (``seed + 1000 * rank``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import AssetError, ConfigError
+from .masks import random_rect_mask, random_strokes
+
+__all__ = ["HELD_OUT", "SOURCES", "InpaintData", "held_out_images", "training_image_names"]
+
+#: Pictures never used for training (the benchmark and the app's defaults).
+HELD_OUT = ("photo:astronaut", "photo:coffee", "photo:chelsea", "painting:mona-lisa",
+            "painting:the-great-wave-off-kanagawa", "painting:village-street-in-auvers")
+#: Photos that are not natural scenes (scanned text, synthetic colour wheel): left out of training.
+_NOT_SCENES = {"photo:page", "photo:text", "photo:colorwheel"}
+SOURCES = ("photos", "faces", "fashion")
+
+
+def training_image_names() -> list[str]:
+    """Bundled pictures used for training crops: photos, textures, paintings, minus :data:`HELD_OUT`."""
+    from ..assets import image_catalog
+
+    cat = image_catalog()
+    names = cat.get("Photos", []) + cat.get("Textures", []) + cat.get("Paintings", [])
+    return [n for n in names if n not in HELD_OUT and n not in _NOT_SCENES]
+
+
+def held_out_images(size: int = 128) -> dict[str, torch.Tensor]:
+    """The held-out pictures as ``(3, size, size)`` centre crops (those that are available here)."""
+    from ..assets import load_bundled
+
+    out = {}
+    for name in HELD_OUT:
+        try:
+            img = load_bundled(name, size=None)
+        except AssetError:
+            continue
+        out[name] = _square(img, size)
+    return out
+
+
+def _square(img: torch.Tensor, size: int) -> torch.Tensor:
+    """Scale the shorter side to ``size`` and take the centre square ``(3, size, size)``."""
+    from ..imageio import resize_tensor
+
+    h, w = img.shape[-2:]
+    s = size / min(h, w)
+    img = resize_tensor(img, (max(size, round(h * s)), max(size, round(w * s))))
+    h, w = img.shape[-2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    return img[:, top:top + size, left:left + size].contiguous()
+
+
+@dataclass
+class _Pool:
+    images: list[torch.Tensor]  # each (3, H, W)
+
+
+class InpaintData:
+    """An endless sampler of ``(images, masks)`` batches.
+
+    Args:
+        source: ``"photos"``, ``"faces"`` or ``"fashion"``.
+        size: crop size (a multiple of 8 recommended).
+        seed: sampling seed (add the DDP rank for distinct ranks).
+        scale: range of the longer side the photos are resized to before cropping.
+        stroke_fraction: share of free-form stroke masks (the rest are rectangles).
+    """
+
+    def __init__(self, source: str = "photos", size: int = 64, seed: int = 0, scale: tuple[int, int] = (128, 224),
+                 stroke_fraction: float = 0.7) -> None:
+        if source not in SOURCES:
+            raise ConfigError(f"Unknown training data {source!r}; choose one of {SOURCES}.")
+        if size < 16:
+            raise ConfigError(f"Training crops must be at least 16 px, got {size}.")
+        self.source, self.size, self.scale, self.stroke_fraction = source, size, scale, stroke_fraction
+        self.rng = np.random.default_rng(seed)
+        self.gen = torch.Generator().manual_seed(seed)
+        self.pools = self._load()
+
+    def _load(self) -> list[_Pool]:
+        from ..assets import load_bundled, load_fashion_mnist, load_lfw_subset
+
+        if self.source == "faces":
+            faces = torch.from_numpy(load_lfw_subset())[:, None].repeat(1, 3, 1, 1)  # (200, 3, 25, 25)
+            faces = F.interpolate(faces, size=(self.size, self.size), mode="bilinear", align_corners=False)
+            return [_Pool(list(faces.clamp(0, 1)))]
+        if self.source == "fashion":
+            x, _ = load_fashion_mnist("train")  # (60000, 28, 28)
+            x = torch.from_numpy(np.asarray(x[:20000], dtype=np.float32) / 255.0)[:, None].repeat(1, 3, 1, 1)
+            pad = max(0, self.size - 28)
+            x = F.pad(x, (pad // 2, pad - pad // 2, pad // 2, pad - pad // 2))
+            return [_Pool(list(x[..., : self.size, : self.size]))]
+        pools = []
+        lo, hi = self.scale
+        for name in training_image_names():
+            try:
+                big = load_bundled(name, size=None)
+            except AssetError:
+                continue
+            # A few pre-scaled copies per picture: the crop scale varies without resizing per sample.
+            pools.append(_Pool([_resize_longer(big, int(s), self.size) for s in np.linspace(lo, hi, 3)]))
+        if not pools:
+            raise AssetError("No bundled photos or paintings are available to train on.")
+        return pools
+
+    def fork(self, seed: int) -> "InpaintData":
+        """A sampler over the same loaded pictures with its own random stream (no reloading)."""
+        twin = object.__new__(InpaintData)
+        twin.__dict__.update(self.__dict__)
+        twin.rng = np.random.default_rng(seed)
+        twin.gen = torch.Generator().manual_seed(seed)
+        return twin
+
+    def _crop(self) -> torch.Tensor:
+        pool = self.pools[int(self.rng.integers(len(self.pools)))]
+        img = pool.images[int(self.rng.integers(len(pool.images)))]  # (3, H, W)
+        h, w = img.shape[-2:]
+        s = self.size
+        top, left = int(self.rng.integers(0, h - s + 1)), int(self.rng.integers(0, w - s + 1))
+        crop = img[:, top:top + s, left:left + s]
+        if self.rng.random() < 0.5:
+            crop = crop.flip(-1)
+        return crop
+
+    def mask(self) -> torch.Tensor:
+        """One random training mask ``(1, size, size)``."""
+        if self.rng.random() < self.stroke_fraction:
+            return random_strokes(self.size, self.size, rng=self.rng, max_coverage=0.5)
+        return random_rect_mask(self.size, self.size, 0.2, 0.5, rng=self.rng)
+
+    def batch(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(images (n, 3, S, S), masks (n, 1, S, S))``."""
+        images = torch.stack([self._crop() for _ in range(n)])  # (n, 3, S, S)
+        masks = torch.stack([self.mask() for _ in range(n)])  # (n, 1, S, S)
+        return images.contiguous(), masks
+
+
+def _resize_longer(img: torch.Tensor, longer: int, min_side: int) -> torch.Tensor:
+    from ..imageio import resize_tensor
+
+    h, w = img.shape[-2:]
+    s = longer / max(h, w)
+    s = max(s, min_side / min(h, w))  # never smaller than a crop
+    return resize_tensor(img, (max(min_side, round(h * s)), max(min_side, round(w * s))))

@@ -1,0 +1,119 @@
+"""One interface to every inpainting method: ``inpaint(image, mask, method=...)``.
+
+Every method receives the same inputs (mask convention in :mod:`stylelab.inpaint.masks`) and
+the result is always composited the same way,
+
+.. math::
+    y = m \\odot \\hat x + (1 - m) \\odot x,
+
+so a known pixel (``m = 0``) is never changed, whatever the method does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..errors import ConfigError
+from .masks import as_batch, hole
+
+__all__ = ["METHODS", "MethodSpec", "inpaint", "predict"]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A method: short name, label for pickers, family and one line on what it does."""
+
+    name: str
+    label: str
+    family: str  # "classical" | "optimisation" | "learned"
+    summary: str
+
+
+METHODS: dict[str, MethodSpec] = {
+    "telea": MethodSpec("telea", "Telea (fast marching)", "classical",
+                        "Fills from the edge inwards with weighted averages of known neighbours."),
+    "ns": MethodSpec("ns", "Navier-Stokes", "classical",
+                     "Continues lines of equal brightness into the hole, like a fluid flow."),
+    "biharmonic": MethodSpec("biharmonic", "Biharmonic", "classical",
+                             "The smoothest surface (bi-Laplacian = 0) that fits the hole's edge."),
+    "dip": MethodSpec("dip", "Deep Image Prior", "optimisation",
+                      "An untrained U-Net fitted to this one image's known pixels."),
+    "unet": MethodSpec("unet", "Trained U-Net", "learned",
+                       "A U-Net trained on many crops to map (masked image, mask) to the image."),
+}
+
+
+def predict(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **options: Any) -> torch.Tensor:
+    """The method's raw prediction ``(N, 3, H, W)`` for batched, validated inputs.
+
+    Options by method: ``telea``/``ns``: ``radius``; ``dip``: ``config`` (:class:`DIPConfig`),
+    ``callback``, ``should_stop``; ``unet``: ``model`` (an :class:`Inpainter`) or
+    ``checkpoint`` (shipped name or path).
+    """
+    from . import classical
+
+    hm = hole(mask)  # (N, 1, H, W) binary
+    if method == "telea":
+        return classical.telea(image, hm, **options)
+    if method == "ns":
+        return classical.navier_stokes(image, hm, **options)
+    if method == "biharmonic":
+        return classical.biharmonic(image, hm, **options)
+    if method == "dip":
+        from .dip import deep_image_prior
+
+        return torch.cat([deep_image_prior(x[None], m[None], **options) for x, m in zip(image, mask)])
+    if method == "unet":
+        from .model import load_inpainter
+
+        model = options.pop("model", None)
+        if model is None:
+            model = load_inpainter(options.pop("checkpoint", default_checkpoint()))
+        if options:
+            raise ConfigError(f"Unknown options for the U-Net: {sorted(options)}.")
+        return model.predict(image, mask)
+    raise ConfigError(f"Unknown inpainting method {method!r}; choose one of {list(METHODS)}.")
+
+
+def inpaint(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **options: Any) -> torch.Tensor:
+    """Fill the hole of ``image`` with ``method``; known pixels are returned unchanged.
+
+    Args:
+        image: ``(3, H, W)`` or ``(N, 3, H, W)`` float in [0, 1].
+        mask: ``(1, H, W)`` or ``(N, 1, H, W)``, 1 = hole (soft values blend at a feathered edge).
+        method: one of :data:`METHODS` (``telea``, ``ns``, ``biharmonic``, ``dip``, ``unet``).
+        **options: passed to the method (see :func:`predict`).
+
+    Returns:
+        The inpainted image, same shape as ``image``.
+
+    Raises:
+        ShapeError: mask and image differ in size; ConfigError: empty or full mask, unknown
+        method; CheckpointError: an unusable U-Net checkpoint.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"Unknown inpainting method {method!r}; choose one of {list(METHODS)}.")
+    x, m, squeezed = as_batch(image, mask)
+    if x.shape[1] != 3:
+        raise ConfigError(f"Inpainting works on RGB images (3 channels), got {x.shape[1]}.")
+    pred = predict(x, m, method, **options).to(x.device, x.dtype)  # (N, 3, H, W)
+    out = m * pred + (1.0 - m) * x
+    return out[0] if squeezed else out
+
+
+def default_checkpoint() -> str:
+    """The shipped inpainter used when none is named (the best of the loss study)."""
+    from .model import list_checkpoints
+
+    names = list_checkpoints()
+    if not names:
+        raise ConfigError("No trained inpainter is shipped in stylelab/inpaint/checkpoints/.")
+    for preferred in ("unet64-mse+ssim+perceptual-long", "unet64-mse+ssim+perceptual+adv", "unet64-mse+ssim+perceptual",
+                      "unet64-mse+ssim", "unet64-mse"):
+        if preferred in names:
+            return preferred
+    return names[0]
+

@@ -1,0 +1,98 @@
+"""AppTest of pages/4_Inpainting_Lab.py (the canvas needs a browser: the slider tools are driven here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Inpainting_Lab.py")
+
+
+@pytest.fixture()
+def app():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at) -> str:
+    return " ".join(str(m.value) for m in list(at.markdown) + list(at.caption) + list(at.info) + list(at.error))
+
+
+def test_page_renders_with_slider_mask_and_shipped_study(app):
+    at = app
+    assert "Draw" not in at.radio(key="inp_tool").options  # no canvas outside a browser
+    assert at.radio(key="inp_tool").value == "Rectangle"
+    assert not at.error
+    assert "Which loss does what" in " ".join(s.value for s in at.subheader)
+    assert len(at.latex) >= 5  # the composite + one equation per loss choice
+    # The shipped loss study runs at once on the same mask: one score row per checkpoint.
+    assert at.session_state["inp_study_shipped"]["items"]
+
+
+def test_fill_with_classical_and_unet_then_hand_to_style_studio(app):
+    at = app
+    at.multiselect(key="inp_methods").set_value(["telea", "ns", "unet"]).run()
+    at.button(key="inp_run").click().run()
+    assert not at.exception, at.exception
+    items = at.session_state["inp_results"]["items"]
+    assert set(items) == {"Telea (fast marching)", "Navier-Stokes", "Trained U-Net"}
+    for r in items.values():
+        assert r["scores"]["psnr_hole"] > 8 and 0 <= r["scores"]["lpips_hole"] < 1
+    at.selectbox(key="inp_pick").set_value("Navier-Stokes").run()
+    at.button(key="inp_to_style").click().run()
+    assert not at.exception, at.exception
+    assert "Inpainted: Navier-Stokes" in at.session_state["stylelab_results"]
+
+
+def test_mask_tools_and_bad_masks(app):
+    at = app
+    at.radio(key="inp_tool").set_value("Random strokes").run()
+    assert not at.exception and not at.error
+    at.number_input(key="inp_seed").set_value(5).run()
+    at.radio(key="inp_tool").set_value("Centre hole").run()
+    at.slider(key="inp_cf").set_value(0.4).run()
+    assert not at.exception and not at.error
+    at.radio(key="inp_tool").set_value("Rectangle").run()
+    # A rectangle pushed past the corner still holds pixels; a full-image one is refused clearly.
+    at.slider(key="inp_rx").set_value(0)
+    at.slider(key="inp_ry").set_value(0)
+    at.slider(key="inp_rw").set_value(at.slider(key="inp_rw").max)
+    at.slider(key="inp_rh").set_value(at.slider(key="inp_rh").max)
+    at.run()
+    assert not at.exception
+    assert any("whole image" in e.value for e in at.error)
+
+
+def test_deep_image_prior_progress_and_stop(app):
+    at = app
+    at.select_slider(key="inp_size").set_value(64).run()
+    at.multiselect(key="inp_methods").set_value(["dip"]).run()
+    at.slider(key="inp_dip_iters").set_value(50).run()
+    at.button(key="inp_run").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["inp_dip"]
+    assert job["fit"].iteration > 0  # the fragment ran its first chunk
+    at.button(key="inp_dip_stop").click().run()
+    assert not at.exception, at.exception
+    assert "Deep Image Prior" in at.session_state["inp_results"]["items"]
+
+
+@pytest.mark.slow
+def test_live_loss_study_trains_and_compares(app):
+    at = app
+    at.select_slider(key="inp_size").set_value(64).run()
+    at.multiselect(key="inp_live_losses").set_value(["mse", "mse+ssim"]).run()
+    at.slider(key="inp_live_steps").set_value(10).run()
+    at.button(key="inp_live_start").click().run()
+    for _ in range(12):
+        if at.session_state["inp_live"]["study"].done:
+            break
+        at.run()
+    assert not at.exception, at.exception
+    study = at.session_state["inp_live"]["study"]
+    assert study.done and set(study.curves()) == {"mse", "mse+ssim"}

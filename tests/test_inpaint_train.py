@@ -1,0 +1,138 @@
+"""Training the U-Net inpainter: data, steps, resume, the loss study, the CLI, and DDP under torchrun."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from stylelab.errors import CheckpointError, ConfigError
+from stylelab.inpaint import LOSS_CHOICES, load_inpainter
+from stylelab.inpaint.data import HELD_OUT, InpaintData, training_image_names
+from stylelab.inpaint.train import TrainConfig, Trainer, parameter_checksum
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(size=32, batch=2, base=4, depth=3, steps=2)
+
+
+def test_training_data_holds_out_the_benchmark_images():
+    names = training_image_names()
+    assert names and not set(names) & set(HELD_OUT)
+    data = InpaintData("photos", 32, seed=0)
+    x, m = data.batch(3)
+    assert x.shape == (3, 3, 32, 32) and m.shape == (3, 1, 32, 32)
+    assert 0 <= x.min() and x.max() <= 1
+    assert ((m > 0).flatten(1).any(1)).all() and not ((m > 0).flatten(1).all(1)).any()
+    twin_a, twin_b = data.fork(5), data.fork(5)
+    assert torch.equal(twin_a.batch(2)[1], twin_b.batch(2)[1])  # forks with one seed draw the same masks
+
+
+@pytest.mark.parametrize("source", ["faces", "fashion"])
+def test_other_training_sources(source):
+    x, m = InpaintData(source, 32, seed=0).batch(2)
+    assert x.shape == (2, 3, 32, 32) and m.shape == (2, 1, 32, 32)
+
+
+def test_bad_training_configs():
+    with pytest.raises(ConfigError, match="Unknown inpainting loss"):
+        Trainer(TrainConfig(loss="l7", **TINY))
+    with pytest.raises(ConfigError, match="multiple of"):
+        Trainer(TrainConfig(size=30, base=4, depth=3))
+    with pytest.raises(ConfigError):
+        InpaintData("imagenet")
+
+
+def test_mse_training_lowers_the_loss_and_resumes(tmp_path):
+    torch.manual_seed(0)
+    cfg = TrainConfig(loss="mse", size=32, batch=8, base=8, depth=3, steps=25, lr=3e-3, data="faces")
+    tr = Trainer(cfg)
+    rows = tr.run()
+    first = sum(r["mse"] for r in rows[:5]) / 5
+    last = sum(r["mse"] for r in rows[-5:]) / 5
+    assert last < first
+    path = tr.save(tmp_path / "run.pt")
+    again = Trainer(cfg, init=path)
+    assert again.step_count == 25 and parameter_checksum(again.net) == pytest.approx(parameter_checksum(tr.net))
+    assert again.opt.state_dict()["state"]  # Adam moments restored
+    model = load_inpainter(path)
+    assert model.meta["steps"] == 25
+    with pytest.raises(CheckpointError, match="holds a U-Net"):
+        Trainer(TrainConfig(loss="mse", size=32, batch=2, base=4, depth=3), init=path)
+
+
+@pytest.mark.parametrize("loss", list(LOSS_CHOICES))
+def test_every_loss_choice_takes_a_step(loss):
+    tr = Trainer(TrainConfig(loss=loss, **TINY))
+    row = tr.step()
+    for term in LOSS_CHOICES[loss].weights:
+        assert f"{term}_raw" in row and row[f"{term}_raw"] == row[f"{term}_raw"]  # present and finite
+    assert ("d_loss" in row) == LOSS_CHOICES[loss].adversarial
+
+
+def test_loss_study_uses_the_same_data_and_start():
+    from stylelab.inpaint.study import LossStudy
+
+    study = LossStudy(["mse", "mse+ssim"], TrainConfig(data="faces", **TINY))
+    a, b = study.trainers.values()
+    assert parameter_checksum(a.net) == parameter_checksum(b.net)  # same initial weights
+    assert torch.equal(a.data.batch(2)[1], b.data.batch(2)[1])  # same masks
+    study.advance(0.01)
+    assert study.steps_done == 1 and set(study.curves()) == {"mse", "mse+ssim"}
+    study.advance(10.0)
+    assert study.done
+    outs = study.inpaint(torch.rand(3, 32, 32), torch.zeros(1, 32, 32).index_fill_(1, torch.arange(8, 16), 1.0))
+    assert set(outs) == {"mse", "mse+ssim"}
+    with pytest.raises(ConfigError):
+        LossStudy([])
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_cli_inpaint_rect_and_bad_inputs(tmp_path):
+    from stylelab.assets import load_bundled
+    from stylelab.imageio import load_image, to_pil
+
+    src = tmp_path / "in.png"
+    to_pil(load_bundled("photo:coffee", size=64)).save(src)
+    out = tmp_path / "out.png"
+    cmd = [sys.executable, "-m", "stylelab", "inpaint", str(src), "-o", str(out)]
+    done = subprocess.run(cmd + ["--rect", "10,10,20,12", "--method", "telea", "--save-mask", str(tmp_path / "m.png")],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result, original = load_image(out), load_image(src)
+    assert result.shape == original.shape
+    assert torch.equal(result[:, :5, :5], original[:, :5, :5]) and not torch.equal(result, original)
+    done = subprocess.run(cmd + ["--mask", str(tmp_path / "m.png"), "--method", "ns"],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    bad = subprocess.run(cmd + ["--rect", "500,500,5,5"], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and "outside" in bad.stderr
+    bad = subprocess.run(cmd + ["--rect", "1,2,3"], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and "X,Y,W,H" in bad.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+def test_torchrun_ddp_ranks_agree(tmp_path):
+    torchrun = Path(sys.executable).with_name("torchrun")
+    launcher = [str(torchrun)] if torchrun.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    cmd = launcher + ["--standalone", "--nproc_per_node", "2", "-m", "stylelab.inpaint.train",
+                      "--loss", "mse", "--data", "faces", "--size", "32", "--batch", "2", "--base", "4", "--depth", "3",
+                      "--steps", "3", "--threads", "1", "--out", str(tmp_path / "ddp.pt"), "--checksum-dir", str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["world"] for r in ranks] == [2, 2] and [r["steps"] for r in ranks] == [3, 3]
+    assert ranks[0]["checksum"] == pytest.approx(ranks[1]["checksum"], rel=1e-6)  # gradients were averaged
+    model = load_inpainter(tmp_path / "ddp.pt")
+    assert model.meta["world_size"] == 2
+    assert parameter_checksum(model.net) == pytest.approx(ranks[0]["checksum"], rel=1e-6)

@@ -126,3 +126,38 @@ def test_style_studio(server, page, artifacts):
     assert not exceptions(page)
     assert _images(page) >= 2
     _shot(page, artifacts, "style_fast")
+
+
+def test_inpainting_lab_canvas_fill_and_hand_over(server, page, artifacts):
+    goto_lab(page, server["url"], "Inpainting Lab")
+    assert not exceptions(page)
+    # Draw a stroke on the streamlit-drawable-canvas (a real browser is the only place it runs)
+    canvas = page.locator(".st-key-inp_canvas canvas.upper-canvas").first
+    canvas.wait_for(timeout=120_000)
+    box = canvas.bounding_box()
+    assert box and box["width"] > 100
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.4
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(x0 + i * box["width"] * 0.04, y0 + i * box["height"] * 0.02)
+    page.mouse.up()
+    wait_rerun(page, timeout=120)
+    coverage = _wait_text(page, r"Mask · (\d+)% of the pixels", timeout=120)
+    assert int(re.search(r"(\d+)%", coverage).group(1)) >= 1, coverage
+    # Fill it with the default methods (classical + the shipped U-Net) and read the scores
+    page.get_by_role("button", name="Fill the hole").click()
+    wait_rerun(page, timeout=300)
+    assert not exceptions(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Telea" in text and "seam" in text
+    assert _images(page) >= 6
+    _shot(page, artifacts, "inpainting")
+    # Repair, then stylise: the result appears in the Style Studio's "This session" source
+    page.get_by_role("button", name=re.compile("Repair, then stylise")).click()
+    wait_rerun(page, timeout=180)
+    page.get_by_text("Style Studio").first.wait_for()
+    wait_idle(page, timeout=180)
+    assert "This session's results: Inpainted" in page.locator('[data-testid="stSidebar"]').inner_text()
+    assert page.get_by_text("This session", exact=True).count() >= 1
+    assert not exceptions(page)

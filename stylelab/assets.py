@@ -292,13 +292,15 @@ def alexnet_convs() -> list[tuple["torch.Tensor", "torch.Tensor"]]:
 
 def vgg19_convs() -> list[tuple["torch.Tensor", "torch.Tensor"]]:
     """The 16 conv pairs of torchvision's VGG19, only where the user already has the file cached."""
-    import torch
+
+    from .checkpoint import load_checkpoint
+    from .errors import CheckpointError
 
     path = get_asset("vgg19").require()
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for foreign/corrupt files
-        raise AssetError(f"{path} is not a readable VGG19 checkpoint: {exc}") from exc
+        state = load_checkpoint(path, "VGG19 weight file")
+    except CheckpointError as exc:
+        raise AssetError(str(exc)) from exc
     idx = sorted({int(k.split(".")[1]) for k in state if k.startswith("features.") and k.endswith(".weight")})
     return [(state[f"features.{i}.weight"], state[f"features.{i}.bias"]) for i in idx]
 

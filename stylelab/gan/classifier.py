@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ..checkpoint import load_checkpoint
 from ..errors import CheckpointError, ConfigError
 from .data import IMAGE_DATASETS, ImageSet, load_image_set
 from .metrics import class_coverage, class_histogram, frechet_distance, kernel_distance
@@ -109,11 +110,8 @@ class CachedClassifier:
 
 
 def _load(path: Path, dataset: str, image_size: int) -> CachedClassifier:
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for foreign/corrupt files
-        raise CheckpointError(f"{path} is not a readable classifier checkpoint: {exc}") from exc
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT or blob.get("dataset") != dataset:
+    blob = load_checkpoint(path, "GAN Lab classifier checkpoint", format_key="format", format_value=FORMAT)
+    if blob.get("dataset") != dataset:
         raise CheckpointError(f"{path} is not a GAN Lab classifier for {dataset!r}.")
     model = FeatureClassifier(image_size, 10)
     try:

@@ -599,20 +599,12 @@ class GANTrainer:
     @classmethod
     def load(cls, source: "str | Path | bytes | Any", device: str | None = None) -> "GANTrainer":
         """Rebuild a trainer from a checkpoint file, bytes or file object (``weights_only=True``)."""
-        import io
+        from ..checkpoint import load_checkpoint
 
-        if isinstance(source, (bytes, bytearray)):
-            if not source:
-                raise CheckpointError("The checkpoint is empty.")
-            source = io.BytesIO(source)
-        elif isinstance(source, (str, Path)) and not Path(source).is_file():
-            raise CheckpointError(f"No checkpoint at {source}.")
-        try:
-            state = torch.load(source, map_location=device or "cpu", weights_only=True)
-        except Exception as exc:  # torch raises several types for foreign, unsafe or corrupt files
-            raise CheckpointError(f"Not a readable GAN Lab checkpoint: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT or not isinstance(state.get("config"), dict):
-            raise CheckpointError("This is not a GAN Lab checkpoint (missing or unknown 'format').")
+        state = load_checkpoint(source, "GAN Lab checkpoint", map_location=device or "cpu",
+                                format_key="format", format_value=CHECKPOINT_FORMAT)
+        if not isinstance(state.get("config"), dict):
+            raise CheckpointError("This GAN Lab checkpoint has no config.")
         cfg_dict = dict(state["config"])
         if device is not None:
             cfg_dict["device"] = device

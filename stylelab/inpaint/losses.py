@@ -31,7 +31,7 @@ import torch
 
 from ..errors import ConfigError, ShapeError
 
-__all__ = ["LOSS_CHOICES", "LossChoice", "get_loss_choice", "masked_l1", "masked_mean", "masked_mse"]
+__all__ = ["LOSS_CHOICES", "LossChoice", "boundary_mse", "get_loss_choice", "masked_l1", "masked_mean", "masked_mse"]
 
 
 def _check_mask_for(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -99,6 +99,44 @@ def masked_l1(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, reduction: s
     if (frac == 0).any():
         raise ConfigError("masked_l1: the mask is empty, there is no hole to average over.")
     return reduce(l1(m * x, m * y, reduction="none") / frac, reduction)
+
+
+def boundary_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, width: int = 2,
+                 reduction: str = "mean") -> torch.Tensor:
+    r"""MSE of the raw prediction on the known pixels just outside the hole (against a seam).
+
+    The composite keeps the known pixels, so a prediction that is right inside the hole but
+    off at its edge leaves a visible jump. This term asks the network to also reproduce the
+    known ring :math:`B` of pixels within ``width`` px (Chebyshev distance) of the hole:
+
+    .. math::
+        B = \big(\Omega \oplus K_{2w+1}\big) \setminus \Omega, \qquad
+        \mathcal{L}_{\partial}(\hat x, x) = \frac{1}{C\,|B|}\sum_{c}\sum_{p \in B} (\hat x_{cp} - x_{cp})^2,
+
+    with :math:`\oplus K_{2w+1}` the dilation by a :math:`(2w+1) \times (2w+1)` square.
+
+    Args:
+        pred: ``(N, C, H, W)`` raw network output :math:`\hat x` (before compositing).
+        target: ``(N, C, H, W)`` the original image :math:`x`.
+        mask: ``(N, 1, H, W)`` (or batch 1); the hole is ``mask > 0``.
+        width: ring width :math:`w` in pixels (>= 1).
+        reduction: ``"none"`` -> ``(N,)``; ``"mean"`` / ``"sum"`` over the batch.
+
+    Returns:
+        Value in ``[0, 1]`` for images in [0, 1]; 0 for an image whose ring is empty
+        (no hole, or a hole covering everything).
+    """
+    import torch.nn.functional as F
+
+    from ..losses import reduce
+
+    if width < 1:
+        raise ConfigError(f"boundary_mse: width must be >= 1, got {width}.")
+    m = _check_mask_for(pred, mask)  # (N, 1, H, W) in {0, 1}
+    ring = F.max_pool2d(m, 2 * width + 1, stride=1, padding=width) - m  # (N, 1, H, W) known pixels near the hole
+    num = (ring * (pred - target) ** 2).sum((1, 2, 3))  # (N,)
+    den = ring.sum((1, 2, 3)) * pred.shape[1]  # (N,)
+    return reduce(num / den.clamp_min(1.0), reduction)
 
 
 @dataclass(frozen=True)

@@ -89,14 +89,9 @@ def save_checkpoint(path: str | Path, net: UNet, train: dict[str, Any], meta: di
 
 
 def _load_payload(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise CheckpointError(f"No inpainting checkpoint at {path}.")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises pickle/zip/runtime errors of many kinds on foreign files
-        raise CheckpointError(f"{path.name} is not a readable weights-only checkpoint: {exc}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name} is not a stylelab inpainting checkpoint (expected format {FORMAT!r}).")
+    from ..checkpoint import load_checkpoint
+
+    payload = load_checkpoint(path, "stylelab inpainting checkpoint", format_key="format", format_value=FORMAT)
     for key in ("unet", "state_dict"):
         if not isinstance(payload.get(key), dict):
             raise CheckpointError(f"{path.name} lacks its {key!r} entry.")

@@ -6,10 +6,12 @@ One step, for a batch of crops :math:`x` with holes :math:`m`:
     \hat x = f_\theta\big(x \odot (1 - m),\ m\big), \qquad y = m \odot \hat x + (1 - m) \odot x,
 
     \mathcal{L}_G = \lambda_{mse}\,\mathrm{MSE}_\Omega(\hat x, x) + \lambda_s (1 - \mathrm{SSIM}(y, x))
-        + \lambda_p\,\mathcal{L}_{content}(y, x) + \lambda_a\,\mathcal{L}_G(D(y)),
+        + \lambda_p\,\mathcal{L}_{content}(y, x) + \lambda_a\,\mathcal{L}_G(D(y))
+        + \lambda_\partial\,\mathcal{L}_\partial(\hat x, x),
 
 with the weights of the chosen :data:`~stylelab.inpaint.losses.LOSS_CHOICES` entry (absent terms
-have weight 0). With the adversarial term, a PatchGAN :math:`D` first takes one hinge step on
+have weight 0) and :math:`\lambda_\partial` = ``TrainConfig.boundary`` (default 0) for the
+known-ring term :func:`~stylelab.inpaint.losses.boundary_mse` against seams. With the adversarial term, a PatchGAN :math:`D` first takes one hinge step on
 real crops vs. composites.
 
 Use it from Python (:class:`Trainer`: ``step()``, ``run(steps, callback, should_stop)``,
@@ -39,7 +41,7 @@ import torch
 from ..device import autocast, seed_everything
 from ..errors import CheckpointError, ConfigError, StylelabError
 from .data import SOURCES, InpaintData
-from .losses import get_loss_choice, masked_mse
+from .losses import boundary_mse, get_loss_choice, masked_mse
 from .model import FORMAT, _load_payload, network_input, save_checkpoint
 from .unet import UNet, UNetConfig
 
@@ -69,6 +71,8 @@ class TrainConfig:
     d_lr: float = 2e-4
     d_base: int = 32
     adv_kind: str = "hinge"
+    boundary: float = 0.0
+    boundary_width: int = 2
 
     def validate(self) -> None:
         get_loss_choice(self.loss)
@@ -80,6 +84,8 @@ class TrainConfig:
             raise ConfigError("batch must be >= 1 and steps >= 0.")
         if not 0 < self.lr < 1 or not 0 < self.d_lr < 1:
             raise ConfigError("Learning rates must be in (0, 1).")
+        if self.boundary < 0 or self.boundary_width < 1:
+            raise ConfigError("boundary weight must be >= 0 and boundary_width >= 1.")
 
 
 class Trainer:
@@ -167,6 +173,8 @@ class Trainer:
 
         w = self.choice.weights
         terms = {"mse": masked_mse(pred, x, m)}  # MSE over the hole only
+        if self.config.boundary > 0:
+            terms["boundary"] = boundary_mse(pred, x, m, width=self.config.boundary_width)  # known ring
         if w.get("ssim", 0) > 0:
             terms["ssim"] = ssim_loss(comp, x, window_size=7)  # 1 - SSIM(y, x)
         if self.features is not None:
@@ -208,7 +216,8 @@ class Trainer:
             self.d_opt.step()  # type: ignore[union-attr]
             row["d_loss"] = float(d_loss.detach())
         terms = self._generator_terms(x, m, pred, comp)
-        total, values = weighted_sum(terms, self.choice.weights)
+        weights = {**self.choice.weights, **({"boundary": cfg.boundary} if cfg.boundary > 0 else {})}
+        total, values = weighted_sum(terms, weights)
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
@@ -263,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("size", "batch", "steps", "base", "depth", "seed"):
         p.add_argument(f"--{name}", type=int, default=getattr(d, name))
     p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--boundary", type=float, default=d.boundary, help="weight of the known-ring term against seams (0: off)")
     p.add_argument("--no-bf16", action="store_true", help="train in float32")
     p.add_argument("--init", default=None, help="checkpoint to start from (warm start / resume)")
     p.add_argument("--out", default=None, help="where rank 0 writes the checkpoint")
@@ -285,7 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     try:
         cfg = TrainConfig(loss=args.loss, data=args.data, size=args.size, batch=args.batch, steps=args.steps,
-                          lr=args.lr, base=args.base, depth=args.depth, seed=args.seed, bf16=not args.no_bf16)
+                          lr=args.lr, base=args.base, depth=args.depth, seed=args.seed, bf16=not args.no_bf16,
+                          boundary=args.boundary)
         trainer = Trainer(cfg, init=args.init)
         rank = trainer.rank
 

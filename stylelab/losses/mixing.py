@@ -241,11 +241,9 @@ class MixingDesk:
         return path
 
     def load(self, path: str | Path) -> None:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch.load raises many types on junk (struct.error, UnpicklingError...): one clear error
-            raise CheckpointError(f"Cannot read checkpoint {path}: {exc}") from exc
-        self.load_state_dict(state)
+        from ..checkpoint import load_checkpoint
+
+        self.load_state_dict(load_checkpoint(path, "mixing-desk checkpoint"))
 
 
 #: Term groups the ablation grid switches off one at a time.

@@ -41,12 +41,13 @@ def _row(name: str, value: float, unit: str, baseline: float | None = None, base
 
 def _images(size: int) -> tuple[torch.Tensor, torch.Tensor]:
     from ..assets import load_bundled
+    from ..errors import AssetError
     from ..imageio import resize_tensor
 
     content = resize_tensor(load_bundled("photo:astronaut"), (size, size))
     try:
         style = resize_tensor(load_bundled("painting:the-great-wave-off-kanagawa"), (size, size))
-    except Exception:  # paintings package missing: a texture keeps the benchmark running
+    except AssetError:  # paintings package missing: a texture keeps the benchmark running
         style = resize_tensor(load_bundled("texture:brick"), (size, size))
     return content, style
 

@@ -306,15 +306,11 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     Raises:
         CheckpointError: missing/unreadable file, or a file that is not a stylelab fast-style checkpoint.
     """
+    from ..checkpoint import load_checkpoint
+
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"No checkpoint file at {path}.")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises several types for foreign/corrupt files
-        raise CheckpointError(f"{path.name} is not a readable checkpoint ({type(exc).__name__}: {exc}).") from exc
-    if not isinstance(ckpt, dict) or ckpt.get("kind") != CHECKPOINT_KIND:
-        raise CheckpointError(f"{path.name} is not a stylelab fast-style checkpoint (expected kind {CHECKPOINT_KIND!r}).")
+    ckpt = load_checkpoint(path, "stylelab fast-style checkpoint", map_location=map_location,
+                           format_key="kind", format_value=CHECKPOINT_KIND)
     if not isinstance(ckpt.get("config"), dict) or not isinstance(ckpt.get("net"), dict):
         raise CheckpointError(f"{path.name} is missing its config or network weights.")
     return ckpt

@@ -136,3 +136,39 @@ def test_torchrun_ddp_ranks_agree(tmp_path):
     model = load_inpainter(tmp_path / "ddp.pt")
     assert model.meta["world_size"] == 2
     assert parameter_checksum(model.net) == pytest.approx(ranks[0]["checksum"], rel=1e-6)
+
+
+def test_boundary_mse_known_answer():
+    from stylelab.inpaint.losses import boundary_mse
+
+    x = torch.zeros(1, 1, 5, 5)
+    m = torch.zeros(1, 1, 5, 5)
+    m[..., 2, 2] = 1  # one hole pixel in the centre
+    pred = torch.full((1, 1, 5, 5), 3.0)  # far pixels: ignored
+    pred[..., 1:4, 1:4] = 0.5  # the 8 known neighbours (the 1-px ring): error 0.5 each
+    pred[..., 2, 2] = 9.0  # the hole itself: ignored
+    assert boundary_mse(pred, x, m, width=1).item() == pytest.approx(0.25)
+    # width 2: the ring is all 24 known pixels, 8 at error 0.5 and 16 at error 3
+    assert boundary_mse(pred, x, m, width=2).item() == pytest.approx((8 * 0.25 + 16 * 9.0) / 24)
+    assert boundary_mse(pred, x, torch.zeros_like(m)).item() == 0  # no hole, no ring
+    assert boundary_mse(x, x, m).item() == 0
+    with pytest.raises(ConfigError):
+        boundary_mse(pred, x, m, width=0)
+
+
+def test_boundary_mse_gradcheck():
+    from stylelab.inpaint.losses import boundary_mse
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 6, 6, generator=g, dtype=torch.float64).requires_grad_()
+    y = torch.rand(2, 3, 6, 6, generator=g, dtype=torch.float64)
+    m = (torch.rand(2, 1, 6, 6, generator=g, dtype=torch.float64) > 0.7).double()
+    assert torch.autograd.gradcheck(lambda a: boundary_mse(a, y, m, width=1), (x,))
+
+
+def test_boundary_term_is_trained_when_weighted():
+    tr = Trainer(TrainConfig(loss="mse", boundary=1.0, **TINY))
+    row = tr.step()
+    assert row["boundary_raw"] >= 0 and row["total"] == pytest.approx(row["mse"] + row["boundary"])
+    with pytest.raises(ConfigError):
+        Trainer(TrainConfig(loss="mse", boundary=-1.0, **TINY))

@@ -11,7 +11,8 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-BUDGET_S = 240  # "each under a few minutes on CPU"
+BUDGET_S = 300  # "each under a few minutes on CPU" (quiet 2-core machine: 10-80 s each)
+CELL_TIMEOUT_S = 600  # a loaded CI box may be slower per cell; the total is still held to BUDGET_S
 
 
 @pytest.mark.slow
@@ -22,7 +23,7 @@ def test_notebook_executes(path: Path, tmp_path: Path, monkeypatch):
     root = str(path.parent.parent)
     monkeypatch.setenv("PYTHONPATH", root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=BUDGET_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     t0 = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - t0

@@ -20,8 +20,8 @@ from stylelab.ui import download_record, equation, page_setup, push_result, show
 
 page_setup("GAN Lab", "🎲")
 
-TICK_SECONDS = 0.5  # the live view reruns this often while playing
-WORK_SECONDS = 0.3  # of which this much trains; the rest draws
+TICK_SECONDS = 0.4  # the live view reruns this often while playing (aim: >= 2 redraws per second)
+WORK_SECONDS = 0.15  # of which this much trains; the rest draws
 LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 LOSS_NAMES = {"minimax": "minimax (saturating)", "ns": "non-saturating", "lsgan": "least squares (LSGAN)",
               "hinge": "hinge", "wgan-gp": "Wasserstein + gradient penalty"}

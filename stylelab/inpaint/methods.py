@@ -105,14 +105,14 @@ def inpaint(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **op
 
 
 def default_checkpoint() -> str:
-    """The shipped inpainter used when none is named (the best of the loss study)."""
+    """The shipped inpainter used when none is named (the best on held-out LPIPS in the hole)."""
     from .model import list_checkpoints
 
     names = list_checkpoints()
     if not names:
         raise ConfigError("No trained inpainter is shipped in stylelab/inpaint/checkpoints/.")
-    for preferred in ("unet64-mse+ssim+perceptual-long", "unet64-mse+ssim+perceptual+adv", "unet64-mse+ssim+perceptual",
-                      "unet64-mse+ssim", "unet64-mse"):
+    for preferred in ("unet64-mse+ssim+perceptual+ring", "unet64-mse+ssim+perceptual-long",
+                      "unet64-mse+ssim+perceptual+adv", "unet64-mse+ssim+perceptual", "unet64-mse+ssim", "unet64-mse"):
         if preferred in names:
             return preferred
     return names[0]

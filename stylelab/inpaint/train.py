@@ -94,7 +94,8 @@ class Trainer:
     Args:
         config: :class:`TrainConfig`.
         init: checkpoint path to start from (a shipped or resumed checkpoint); its optimiser
-            state is restored too when it has one and the loss matches.
+            state is restored too when it has one and the loss matches (with ``config.lr``, so a
+            resumed run can lower the learning rate).
         device: where to train (CPU here).
         data: a ready sampler (default: built from ``config``; DDP ranks get ``seed + 1000 rank``).
     """
@@ -144,6 +145,8 @@ class Trainer:
         same_loss = payload.get("train", {}).get("loss") == self.config.loss
         if same_loss and isinstance(payload.get("optimizer"), dict):
             self.opt.load_state_dict(payload["optimizer"])
+            for group in self.opt.param_groups:  # Adam's moments are kept; the step size is this run's
+                group["lr"] = self.config.lr
         if same_loss and self.disc is not None and isinstance(payload.get("disc"), dict):
             self.disc.load_state_dict(payload["disc"])
             self.d_opt.load_state_dict(payload["d_optimizer"])  # type: ignore[union-attr]

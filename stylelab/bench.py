@@ -100,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="run every lab's performance figures beside their baselines")
     p.add_argument("--quick", action="store_true", help="smaller sizes/steps: a few minutes in all")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--lab", action="append", choices=["features", "style", "gan", "inpaint", "aesthetics"],
+    p.add_argument("--lab", action="append", choices=["features", "losses", "style", "gan", "inpaint", "aesthetics"],
                    help="only these labs (repeatable)")
     p.set_defaults(func=_run)
 

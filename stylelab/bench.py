@@ -14,7 +14,9 @@ import importlib.util
 import json
 import os
 import platform
+import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 LAB_BENCHES = (
@@ -25,6 +27,18 @@ LAB_BENCHES = (
     "stylelab.inpaint.bench",
     "stylelab.aesthetics.bench",
 )
+
+
+def median_time(fn: Callable[[], object], repeat: int, warmup: int = 1) -> float:
+    """Median wall time of ``fn()`` over ``repeat`` runs, after ``warmup`` untimed runs (caches, kernels)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def machine() -> dict[str, Any]:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Any
 
-
-def _median_time(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from .bench import median_time as _median_time
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:

@@ -7,22 +7,13 @@ warm-up. ``quick=True`` measures 256 px only and finishes in well under a minute
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
+
+from ..bench import median_time as _median_s
 
 LAB = "aesthetics"
 
 
-def _median_s(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up: caches (model files, gamma tables, kernels)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _row(name: str, value: float, unit: str, note: str, baseline: float | None = None,

@@ -10,22 +10,14 @@ scikit-image's ``structural_similarity`` for SSIM and the official ``lpips`` pac
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Callable
 from typing import Any
+
+from ..bench import median_time as _median_s
 
 LAB = "losses"
 
 
-def _median_s(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _row(name: str, value: float, unit: str, note: str, baseline: float | None = None,

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import statistics
 import subprocess
 import sys
 import time
 
 import torch
+
+from ..bench import median_time as _median_time
 
 LAB = "style"
 
@@ -52,15 +53,6 @@ def _images(size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return content, style
 
 
-def _median_time(fn, repeat: int, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _seconds_per_step(content, style, config, steps: int) -> float:

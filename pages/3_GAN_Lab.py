@@ -211,9 +211,9 @@ def draw_points(trainer) -> None:
     label = "D(x)" if surf.kind == "probability" else "D score"
     fig.add_trace(go.Heatmap(x=surf.xs.numpy(), y=surf.ys.numpy(), z=surf.values.numpy(), colorscale="RdBu",
                              opacity=0.55, colorbar=dict(title=label), zmid=0.5 if surf.kind == "probability" else 0))
-    fig.add_trace(go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+    fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
                                marker=dict(size=4, color="#1f77b4")))
-    fig.add_trace(go.Scattergl(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+    fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
                                marker=dict(size=4, color="#ff7f0e")))
     scale = 0.3 / max(1e-8, float(arrows.norm(dim=1).max()))  # longest arrow 0.3 units: directions, relative size
     xs, ys = [], []
@@ -401,9 +401,9 @@ with tab_compare:
                 if t.config.is_toy:
                     fake = t.sample(500).cpu().numpy()
                     real = t.real[:500].cpu().numpy()
-                    f2 = go.Figure([go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                    f2 = go.Figure([go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
                                                  marker=dict(size=3)),
-                                    go.Scattergl(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", marker=dict(size=3))])
+                                    go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", marker=dict(size=3))])
                     f2.update_layout(height=300, margin=dict(l=5, r=5, t=5, b=5), yaxis=dict(scaleanchor="x"), showlegend=False)
                     st.plotly_chart(f2, key=f"gan_cmp_pts_{name}")
                     st.caption(f"energy distance {ev['energy_distance']:.3f}" +

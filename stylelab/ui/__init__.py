@@ -9,6 +9,7 @@ Heavy modules (torch) are imported inside functions so the home page renders fas
 from __future__ import annotations
 
 import hashlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -52,7 +53,8 @@ def sidebar() -> None:
         st.caption("Learn how image generation works, one equation at a time.")
         # The page list itself is Streamlit's navigation (st.navigation in app.py), shown above this.
         st.divider()
-        st.caption(f"Device · {_device_line()}")
+        if "torch" in sys.modules:  # never import torch (~1.3 s) just for this line: the page comes first
+            st.caption(f"Device · {_device_line()}")
         results = st.session_state.get(RESULTS_KEY, {})
         if results:
             st.caption(f"This session's results: {', '.join(results)}")

@@ -41,14 +41,17 @@ def _check_kind(kind: str) -> None:
         raise ConfigError(f"Unknown adversarial loss {kind!r}; choose one of {ADVERSARIAL_LOSSES}.")
 
 
-def _logits(t: object, name: str) -> torch.Tensor:
+def _logits(t: object, name: str, check: bool = True) -> torch.Tensor:
     t = check_tensor(t, name)
     if t.numel() == 0:
         raise ShapeError(f"{name} is empty.")
-    return check_finite(t, name).reshape(t.shape[0], -1).mean(1) if t.ndim > 1 else check_finite(t, name)
+    if check:
+        check_finite(t, name)
+    return t.reshape(t.shape[0], -1).mean(1) if t.ndim > 1 else t
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "ns", reduction: str = "mean") -> torch.Tensor:
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "ns", reduction: str = "mean",
+                       *, check: bool = True) -> torch.Tensor:
     r"""Loss the discriminator (critic) minimises, from its logits on real and fake samples.
 
     .. math::
@@ -67,6 +70,8 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kin
         reduction: ``"mean"`` (default) or ``"sum"``: each expectation is reduced over its own
             samples, then the two are added; ``"none"`` returns the per-pair sum ``(N,)``
             (needs ``N == M``).
+        check: raise :class:`NonFiniteError` on NaN/inf logits (costs a host sync; a training
+            loop that checks its loss value anyway passes ``False``).
 
     Returns:
         Scalar. Ranges: minimax/ns ``[0, inf)`` (``2 log 2 = 1.386`` when D outputs 1/2
@@ -74,8 +79,8 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kin
     """
     _check_kind(kind)
     check_reduction(reduction)
-    r = _logits(real_logits, "real_logits")  # (N,)
-    f = _logits(fake_logits, "fake_logits")  # (M,)
+    r = _logits(real_logits, "real_logits", check)  # (N,)
+    f = _logits(fake_logits, "fake_logits", check)  # (M,)
     if kind in ("minimax", "ns"):
         real_term, fake_term = F.softplus(-r), F.softplus(f)  # -log D(x), -log(1 - D(G(z)))
     elif kind == "lsgan":
@@ -91,7 +96,7 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kin
     return reduce(real_term, reduction) + reduce(fake_term, reduction)
 
 
-def generator_loss(fake_logits: torch.Tensor, kind: str = "ns", reduction: str = "mean") -> torch.Tensor:
+def generator_loss(fake_logits: torch.Tensor, kind: str = "ns", reduction: str = "mean", *, check: bool = True) -> torch.Tensor:
     r"""Loss the generator minimises, from the discriminator's logits on generated samples.
 
     .. math::
@@ -108,6 +113,7 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "ns", reduction: str =
         fake_logits: ``(M,)`` or ``(M, ...)``.
         kind: one of ``ADVERSARIAL_LOSSES``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``(M,)``).
+        check: as in :func:`discriminator_loss`.
 
     Returns:
         Scalar (or ``(M,)``). minimax ``(-inf, 0]``; ns ``[0, inf)``; lsgan ``[0, inf)``;
@@ -115,7 +121,7 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "ns", reduction: str =
     """
     _check_kind(kind)
     check_reduction(reduction)
-    f = _logits(fake_logits, "fake_logits")  # (M,)
+    f = _logits(fake_logits, "fake_logits", check)  # (M,)
     if kind == "minimax":
         term = -F.softplus(f)  # log(1 - D(G(z)))
     elif kind == "ns":

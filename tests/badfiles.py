@@ -53,7 +53,7 @@ def bad_uploads() -> dict[str, tuple[bytes, str]]:
         "truncated.png": (png[: len(png) // 2], "error"),
         "bomb.png": (bomb_png(), "error"),
         "cmyk.jpg": (_save(photo.convert("CMYK"), "JPEG", quality=90), "ok"),
-        "deep16.png": (_save(Image.fromarray((np.asarray(photo.convert("L"), np.uint16) * 257)), "PNG"), "ok"),
+        "deep16.png": (_save(Image.fromarray(np.asarray(photo.convert("L"), np.uint16) * 257), "PNG"), "ok"),
         "palette.png": (_save(pal, "PNG"), "ok"),
         "rgba.png": (_save(rgba, "PNG"), "ok"),
         "animated.gif": (gif.getvalue(), "ok"),

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from badfiles import bad_uploads
 
 from .helpers import exceptions, goto_lab, open_page, wait_idle, wait_uploaded

@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from badfiles import bad_uploads
+
 from stylelab.ui import LABS
 
 from .helpers import exceptions, goto_lab, wait_idle, wait_uploaded
@@ -56,7 +56,7 @@ def test_hostile_uploads(server, page, artifacts, title):
         uploader.set_input_files(files=[{"name": name, "mimeType": MIME[Path(name).suffix], "buffer": data}])
         wait_uploaded(page, name)
         want_error = f"Could not use '{name}'"
-        alerts = _poll_alerts(page, lambda a: (want_error in a) if expect == "error" else ("Could not use" not in a))
+        alerts = _poll_alerts(page, lambda a, w=want_error, e=expect: (w in a) if e == "error" else ("Could not use" not in a))
         errs = exceptions(page)
         report.append(f"{name}: expect {expect}; alerts={alerts[:160]!r}; exceptions={len(errs)}")
         assert not errs, f"{title}/{name}: traceback shown: {errs[0][:300]}"

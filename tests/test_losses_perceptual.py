@@ -237,3 +237,25 @@ def test_content_loss_on_real_vgg_is_not_pixel_mse(astronaut):
     content = content_loss(fd, fx, reduction="none")
     assert pixel[0] > pixel[1]  # pixel MSE: the shift looks worse than a heavy blur
     assert content[0] < content[1]  # content loss: the blur loses more of what is in the image
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_gram_of_bf16_features_is_fp32_and_sliced_like_the_whole(monkeypatch, channels_last):
+    import stylelab.losses.perceptual as perceptual
+
+    f16 = torch.randn(2, 4, 6, 5).to(torch.bfloat16)
+    if channels_last:
+        f16 = f16.contiguous(memory_format=torch.channels_last)
+    w = torch.randn(2, 4, 4)
+    f32 = f16.float().requires_grad_(True)
+    ref = gram_matrix(f32, "chw")
+    (g_ref,) = torch.autograd.grad((ref * w).sum(), f32)
+    monkeypatch.setattr(perceptual, "_SLICE", 16)  # 2 x 4 x 2 positions per slice: 15 slices
+    x = f16.clone().requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast must not push the Gram to bf16
+        got = gram_matrix(x, "chw")
+    assert got.dtype == torch.float32
+    assert torch.allclose(got, ref, rtol=1e-5, atol=1e-6)
+    (g,) = torch.autograd.grad((got * w).sum(), x)
+    assert g.dtype == torch.bfloat16 and g.stride() == x.stride()
+    assert torch.allclose(g.float(), g_ref, rtol=1e-2, atol=1e-3)  # bf16 rounding of the result only

@@ -69,7 +69,8 @@ def gram_matrix(features: torch.Tensor, normalize: str = "chw", *, check: bool =
             and a host sync; an optimisation loop that checks its total loss passes ``False``).
 
     Returns:
-        ``(N, C, C)``, symmetric positive semi-definite.
+        ``(N, C, C)``, symmetric positive semi-definite; fp32 for bf16/fp16 features (summing
+        thousands of products needs fp32; PERF.md), whatever autocast says.
 
     Examples:
         >>> f = torch.ones(1, 2, 2, 2)
@@ -86,7 +87,7 @@ def gram_matrix(features: torch.Tensor, normalize: str = "chw", *, check: bool =
 
 
 class _Gram(torch.autograd.Function):
-    r"""``G = s F F^T`` with a one-matmul backward.
+    r"""``G = s F F^T`` in fp32 (fp64 for fp64 features), with a one-matmul backward.
 
     .. math::
         \frac{\partial L}{\partial F} = s\,(\bar G + \bar G^T)\,F, \qquad \bar G = \frac{\partial L}{\partial G}
@@ -95,26 +96,58 @@ class _Gram(torch.autograd.Function):
     separately and adds them (two ``(C, C) x (C, HW)`` matmuls and a pass over a feature-sized
     tensor); summing the small ``(C, C)`` matrices first needs one. ~1.6-2x faster for the
     Gatys layers (``tests/test_losses_perceptual.py`` gradchecks it against the formula).
+
+    bf16/fp16 features are saved as they are (no fp32 copy kept for the backward) and upcast
+    in slices of at most ``_SLICE`` elements, so the fp32 working memory stays small too.
     """
 
     @staticmethod
     def forward(ctx, flat: torch.Tensor, scale: float) -> torch.Tensor:  # flat: (N, C, P)
         ctx.save_for_backward(flat)
         ctx.scale = scale
-        with torch.autocast(flat.device.type, enabled=False):  # the Gram keeps the features' dtype
-            return torch.bmm(flat, flat.transpose(1, 2)).mul_(scale)  # (N, C, C)
+        n, c, _ = flat.shape
+        with torch.autocast(flat.device.type, enabled=False):
+            if not _low_precision(flat):
+                return torch.bmm(flat, flat.transpose(1, 2)).mul_(scale)  # (N, C, C)
+            gram = torch.zeros(n, c, c, dtype=torch.float32, device=flat.device)
+            for part in _slices(flat):
+                f = part.float()  # (N, C, p)
+                gram.baddbmm_(f, f.transpose(1, 2))
+            return gram.mul_(scale)  # (N, C, C) fp32
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # grad: (N, C, C)
         (flat,) = ctx.saved_tensors
-        g = grad.to(flat.dtype)
-        g = g + g.transpose(1, 2)  # (N, C, C), symmetric
+        work = torch.float32 if _low_precision(flat) else flat.dtype
+        g = grad.to(work)
+        g = (g + g.transpose(1, 2)).mul_(ctx.scale)  # (N, C, C), symmetric
+        position_major = flat.stride(1) == 1  # channels-last maps: write the gradient in that layout,
+        # as (F^T g)^T = g F, ~2x faster on CPU than a channel-major (C, P) output
         with torch.autocast(flat.device.type, enabled=False):
-            if flat.stride(1) == 1:  # channels-last features: write the gradient in the same layout,
-                out = torch.bmm(flat.transpose(1, 2), g).transpose(1, 2)  # (F^T g)^T = g F, ~2x faster
-            else:
-                out = torch.bmm(g, flat)
-            return out.mul_(ctx.scale), None  # (N, C, P)
+            if not _low_precision(flat):
+                return (torch.bmm(flat.transpose(1, 2), g).transpose(1, 2) if position_major else torch.bmm(g, flat)), None
+            out = torch.empty_like(flat)  # (N, C, P), same dtype and strides as the features
+            start = 0
+            for part in _slices(flat):
+                f = part.float()
+                stop = start + f.shape[-1]
+                out[:, :, start:stop] = torch.bmm(f.transpose(1, 2), g).transpose(1, 2) if position_major else torch.bmm(g, f)
+                start = stop
+            return out, None
+
+
+_SLICE = 1 << 22  # elements of one fp32 working slice (16 MB)
+
+
+def _low_precision(x: torch.Tensor) -> bool:
+    return x.dtype in (torch.bfloat16, torch.float16)
+
+
+def _slices(flat: torch.Tensor) -> list[torch.Tensor]:
+    """``flat`` ``(N, C, P)`` cut along the positions into views of at most ``_SLICE`` elements."""
+    n, c, p = flat.shape
+    step = max(1, _SLICE // max(1, n * c))
+    return [flat[:, :, i : i + step] for i in range(0, p, step)]
 
 
 def gram_targets(features: Mapping[str, torch.Tensor], layers: Iterable[str] | None = None, normalize: str = "chw") -> dict[str, torch.Tensor]:

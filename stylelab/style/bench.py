@@ -160,7 +160,7 @@ print(json.dumps({"before": before, "peak": peak}))
 
 
 def memory_rows(quick: bool) -> list[dict]:
-    size, steps = (256, 6) if quick else (512, 25)
+    size, steps = (256, 6) if quick else (512, 40)  # history 20: the L-BFGS memory is full after 20
     proc = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(size), str(steps), "20"], capture_output=True,
                           text=True, timeout=600)
     if proc.returncode != 0:

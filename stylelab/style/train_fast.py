@@ -408,6 +408,8 @@ def run_training(args: argparse.Namespace) -> int:
             last = trainer.history[-1] if trainer.history else {}
             print(f"saved {args.out} after {trainer.step_count} steps on {world_size} process(es) "
                   f"in {time.perf_counter() - t0:.1f} s; last loss {last.get('total', float('nan')):.4g}")
+        if world_size > 1:  # no rank tears gloo down while another still saves (that aborted rank 1 ~1 run in 5)
+            dist.barrier()
     finally:
         if world_size > 1 and dist.is_initialized():
             dist.destroy_process_group()

@@ -175,6 +175,20 @@ _LOCK = threading.Lock()
 
 @functools.cache
 def _cached(arch: str, pool: str, normalisation: str, device: str) -> FeatureExtractor:
+    return load_extractor(arch, pool, normalisation, device)  # type: ignore[arg-type]
+
+
+def load_extractor(
+    arch: Literal["vgg16", "vgg19", "alexnet"] = "vgg16",
+    pool: Literal["max", "avg"] = "max",
+    normalisation: Normalisation = "imagenet",
+    device: torch.device | str = "cpu",
+) -> FeatureExtractor:
+    """Build a NEW pretrained, frozen extractor (not cached: :func:`get_extractor` shares one).
+
+    For a caller that keeps only a part or a cast copy of the network (Gatys keeps a bf16 copy
+    up to ``relu5_1``), so the full fp32 network need not stay in memory.
+    """
     from . import assets
 
     if arch == "vgg16":

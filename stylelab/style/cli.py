@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=None, help="Gatys optimiser (default lbfgs)")
     p.add_argument("--init", choices=("content", "noise", "style"), default=None, help="Gatys start image")
     p.add_argument("--color", choices=("none", "luminance", "histogram"), default=None, help="Gatys colour preservation")
-    p.add_argument("--levels", type=int, default=None, help="Gatys coarse-to-fine scales (default 2; 1 = off)")
+    p.add_argument("--levels", type=int, default=None, help="Gatys coarse-to-fine scales (default 1 = off; 2 = half size first)")
     p.add_argument("--network", choices=("vgg16", "vgg19"), default=None, help="Gatys feature network (vgg19 only if cached)")
     p.add_argument("--strength", type=float, default=1.0, help="arbitrary: 0 = content's own style, 1 = full style")
     p.add_argument("--seed", type=int, default=0)

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from stylelab.device import tune_allocator
 from stylelab.ui import LABS, page_setup
+
+tune_allocator()  # once per server process: freed feature maps are reused, not page-faulted in again
 
 ROOT = Path(__file__).parent
 MODULES = {

@@ -57,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from .device import tune_allocator
+
+    tune_allocator()  # keep freed feature maps for reuse (see its docstring); process-wide, so here, not on import
     try:
         return int(args.func(args) or 0)
     except StylelabError as exc:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -82,3 +87,18 @@ def test_record_with_unknown_config_fields():
     rec = ExperimentRecord(lab="style", config={"lr": 1.0, "zzz": 2})
     with pytest.raises(RecordError, match="zzz"):
         rec.config_as(Cfg)
+
+
+@pytest.mark.parametrize("env, expect", [({}, "True"), ({"STYLELAB_TUNE_MALLOC": "0"}, "False")])
+def test_tune_allocator_sets_glibc_thresholds_or_is_switched_off(env, expect):
+    # a fresh process: the setting is process-wide and applied once
+    code = ("import sys; from stylelab.device import tune_allocator as t; "
+            "a = t(); b = t(); assert a == b; print(a)")
+    environ = {k: v for k, v in os.environ.items() if k != "STYLELAB_TUNE_MALLOC"} | env
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=60,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert out.stdout.strip() == expect
+    else:
+        assert out.stdout.strip() == "False"

@@ -113,6 +113,9 @@ def main() -> None:
     import argparse
     import json
 
+    from ..device import tune_allocator
+
+    tune_allocator()
     p = argparse.ArgumentParser(prog="python -m stylelab.inpaint.bench")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", action="store_true")

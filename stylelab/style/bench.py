@@ -152,6 +152,8 @@ def feedforward_rows(quick: bool) -> list[dict]:
 
 _MEMORY_SCRIPT = """
 import json, resource, sys, torch
+from stylelab.device import tune_allocator
+tune_allocator()  # as the app and the CLI run
 from stylelab.style.gatys import GatysConfig, GatysStylizer
 from stylelab.style.bench import _images
 size, steps, history = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -186,6 +188,9 @@ def run(quick: bool = False) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
+    from ..device import tune_allocator
+
+    tune_allocator()
     p = argparse.ArgumentParser(prog="python -m stylelab.style.bench")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--json", action="store_true")

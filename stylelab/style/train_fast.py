@@ -417,9 +417,11 @@ def run_training(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..device import tune_allocator
     from ..errors import StylelabError
 
     args = build_arg_parser().parse_args(argv)
+    tune_allocator()
     try:
         return run_training(args)
     except StylelabError as exc:

@@ -57,6 +57,24 @@ def test_adam_pyramid_callback_and_every_term(pair):
     assert result.image.shape == (3, 64, 64)
 
 
+@pytest.mark.parametrize("mode", ["residual", "image"])
+def test_coarse_to_fine_starts_the_fine_scale_as_documented(pair, mode):
+    # residual: x0 = c_fine + up(x_coarse - c_coarse) keeps the photo's fine detail; image: up(x_coarse)
+    import torch.nn.functional as F
+
+    content, style = pair
+    run = GatysStylizer(content, style, GatysConfig(size=64, steps=4, pyramid_levels=2, upsample=mode))
+    run.run(2)  # the coarse level (32 px)
+    coarse_x, coarse_c = run.x.detach().clone(), run._level_content.clone()
+    run._prepare_level(1)  # the fine level's start, before any step there
+    fine_c = run._level_content
+    up = lambda t: F.interpolate(t, size=(64, 64), mode="bilinear", align_corners=False)  # noqa: E731
+    want = (fine_c + up(coarse_x - coarse_c) if mode == "residual" else up(coarse_x)).clamp(0, 1)
+    assert run.x.shape == (1, 3, 64, 64) and torch.allclose(run.x.detach(), want, atol=1e-6)
+    if mode == "residual":  # closer to the photo's detail than the blurry upsampled image
+        assert (run.x.detach() - fine_c).abs().mean() < (up(coarse_x).clamp(0, 1) - fine_c).abs().mean()
+
+
 def test_stop_and_resume(pair):
     content, style = pair
     stop = threading.Event()
@@ -102,7 +120,7 @@ def test_colour_preservation_runs(pair, color):
 
 @pytest.mark.parametrize("kwargs", [
     {"size": 8}, {"steps": 0}, {"optimizer": "sgd"}, {"init": "zeros"}, {"color": "sepia"},
-    {"style_weight": -1.0}, {"tv_weight": float("nan")}, {"pyramid_levels": 9}, {"content_layers": ()},
+    {"style_weight": -1.0}, {"tv_weight": float("nan")}, {"pyramid_levels": 9}, {"upsample": "nearest"}, {"content_layers": ()},
     {"style_layer_weights": (1.0,)}, {"precision": "fp16"},
 ])
 def test_bad_config(kwargs):

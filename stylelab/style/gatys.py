@@ -75,7 +75,7 @@ class GatysConfig:
     init: Literal["content", "noise", "style"] = "content"
     #: 1 = single scale (default); 2 = half size then full size; ... Measured at 256 px, 300 its:
     #: the coarse steps are worth only ~10 full-size steps, so one scale reaches a loss sooner
-    #: (73 s to loss 13.3 vs 48 s to 14.4 with 2 scales; the reference needs 139 s / 72 s).
+    #: (72 s to loss 13.32 vs 45 s to 14.44 with 2 scales; the reference needs 132 s / 68 s).
     pyramid_levels: int = 1
     coarse_fraction: float = 0.5  #: share of the steps at the coarser scales (0.67 lost ~10% final loss at 150 its)
     color: Literal["none", "luminance", "histogram"] = "none"
@@ -114,6 +114,8 @@ class GatysConfig:
             raise ConfigError("Choose at least one content layer and one style layer.")
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
             raise ConfigError("Give one style-layer weight per style layer.")
+        if self.upsample not in ("residual", "image"):
+            raise ConfigError(f"upsample must be 'residual' or 'image', got {self.upsample!r}.")
         if self.lbfgs_history < 1:
             raise ConfigError("lbfgs_history must be at least 1.")
         return self
@@ -272,8 +274,9 @@ class GatysStylizer:
         """VGG features (the network runs in bf16 where ``self.bf16``).
 
         bf16: a bf16 copy of the network on a bf16 copy of ``x``; the Grams and losses stay fp32.
-        Measured at 256 px on the 2-core Zen 4 CPU (quiet): 0.29 s per step vs 0.30 s with bf16
-        autocast and 0.49 s in fp32; bf16 also wins at 128 px (0.078 vs 0.12 s) and 64 px.
+        Measured at 256 px on the 2-core Zen 4 CPU (quiet, ``stylelab.style.bench``): 0.445 s per
+        step in fp32, 0.287 s with the bf16 copy, 0.241 s adding channels_last; bf16 also wins at
+        128 px (0.069 vs 0.12 s) and 64 px.
         """
         feats = self.net(x.to(torch.bfloat16) if self.bf16 else x, layers)
         # content maps to fp32 here; style maps stay bf16: gram_matrix computes in fp32 and, unlike

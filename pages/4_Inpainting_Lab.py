@@ -119,7 +119,11 @@ def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
         if up is None:
             st.info("Upload a black-and-white picture: white pixels become the hole.")
             return None, settings
-        mask = ip.mask_from_image(up.getvalue(), size=(h, w), invert=invert)
+        try:
+            mask = ip.mask_from_image(up.getvalue(), size=(h, w), invert=invert)
+        except StylelabError as exc:  # name the file; the previous results stay on the page
+            show_error(exc, f"Could not use {up.name!r} as a mask")
+            return None, settings
         settings.update(upload=up.name, invert=invert)
     radius = st.slider("Feather the edge (px)", 0, 8, 0, key="inp_feather",
                        help="A soft band blends the fill into its surroundings.")

@@ -72,11 +72,12 @@ def test_deep_image_prior_progress_and_stop(app):
     at = app
     at.select_slider(key="inp_size").set_value(64).run()
     at.multiselect(key="inp_methods").set_value(["dip"]).run()
-    at.slider(key="inp_dip_iters").set_value(50).run()
+    # the most iterations: 50 at 64 px now finish inside the first ~1 s chunk, before Stop is drawn
+    at.slider(key="inp_dip_iters").set_value(1200).run()
     at.button(key="inp_run").click().run()
     assert not at.exception, at.exception
     job = at.session_state["inp_dip"]
-    assert job["fit"].iteration > 0  # the fragment ran its first chunk
+    assert 0 < job["fit"].iteration < 1200 and not job["fit"].done  # the fragment ran its first chunk only
     at.button(key="inp_dip_stop").click().run()
     assert not at.exception, at.exception
     assert "Deep Image Prior" in at.session_state["inp_results"]["items"]

@@ -127,12 +127,9 @@ class _Gram(torch.autograd.Function):
             if not _low_precision(flat):
                 return (torch.bmm(flat.transpose(1, 2), g).transpose(1, 2) if position_major else torch.bmm(g, flat)), None
             out = torch.empty_like(flat)  # (N, C, P), same dtype and strides as the features
-            start = 0
-            for part in _slices(flat):
+            for part, dest in zip(_slices(flat), _slices(out)):
                 f = part.float()
-                stop = start + f.shape[-1]
-                out[:, :, start:stop] = torch.bmm(f.transpose(1, 2), g).transpose(1, 2) if position_major else torch.bmm(g, f)
-                start = stop
+                dest.copy_(torch.bmm(f.transpose(1, 2), g).transpose(1, 2) if position_major else torch.bmm(g, f))
             return out, None
 
 

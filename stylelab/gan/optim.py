@@ -8,6 +8,11 @@ checks, hooks). :class:`LeanAdam` keeps torch's state layout (``state_dict`` rou
 tensor learning rate, a device without the fused kernel, the first step that creates the state)
 goes through ``torch.optim.Adam.step`` unchanged.
 
+``torch._fused_adam_`` is a private op: if a torch build lacks it, the optimizer is plain
+``torch.optim.Adam(fused=False)``; if its signature changed, the first call that fails (before any
+weight moves) switches this optimizer to ``torch.optim.Adam.step`` for good, with a warning. Both
+fall-backs are tested by simulating them.
+
 The Adam update (Kingma & Ba 2015), per parameter :math:`\\theta` with gradient :math:`g`, step :math:`t`::
 
     m <- beta1 m + (1 - beta1) g
@@ -17,6 +22,7 @@ The Adam update (Kingma & Ba 2015), per parameter :math:`\\theta` with gradient 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -30,7 +36,8 @@ class LeanAdam(torch.optim.Adam):
     """
 
     def __init__(self, params: Any, **kwargs: Any) -> None:
-        kwargs["fused"] = True
+        self._lean_ok = _fused_op() is not None
+        kwargs["fused"] = self._lean_ok  # no private op -> torch's own (unfused) Adam, nothing private called
         super().__init__(params, **kwargs)
 
     def _lean_group(self, group: dict[str, Any]) -> tuple[list[Tensor], ...] | None:
@@ -59,6 +66,13 @@ class LeanAdam(torch.optim.Adam):
     @torch.no_grad()
     def fast_step(self) -> None:
         """One Adam update of every parameter that has a gradient (same result as :meth:`step`)."""
+        op = _fused_op()
+        if op is None or not self._lean_ok:
+            self._lean_ok = False
+            for group in self.param_groups:
+                group["fused"] = group["fused"] and op is not None
+            self.step()
+            return
         lean = [self._lean_group(g) for g in self.param_groups]
         if any(parts is None for parts in lean):
             self.step()
@@ -68,8 +82,24 @@ class LeanAdam(torch.optim.Adam):
                 continue
             beta1, beta2 = group["betas"]
             torch._foreach_add_(steps, 1)
-            torch._fused_adam_(params, grads, avgs, sqs, [], steps, amsgrad=False, lr=group["lr"], beta1=beta1,
-                               beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=group["maximize"])
+            try:
+                op(params, grads, avgs, sqs, [], steps, amsgrad=False, lr=group["lr"], beta1=beta1,
+                   beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=group["maximize"])
+            except TypeError as exc:  # the private op's signature changed: it rejects the call before computing
+                if group is not self.param_groups[0]:
+                    raise  # an earlier group was already updated: never apply a half step silently
+                torch._foreach_sub_(steps, 1)
+                self._lean_ok = False
+                warnings.warn(f"LeanAdam: torch._fused_adam_ no longer takes this call ({exc}); "
+                              "using torch.optim.Adam.step from now on", RuntimeWarning, stacklevel=2)
+                self.step()
+                return
+
+
+def _fused_op() -> Any:
+    """torch's private fused Adam kernel, or None where this torch build has none."""
+    op = getattr(torch, "_fused_adam_", None)
+    return op if callable(op) else None
 
 
 __all__ = ["LeanAdam"]

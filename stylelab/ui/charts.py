@@ -1,0 +1,198 @@
+"""Chart styling shared by every page: one hue per series, log axes a class can read, radar charts
+whose labels fit, captions computed from the data they sit under.
+
+Why this exists: Streamlit's plotly theme colours series 1-2, 3-4 and 5-6 in the same hue (dark and
+light blue, dark and light red, dark and light green), so "noise" and "blur", or "real" and
+"generated" points, looked alike on a projector. Plotly's default log ticks ("100µ", "200µ", ...)
+crowd and use SI prefixes nobody in a class reads as 10^-4. Pages build their figures with plotly and
+pass them through the helpers here; no science lives in this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+#: Qualitative palette: seven clearly different hues (blue, orange, green, red, purple, cyan, magenta)
+#: and a dark grey, each at least 2:1 contrast on white. Order matters: neighbours differ most.
+#: Chromatic pairs differ by >= 35 degrees of CIE LCh hue and every pair by >= 20 CIEDE2000
+#: (checked in tests/test_ui_charts.py; Streamlit's default palette fails both).
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC3311",  # red
+    "#7B3294",  # purple
+    "#17BECF",  # cyan
+    "#E7298A",  # magenta
+    "#555555",  # dark grey
+)
+#: Fixed roles, so the same thing has the same colour on every page.
+REAL = PALETTE[0]
+GENERATED = PALETTE[1]
+TOTAL = "#000000"  # the sum of weighted terms: a thick black line
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def colour(i: int) -> str:
+    """The i-th series colour (cycles after :data:`PALETTE` runs out)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def series_colours(names: Iterable[str]) -> dict[str, str]:
+    """One palette colour per name, in order: pass to ``color_discrete_map`` or use per trace."""
+    return {name: colour(i) for i, name in enumerate(names)}
+
+
+def use_palette(fig: go.Figure) -> go.Figure:
+    """Give a graph_objects figure the qualitative palette (traces without an explicit colour use it)."""
+    fig.update_layout(colorway=list(PALETTE))
+    return fig
+
+
+# ----------------------------------------------------------------------------- log axes
+def format_tick(v: float) -> str:
+    """A log-axis label: ``10⁻⁴`` for powers of ten, ``2×10⁻⁴`` below 0.01 or from 10,000, else ``0.2``/``300``."""
+    if v <= 0 or not math.isfinite(v):
+        raise ValueError(f"a log-axis tick must be positive and finite, got {v!r}")
+    exp = math.floor(math.log10(v) + 1e-9)
+    mant = v / 10**exp
+    if abs(mant - round(mant)) < 1e-6:
+        mant = round(mant)
+    if -2 <= exp <= 3:
+        return f"{v:.3g}"
+    power = "10" + str(exp).translate(_SUPERSCRIPT)
+    return power if mant == 1 else f"{mant:g}×{power}"
+
+
+def log_ticks(values: Iterable[Any], max_ticks: int = 6) -> dict[str, Any]:
+    """Tick positions and labels for a log axis over ``values`` (non-positive and non-finite are skipped).
+
+    Over a decade or more: whole decades only, thinned to at most ``max_ticks`` labels. Under a decade:
+    1-2-5 steps (or 1..9 when that gives fewer than two). Returns ``tickvals``/``ticktext`` for plotly.
+    """
+    vals = [float(v) for v in _flat(values) if v is not None]
+    vals = [v for v in vals if math.isfinite(v) and v > 0]
+    if not vals:
+        return {}
+    lo, hi = math.log10(min(vals)), math.log10(max(vals))
+    if hi - lo >= 1:
+        first, last = math.floor(lo), math.ceil(hi)
+        step = max(1, math.ceil((last - first) / max(1, max_ticks - 1)))
+        ticks = [10.0**e for e in range(first, last + step, step)]  # the last tick reaches the top
+    else:
+        ticks = []
+        for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+            ticks = [m * 10.0**e for e in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in mantissas
+                     if lo - 0.05 <= math.log10(m * 10.0**e) <= hi + 0.05]
+            if len(ticks) >= 2:
+                break
+        if len(ticks) < 2:  # a flat curve: label its ends
+            ticks = sorted({min(vals), max(vals)})
+    return {"tickmode": "array", "tickvals": ticks, "ticktext": [format_tick(t) for t in ticks]}
+
+
+def _flat(values: Any) -> Iterable[Any]:
+    if values is None or isinstance(values, str):
+        return []
+    try:
+        return list(values.ravel().tolist()) if hasattr(values, "ravel") else list(values)
+    except TypeError:
+        return [values]
+
+
+def log_axis(fig: go.Figure, axis: str = "y", title: str | None = None, **select: Any) -> go.Figure:
+    """Make the selected axes logarithmic with readable ticks computed from the traces drawn on them.
+
+    ``select`` is passed to ``fig.select_yaxes`` / ``select_xaxes`` (``row=``, ``col=``,
+    ``secondary_y=`` on subplots). Call after the traces are added.
+    """
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    axes = fig.select_yaxes(**select) if axis == "y" else fig.select_xaxes(**select)
+    for ax in axes:
+        ref = ax.plotly_name.replace("axis", "")  # "yaxis2" -> "y2"
+        values: list[Any] = []
+        for tr in fig.data:
+            if (getattr(tr, f"{axis}axis", None) or axis) == ref:
+                values.extend(_flat(getattr(tr, axis, None)))
+        ax.update(type="log", exponentformat="power", **log_ticks(values))
+        if title is not None:
+            ax.update(title_text=title)
+    return fig
+
+
+def fraction_axis(fig: go.Figure, title: str | None = None, **select: Any) -> go.Figure:
+    """A 0-1 quantity (coverage, accuracy) on 0 %, 25 %, ..., 100 % ticks over a fixed range."""
+    ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
+    fig.update_yaxes(range=[-0.03, 1.03], autorange=False, tickmode="array", tickvals=ticks,
+                     ticktext=[f"{t:.0%}" for t in ticks], **({"title_text": title} if title else {}), **select)
+    return fig
+
+
+# ----------------------------------------------------------------------------- radar
+def wrap_label(text: str, width: int = 12) -> str:
+    """Break a label into lines of about ``width`` characters at spaces (plotly's ``<br>``)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def radar(series: Mapping[str, Mapping[str, float]], radial_range: tuple[float, float] = (0.0, 1.0),
+          height: int = 460) -> go.Figure:
+    """A radar chart, one filled trace per series ``{name: {axis label: value}}``, labels that fit.
+
+    Long axis labels are wrapped and the margins leave room for them, so a label on the left
+    ("Michelson contrast") is never cut by the plot edge.
+    """
+    fig = go.Figure()
+    for i, (name, points) in enumerate(series.items()):
+        if not points:
+            continue
+        theta = [wrap_label(k) for k in points] + [wrap_label(next(iter(points)))]
+        r = list(points.values()) + [next(iter(points.values()))]
+        fig.add_trace(go.Scatterpolar(r=r, theta=theta, fill="toself", name=name, opacity=0.6,
+                                      line={"color": colour(i)}))
+    span = radial_range[1] - radial_range[0]
+    fig.update_layout(
+        polar={"radialaxis": {"range": list(radial_range),
+                              "tickvals": [radial_range[0] + span * f for f in (0.25, 0.5, 0.75, 1.0)]},
+               "angularaxis": {"tickfont": {"size": 12}}},
+        margin={"l": 110, "r": 110, "t": 50, "b": 50}, height=height, showlegend=len(series) > 1,
+        colorway=list(PALETTE),
+    )
+    return fig
+
+
+# ----------------------------------------------------------------------------- captions
+def trend_caption(labels: Sequence[Any], values: Sequence[float], quantity: str, along: str = "depth") -> str:
+    """Say what a profile does, from the numbers: grows/falls along ``along``, or where it peaks.
+
+    >>> trend_caption(["a", "b", "c"], [1.0, 3.0, 2.0], "Content loss")
+    'Content loss peaks at b (3) and is lowest at a (1).'
+    """
+    vals = [float(v) for v in values]
+    labels = list(labels)
+    if len(vals) != len(labels) or not vals:
+        raise ValueError("trend_caption needs one value per label")
+    if len(vals) == 1:
+        return f"{quantity} at {labels[0]}: {vals[0]:.3g}."
+    lo, hi = vals.index(min(vals)), vals.index(max(vals))
+    diffs = [b - a for a, b in zip(vals, vals[1:])]
+    if all(d > 0 for d in diffs):
+        return f"{quantity} grows with {along}, from {vals[0]:.3g} at {labels[0]} to {vals[-1]:.3g} at {labels[-1]}."
+    if all(d < 0 for d in diffs):
+        return f"{quantity} falls with {along}, from {vals[0]:.3g} at {labels[0]} to {vals[-1]:.3g} at {labels[-1]}."
+    return f"{quantity} peaks at {labels[hi]} ({vals[hi]:.3g}) and is lowest at {labels[lo]} ({vals[lo]:.3g})."
+
+
+__all__ = ["GENERATED", "PALETTE", "REAL", "TOTAL", "colour", "format_tick", "fraction_axis", "log_axis", "log_ticks",
+           "radar", "series_colours", "trend_caption", "use_palette", "wrap_label"]

@@ -151,7 +151,7 @@ class ExperimentRecord:
         if not text.strip():
             raise RecordError("The experiment record is empty.")
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
             raise RecordError(f"The experiment record is not valid JSON ({exc.msg}, line {exc.lineno}).") from exc
         return cls.from_dict(data, lab=lab)
@@ -172,6 +172,11 @@ class ExperimentRecord:
             raise RecordError(f"Record config does not fit {config_cls.__name__}: {exc}") from exc
 
 
+def _reject_constant(name: str) -> Any:
+    """``json.loads`` hook: NaN and Infinity are not JSON, and a record never holds them."""
+    raise RecordError(f"The experiment record holds {name}, which is not a number a run can use.")
+
+
 def _versions() -> dict[str, str]:
     import sys
 
@@ -182,3 +187,339 @@ def _versions() -> dict[str, str]:
     if torch is not None:
         out["torch"] = torch.__version__
     return out
+
+
+# ----------------------------------------------------------------------------- open a run as a notebook
+#: Every kind of run a lab exports, and the inputs its record does not carry (a record holds
+#: settings and numbers, never pictures): pass them to :meth:`Replay.replay` by these names.
+KINDS: dict[str, tuple[str, ...]] = {
+    "gan": (),
+    "style/gatys": ("content", "style"),
+    "style/fast": ("content",),
+    "style/arbitrary": ("content",),
+    "loss/mixing": ("content", "style"),
+    "inpaint": ("image",),  # and ``mask`` when the hole was drawn or uploaded
+    "aesthetics/adjust": ("image",),
+}
+_LAB_KIND = {"gan": "gan", "loss": "loss/mixing", "inpaint": "inpaint", "aesthetics": "aesthetics/adjust"}
+_REBUILT_MASKS = ("Rectangle", "Random strokes", "Centre hole")
+
+
+def _kind_of(record: ExperimentRecord) -> str:
+    if record.lab == "style":
+        method = record.config.get("method", record.summary.get("method", "gatys"))
+        if method not in ("gatys", "fast", "arbitrary"):
+            raise RecordError(f"Unknown Style Studio method {method!r} (gatys, fast or arbitrary).")
+        return f"style/{method}"
+    if record.lab not in _LAB_KIND:
+        raise RecordError(f"No stylelab lab is called {record.lab!r}; the labs are "
+                          f"{sorted(['style', *_LAB_KIND])}.")
+    return _LAB_KIND[record.lab]
+
+
+def _number(cfg: Mapping[str, Any], key: str, lo: float, hi: float, integer: bool = False) -> Any:
+    """A config value that must be a number in [lo, hi]: out of range is an error, never clamped."""
+    value = cfg.get(key)
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type:
+        raise RecordError(f"Record config {key!r} must be {'an integer' if integer else 'a number'}, got {value!r}.")
+    if not lo <= value <= hi:
+        raise RecordError(f"Record config {key!r} = {value!r} is outside [{lo}, {hi}].")
+    return value
+
+
+def _config_of(record: ExperimentRecord, kind: str) -> Any:
+    """The typed config of the run (a dataclass where the lab has one), validated."""
+    from .errors import ConfigError
+
+    try:
+        if kind == "gan":
+            from .gan.train import GANConfig
+
+            return record.config_as(GANConfig)
+        if kind == "style/gatys":
+            from .style.gatys import config_from_record
+
+            return config_from_record(record)
+        if kind == "loss/mixing":
+            from .losses.mixing import MixingConfig
+
+            return record.config_as(MixingConfig)
+        if kind == "aesthetics/adjust":
+            from .aesthetics.adjustment import AdjustConfig
+
+            cfg = record.config_as(AdjustConfig)
+            cfg.validate()
+            return cfg
+    except ConfigError as exc:  # a value the lab itself refuses: say that it came from the record
+        raise RecordError(f"Record config is not a valid {kind} run: {exc}") from exc
+    cfg = dict(record.config)
+    if kind == "style/fast":
+        _number(cfg, "size", 16, 4096, integer=True)
+        weights = cfg.get("style_weights")
+        if (not isinstance(weights, list) or not weights
+                or not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in weights)):
+            raise RecordError("Record config 'style_weights' must be a list of non-negative numbers.")
+    elif kind == "style/arbitrary":
+        _number(cfg, "size", 16, 4096, integer=True)
+        _number(cfg, "strength", 0.0, 1.0)
+        _number(cfg, "t", 0.0, 1.0)
+        code = record.summary.get("code")
+        if not isinstance(code, list) or not all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in code):
+            raise RecordError("An arbitrary-style record must carry its style code (summary 'code', a list of numbers).")
+    elif kind == "inpaint":
+        from .inpaint.methods import METHODS
+
+        mask = cfg.get("mask")
+        if not isinstance(mask, dict) or not isinstance(mask.get("tool"), str):
+            raise RecordError("Record config 'mask' must be an object with a 'tool'.")
+        size = mask.get("size")
+        if (not isinstance(size, list) or len(size) != 2
+                or not all(isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 4096 for v in size)):
+            raise RecordError(f"Record mask 'size' must be [height, width] in pixels, got {size!r}.")
+        _number(mask, "feather", 0, 64, integer=True)
+        methods = cfg.get("methods")
+        if not isinstance(methods, list) or not methods or not all(isinstance(m, str) for m in methods):
+            raise RecordError("Record config 'methods' must be a non-empty list of method names.")
+        unknown = [m for m in methods if m not in METHODS]
+        if unknown:
+            raise RecordError(f"Unknown inpainting method(s) {unknown}; the methods are {list(METHODS)}.")
+        if "dip" in methods:
+            _number(cfg, "dip_iterations", 1, 100_000, integer=True)
+        if "unet" in methods and not isinstance(cfg.get("checkpoint"), str):
+            raise RecordError("Record config 'checkpoint' must name the U-Net checkpoint.")
+    return cfg
+
+
+def _image(value: Any, name: str, size: int | None) -> Any:
+    """An input picture: a ``(3, H, W)`` tensor, a bundled name (``photo:astronaut``) or a file path,
+    brought to the run's working size (longer side ``size`` px, as the lab's picker did) if it has one."""
+    import torch
+
+    from .errors import ImageError, ShapeError
+
+    if isinstance(value, torch.Tensor):
+        x = value.detach()
+        if x.ndim == 4 and x.shape[0] == 1:
+            x = x[0]
+        if x.ndim != 3 or x.shape[0] != 3:
+            raise ShapeError(f"{name} must be an RGB image (3, H, W); got shape {tuple(value.shape)}.")
+        x = x.float().cpu()
+        if size is not None and max(x.shape[-2:]) != size:  # the lab worked at this size (longer side)
+            from .imageio import resize_tensor
+
+            x = resize_tensor(x, size)
+        return x
+    if isinstance(value, (str, Path)):
+        text = str(value)
+        if isinstance(value, str) and text.partition(":")[0] in ("photo", "painting", "texture"):
+            from .assets import load_bundled
+
+            return load_bundled(text, size=size)
+        if not Path(text).is_file():
+            raise ImageError(f"{name}: no image file at {text!r} (or use a bundled name like 'photo:astronaut').")
+        from .imageio import load_image
+
+        return load_image(text, size=size)
+    raise ShapeError(f"{name} must be an image tensor, a bundled name or a file path; got {type(value).__name__}.")
+
+
+@dataclass
+class Replay:
+    """A run rebuilt from an experiment record.
+
+    ``replay(**inputs)`` runs it again in this process, with the record's config and seed, for as
+    many steps as the record did; ``build(**inputs)`` returns the run object before its first step
+    (to step it yourself). ``needs`` names the inputs the record does not carry (its pictures).
+    """
+
+    record: ExperimentRecord
+    kind: str
+    config: Any  #: the lab's typed config (GANConfig, GatysConfig, MixingConfig, AdjustConfig) or a dict
+    needs: tuple[str, ...]
+    device: Any = None  #: where to run (None: the record's own device for a GAN, else ``get_device()``)
+
+    @property
+    def steps(self) -> int:
+        """How many steps the recorded run made."""
+        s = self.record.summary
+        for key in ("steps", "steps_done"):
+            if isinstance(s.get(key), int) and not isinstance(s.get(key), bool):
+                return int(s[key])
+        return len(self.record.metrics)
+
+    def _inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        allowed = set(self.needs) | ({"mask"} if self.kind == "inpaint" else set())
+        unknown = sorted(set(inputs) - allowed)
+        if unknown:
+            raise RecordError(f"A {self.kind} run takes {sorted(allowed) or 'no inputs'}, not {unknown}.")
+        missing = [n for n in self.needs if inputs.get(n) is None]
+        if self.kind == "inpaint" and self.config["mask"]["tool"] not in _REBUILT_MASKS and inputs.get("mask") is None:
+            missing.append("mask")
+        if missing:
+            raise RecordError(f"This {self.kind} record holds the settings, not the pictures: pass "
+                              + ", ".join(f"{n}=..." for n in missing)
+                              + " (a (3, H, W) tensor, a bundled name like 'photo:astronaut' or a file path).")
+        size = None
+        if self.kind in ("style/fast", "style/arbitrary"):
+            size = self.config["size"]
+        elif self.kind == "style/gatys":
+            size = self.config.size
+        elif self.kind == "loss/mixing":
+            size = self.config.size
+        elif self.kind == "inpaint":
+            size = max(self.config["mask"]["size"])
+        out = {n: _image(inputs[n], n, size) for n in self.needs}
+        if self.kind == "inpaint":
+            out.update(self._mask(out["image"], inputs.get("mask")))
+        return out
+
+    def _mask(self, image: Any, mask: Any) -> dict[str, Any]:
+        import numpy as np
+
+        from . import inpaint as ip
+        from .errors import ShapeError
+
+        settings = self.config["mask"]
+        h, w = settings["size"]
+        if tuple(image.shape[-2:]) != (h, w):
+            raise ShapeError(f"The record's picture was {h}x{w} px; this one is "
+                             f"{image.shape[-2]}x{image.shape[-1]} (resize it, same aspect).")
+        tool = settings["tool"]
+        if mask is not None:
+            m = ip.validate_mask(mask, size=(h, w))[0]  # (1, H, W)
+        elif tool == "Rectangle":
+            m = ip.rect_mask(h, w, *(int(_number(settings, k, 0, 4096, integer=True)) for k in ("x", "y", "w", "h")))
+        elif tool == "Random strokes":
+            seed = _number(settings, "seed", 0, 2**63 - 1, integer=True)
+            m = ip.random_strokes(h, w, max_width=float(_number(settings, "width", 0.0, 1.0)),
+                                  rng=np.random.default_rng(seed))
+        else:  # Centre hole
+            m = ip.center_mask(h, w, float(_number(settings, "fraction", 0.0, 1.0)))
+        if mask is None and settings["feather"]:
+            m = ip.feather(m, settings["feather"])
+        return {"mask": m}
+
+    def _device(self) -> Any:
+        from .device import get_device
+
+        return get_device() if self.device is None else self.device
+
+    def build(self, **inputs: Any) -> Any:
+        """The run object before its first step (GANTrainer, GatysStylizer, MixingDesk, Adjuster,
+        DeepImagePrior), or for the one-pass kinds the inputs it will use."""
+        x = self._inputs(inputs)
+        if self.kind == "gan":
+            from .gan.train import GANTrainer
+
+            config = self.config if self.device is None else dataclasses.replace(self.config, device=str(self.device))
+            return GANTrainer(config)
+        if self.kind == "style/gatys":
+            from .style.gatys import GatysStylizer
+
+            return GatysStylizer(x["content"], x["style"], self.config, self._device())
+        if self.kind == "loss/mixing":
+            from .losses.mixing import MixingDesk
+
+            return MixingDesk(x["content"], x["style"], self.config, device=self._device())
+        if self.kind == "aesthetics/adjust":
+            from .aesthetics.adjustment import Adjuster
+
+            return Adjuster(x["image"], self.config, device=self._device())
+        if self.kind == "inpaint" and "dip" in self.config["methods"]:
+            from . import inpaint as ip
+
+            damaged = x["image"] * (1 - ip.hole(x["mask"]))
+            return ip.DeepImagePrior(damaged, x["mask"], ip.DIPConfig(iterations=self.config["dip_iterations"]))
+        return x
+
+    def replay(self, **inputs: Any) -> Any:
+        """Run it again like the lab did. Returns the GANTrainer / MixingDesk / Adjuster after the
+        recorded number of steps, the GatysResult, the stylised image ``(3, H, W)``, or for
+        inpainting ``{method label: {"image", "scores"}}`` (the record's summary, recomputed)."""
+        if self.kind == "gan":
+            trainer = self.build(**inputs)
+            trainer.train(self.steps)
+            return trainer
+        if self.kind == "style/gatys":
+            run = self.build(**inputs)
+            run.run(self.steps or None)  # the recorded steps (a run stopped early replays as far)
+            return run.result(stopped=run.step < run.total_steps)
+        if self.kind in ("loss/mixing", "aesthetics/adjust"):
+            run = self.build(**inputs)
+            for _ in range(self.steps):
+                run.step()
+            return run
+        x = self._inputs(inputs)
+        if self.kind == "style/fast":
+            from .style.multistyle import stylize_multistyle
+
+            return stylize_multistyle(x["content"], self.config["style_weights"], device=self._device())
+        if self.kind == "style/arbitrary":
+            import torch
+
+            from .style.arbitrary import transfer
+
+            return transfer(x["content"], torch.tensor(self.record.summary["code"], dtype=torch.float32))
+        from . import inpaint as ip  # inpaint: every method of the record on the same hole
+
+        image, mask = x["image"], x["mask"]
+        damaged = image * (1 - ip.hole(mask))
+        out: dict[str, Any] = {}
+        for name in self.config["methods"]:
+            if name == "dip":
+                fit = ip.DeepImagePrior(damaged, mask, ip.DIPConfig(iterations=self.config["dip_iterations"]))
+                while not fit.done:
+                    fit.step()
+                filled = fit.current()
+            else:
+                opts = {"model": ip.load_inpainter(self.config["checkpoint"])} if name == "unet" else {}
+                filled = ip.inpaint(damaged, mask, name, **opts)
+            out[ip.METHODS[name].label] = {"image": filled, "scores": ip.hole_scores(filled, image, mask)}
+        return out
+
+
+def load(source: "str | Path | bytes | Mapping[str, Any] | ExperimentRecord", lab: str | None = None,
+         device: Any = None) -> Replay:
+    """Load an experiment record exported by any lab and rebuild its run.
+
+    Args:
+        source: a path to the JSON file, its text or bytes, the parsed dict, or an ExperimentRecord.
+        lab: if given, the record must come from this lab (``gan``, ``style``, ``loss``, ``inpaint``,
+            ``aesthetics``).
+        device: where to run it again (default: the record's device for a GAN, else ``get_device()``).
+
+    Returns:
+        a :class:`Replay`: ``.kind``, the typed ``.config``, ``.needs`` (pictures to pass) and
+        ``.replay(**pictures)``, e.g. ``load("gan_lab_record.json").replay()``.
+
+    Raises:
+        RecordError: not a stylelab record, another lab's, an unknown kind, or a value the lab
+            would refuse (values are never clamped into range).
+    """
+    if isinstance(source, ExperimentRecord):
+        record = ExperimentRecord.from_dict(source.to_dict(), lab=lab)
+    elif isinstance(source, Mapping):
+        record = ExperimentRecord.from_dict(dict(source), lab=lab)
+    elif isinstance(source, bytes):
+        record = ExperimentRecord.from_json(source, lab=lab)
+    elif isinstance(source, str) and source.lstrip().startswith("{"):
+        record = ExperimentRecord.from_json(source, lab=lab)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise RecordError(f"No experiment record at {str(path)!r}.")
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            raise RecordError("This file is too large to be an experiment record.")
+        record = ExperimentRecord.load(path, lab=lab)
+    else:
+        raise RecordError(f"Cannot read an experiment record from a {type(source).__name__}.")
+    kind = _kind_of(record)
+    config = _config_of(record, kind)
+    if kind == "gan" and device is None:
+        import torch
+
+        if torch.device(config.device).type == "cuda" and not torch.cuda.is_available():
+            raise RecordError(f"This GAN run was made on {config.device!r}, which this machine lacks: "
+                              "pass device='cpu' (or another) to load().")
+    return Replay(record=record, kind=kind, config=config, needs=KINDS[kind], device=device)

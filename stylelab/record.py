@@ -205,7 +205,8 @@ _LAB_KIND = {"gan": "gan", "loss": "loss/mixing", "inpaint": "inpaint", "aesthet
 _REBUILT_MASKS = ("Rectangle", "Random strokes", "Centre hole")
 
 
-def _kind_of(record: ExperimentRecord) -> str:
+def kind_of(record: ExperimentRecord) -> str:
+    """Which kind of run (a key of :data:`KINDS`) a record holds."""
     if record.lab == "style":
         method = record.config.get("method", record.summary.get("method", "gatys"))
         if method not in ("gatys", "fast", "arbitrary"):
@@ -514,7 +515,7 @@ def load(source: "str | Path | bytes | Mapping[str, Any] | ExperimentRecord", la
         record = ExperimentRecord.load(path, lab=lab)
     else:
         raise RecordError(f"Cannot read an experiment record from a {type(source).__name__}.")
-    kind = _kind_of(record)
+    kind = kind_of(record)
     config = _config_of(record, kind)
     if kind == "gan" and device is None:
         import torch

@@ -85,7 +85,21 @@ class GatysConfig:
     channels_last: bool = True
     upsample: Literal["residual", "image"] = "residual"  #: how a coarse result starts the next scale
     lbfgs_history: int = 20  #: ~8.5 MB per entry at 512 px (PERF.md)
+    #: the variables optimised (:mod:`stylelab.style.parameterization`): "pixels" (plain Gatys),
+    #: "laplacian" (a Laplacian pyramid) or "fourier" (a 1/f-scaled FFT); the loss is the same
+    param: Literal["pixels", "laplacian", "fourier"] = "pixels"
+    param_colour: Literal["none", "imagenet", "content"] = "none"  #: decorrelated colour basis
+    param_levels: int = 4  #: laplacian levels
+    param_decay: float = 1.0  #: fourier amplitude 1/f**decay
+    param_range: Literal["clamp", "sigmoid"] = "clamp"  #: clamp = project after each step, as pixels are clamped
     seed: int = 0
+
+    def param_config(self):
+        """The :class:`~stylelab.style.parameterization.ParamConfig` of this run."""
+        from .parameterization import ParamConfig
+
+        return ParamConfig(kind=self.param, colour=self.param_colour, levels=int(self.param_levels),
+                           decay=self.param_decay, range=self.param_range)
 
     def validate(self) -> "GatysConfig":
         if not 16 <= int(self.size) <= 2048:
@@ -118,6 +132,7 @@ class GatysConfig:
             raise ConfigError(f"upsample must be 'residual' or 'image', got {self.upsample!r}.")
         if self.lbfgs_history < 1:
             raise ConfigError("lbfgs_history must be at least 1.")
+        self.param_config().validate()
         return self
 
     def schedule(self) -> list[tuple[int, int]]:
@@ -311,9 +326,14 @@ class GatysStylizer:
         else:  # coarse-to-fine: upsample the current result
             x0 = F.interpolate(self.x.detach(), size=c.shape[-2:], mode="bilinear", align_corners=False)
         self._level_content = c
-        # the optimised tensor stays NCHW-contiguous (L-BFGS flattens it with .view); the copy fed
-        # to VGG is channels_last
-        self.x = x0.clamp(0, 1).contiguous().requires_grad_(True)
+        # the optimised tensors stay NCHW-contiguous (L-BFGS flattens them with .view); the copy fed
+        # to VGG is channels_last. With pixels (the default) the one parameter IS the image self.x.
+        from .parameterization import Parameterization
+
+        x0 = x0.clamp(0, 1).contiguous()
+        self.param = Parameterization(self.config.param_config(), tuple(x0.shape), content=c, device=self.device)
+        self.params = [p.requires_grad_(True) for p in self.param.from_image(x0)]
+        self.x = self._current_image()
         self.opt = self._make_optimizer()
         self.level = level
         self.level_step = 0
@@ -324,10 +344,21 @@ class GatysStylizer:
         t = img.unsqueeze(0).to(self.device)  # (1, 3, H, W)
         return t.contiguous(memory_format=torch.channels_last) if self.config.channels_last else t
 
+    def _identity(self) -> bool:
+        p = self.param.config
+        return p.kind == "pixels" and p.colour == "none" and p.range == "clamp"
+
+    def _current_image(self) -> torch.Tensor:
+        """The image of the current parameters ``(1, 3, h, w)`` (the parameter itself for plain pixels)."""
+        if self._identity():
+            return self.params[0]
+        with torch.no_grad():
+            return self.param.to_image(self.params)
+
     def _make_optimizer(self) -> torch.optim.Optimizer:
         if self.config.optimizer == "adam":
-            return torch.optim.Adam([self.x], lr=self.config.adam_lr)
-        return torch.optim.LBFGS([self.x], lr=self.config.lr, max_iter=1, history_size=self.config.lbfgs_history,
+            return torch.optim.Adam(self.params, lr=self.config.adam_lr)
+        return torch.optim.LBFGS(self.params, lr=self.config.lr, max_iter=1, history_size=self.config.lbfgs_history,
                                  tolerance_grad=0.0, tolerance_change=0.0)
 
     # -------------------------------------------------------------- the loss
@@ -396,7 +427,8 @@ class GatysStylizer:
 
         def closure() -> torch.Tensor:
             self.opt.zero_grad(set_to_none=True)
-            total, vals = self.loss_terms(self.x)
+            x = self.params[0] if self._identity() else self.param.to_image(self.params)  # (1, 3, h, w)
+            total, vals = self.loss_terms(x)
             if self.loss_scale is None:  # L-BFGS needs losses far above its 1e-10 curvature threshold
                 self.loss_scale = 100.0 / max(vals["total"], 1e-12) if self.config.optimizer == "lbfgs" else 1.0
             scaled = total * self.loss_scale
@@ -406,8 +438,8 @@ class GatysStylizer:
             return scaled
 
         self.opt.step(closure)
-        with torch.no_grad():
-            self.x.clamp_(0, 1)
+        self.param.project(self.params)  # pixels: the plain clamp to [0, 1]; else the same clamp in image space
+        self.x = self._current_image()
         if not values or values["total"] != values["total"]:
             raise NonFiniteError("The loss became NaN: lower the learning rate or the weights.")
         return values

@@ -1,0 +1,198 @@
+"""Image parameterisations: exact inverses, hand-written references, gradcheck, the range, Gatys in each space."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from stylelab.errors import ConfigError, ShapeError
+from stylelab.style.gatys import GatysConfig, GatysStylizer
+from stylelab.style.parameterization import (
+    COLOUR_BASES,
+    KINDS,
+    ParamConfig,
+    Parameterization,
+    colour_matrix,
+    fourier_scale,
+)
+
+SPACES = [(k, c) for k in KINDS for c in COLOUR_BASES]
+
+
+def _image(shape=(1, 3, 21, 30), seed=0, dtype=torch.float64) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(shape, generator=g, dtype=dtype)
+
+
+@pytest.mark.parametrize("kind,colour", SPACES)
+def test_round_trip_is_exact_and_shapes(kind, colour):
+    x = _image()  # odd height, even width: both FFT and pyramid edge cases
+    p = Parameterization(ParamConfig(kind=kind, colour=colour, levels=3), x.shape, content=x, device="cpu",
+                         dtype=torch.float64)
+    params = p.from_image(x)
+    assert sum(q.numel() for q in params) == p.numel()
+    if kind == "laplacian":
+        assert [tuple(q.shape[-2:]) for q in params] == [(21, 30), (11, 15), (6, 8)]
+    if kind == "fourier":
+        assert tuple(params[0].shape) == (1, 3, 21, 16, 2)
+    y = p.to_image(params)
+    assert y.shape == x.shape and y.dtype == torch.float64 and y.device.type == "cpu"
+    assert torch.allclose(y, x, atol=1e-12, rtol=0)
+    assert p.init_change(x) < 1e-12
+
+
+@pytest.mark.parametrize("kind,colour", SPACES)
+def test_gradients_finite_and_gradcheck(kind, colour):
+    x = _image((1, 3, 8, 9), seed=1)
+    p = Parameterization(ParamConfig(kind=kind, colour=colour, levels=3), x.shape, content=_image((1, 3, 8, 9), 2),
+                         device="cpu", dtype=torch.float64)
+    params = [q.requires_grad_(True) for q in p.from_image(x)]
+    (p.to_image(params) ** 2).sum().backward()
+    assert all(q.grad is not None and torch.isfinite(q.grad).all() for q in params)
+    fresh = [q.detach().clone().requires_grad_(True) for q in params]
+    assert torch.autograd.gradcheck(lambda *ps: p.to_image(list(ps)), tuple(fresh), eps=1e-6, atol=1e-5)
+
+
+def test_laplacian_matches_hand_written_reconstruction():
+    # x = theta_0 + up(theta_1 + up(theta_2)), bilinear, written out by hand
+    x = _image((1, 3, 16, 16), seed=3)
+    p = Parameterization(ParamConfig(kind="laplacian", levels=3), x.shape, device="cpu", dtype=torch.float64)
+    t0, t1, t2 = p.from_image(x)
+    up = lambda a, n: F.interpolate(a, size=(n, n), mode="bilinear", align_corners=False)  # noqa: E731
+    assert torch.allclose(t0 + up(t1 + up(t2, 8), 16), x, atol=1e-12)
+    # the coarsest level is the image blurred and shrunk 4x, so it holds the mean colour
+    assert torch.allclose(t2.mean(dim=(-2, -1)), x.mean(dim=(-2, -1)), atol=0.05)
+    # level_gain g multiplies level k by g**k: the stored coefficient shrinks by g**k
+    q = Parameterization(ParamConfig(kind="laplacian", levels=3, level_gain=2.0), x.shape, device="cpu",
+                         dtype=torch.float64)
+    assert torch.allclose(q.from_image(x)[2] * 4, t2, atol=1e-12)
+
+
+def test_fourier_matches_hand_written_scaling():
+    h, w = 6, 8
+    s = fourier_scale(h, w, decay=1.0, dtype=torch.float64)
+    # by hand: |f| at (1, 2) = sqrt((1/6)^2 + (2/8)^2); the DC takes the lowest frequency 1/max(h, w) = 1/8
+    want = 1 / math.sqrt((1 / 6) ** 2 + (2 / 8) ** 2) / 8  # divided by the maximum 1 / (1/8)
+    assert s.shape == (6, 5) and s[0, 0] == 1.0 and abs(float(s[1, 2]) - want) < 1e-12
+    assert abs(float(s[0, 1]) - 1.0) < 1e-12 and float(s.max()) == 1.0  # f = 1/8 equals the floor
+    x = _image((1, 3, h, w), seed=4)
+    p = Parameterization(ParamConfig(kind="fourier"), x.shape, device="cpu", dtype=torch.float64)
+    spec = torch.view_as_complex(p.from_image(x)[0])
+    # by hand: the orthonormal 2-D DFT is sum x e^{-2 pi i (ky y/h + kx x/w)} / sqrt(hw)
+    yy, xx = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    phase = torch.exp(-2j * math.pi * (1 * yy / h + 2 * xx / w))
+    coeff = (x[0, 0] * phase).sum() / math.sqrt(h * w)
+    assert torch.allclose(spec[0, 0, 1, 2] * s[1, 2], coeff, atol=1e-12)
+
+
+def test_colour_bases():
+    m, mu = colour_matrix("imagenet")
+    assert float(m.norm(dim=0).max()) == pytest.approx(1.0) and torch.linalg.matrix_rank(m) == 3
+    x = _image((1, 3, 12, 12), seed=5)
+    m2, mu2 = colour_matrix("content", x)
+    assert torch.allclose(m2, m2.T) and torch.allclose(mu2, x.mean(dim=(0, 2, 3)))
+    # m2 m2^T is the content's colour covariance, up to the normalising scale
+    cov = torch.cov(x[0].reshape(3, -1))
+    scale = float(torch.linalg.svdvals(cov).max() / torch.linalg.svdvals(m2 @ m2.T).max())
+    assert torch.allclose(m2 @ m2.T * scale, cov, atol=1e-12)
+    grey = x[:, :1].expand(1, 3, 12, 12)
+    with pytest.raises(ConfigError, match="grey"):
+        colour_matrix("content", grey)
+
+
+def test_sigmoid_range_and_projection():
+    x = _image((1, 3, 10, 10), seed=6)
+    x[0, 0, 0, 0], x[0, 1, 0, 0] = 0.0, 1.0
+    p = Parameterization(ParamConfig(kind="fourier", colour="imagenet", range="sigmoid", sigmoid_eps=1e-3), x.shape,
+                         device="cpu", dtype=torch.float64)
+    y = p.to_image(p.from_image(x))
+    # the photo is mapped affinely into [eps, 1-eps], reported by init_change, not clamped
+    assert torch.allclose(y, 1e-3 + (1 - 2e-3) * x, atol=1e-10)
+    assert p.init_change(x) == pytest.approx(1e-3, abs=1e-9)
+    # clamp projection: the image of the projected params is the clipped image, exactly
+    q = Parameterization(ParamConfig(kind="laplacian", colour="imagenet", levels=3), x.shape, device="cpu",
+                         dtype=torch.float64)
+    params = q.from_image(x)
+    params[1] += 0.7  # pushes the image out of [0, 1]
+    out = q.to_image(params)
+    assert out.max() > 1
+    q.project(params)
+    assert torch.allclose(q.to_image(params), out.clamp(0, 1), atol=1e-12)
+
+
+def test_bad_config_and_shape():
+    with pytest.raises(ConfigError):
+        ParamConfig(kind="wavelet").validate()
+    with pytest.raises(ConfigError):
+        GatysConfig(param="fourier", param_decay=-1).validate()
+    with pytest.raises(ShapeError):
+        Parameterization(ParamConfig(), (1, 1, 8, 8), device="cpu")
+    p = Parameterization(ParamConfig(kind="fourier"), (1, 3, 8, 8), device="cpu")
+    with pytest.raises(ShapeError):
+        p.from_image(torch.zeros(1, 3, 8, 9))
+
+
+@pytest.fixture(scope="module")
+def pair():
+    from stylelab.assets import load_bundled
+    from stylelab.imageio import resize_tensor
+
+    return (resize_tensor(load_bundled("photo:astronaut"), (48, 48)),
+            resize_tensor(load_bundled("texture:brick"), (48, 48)))
+
+
+@pytest.mark.parametrize("kind,colour", [("pixels", "none"), ("pixels", "imagenet"), ("laplacian", "none"),
+                                         ("laplacian", "imagenet"), ("fourier", "none"), ("fourier", "imagenet")])
+@pytest.mark.parametrize("opt", ["lbfgs", "adam"])
+def test_gatys_lowers_the_loss_in_every_space(pair, kind, colour, opt):
+    content, style = pair
+    cfg = GatysConfig(size=48, steps=5, optimizer=opt, param=kind, param_colour=colour, param_levels=3, seed=1)
+    run = GatysStylizer(content, style, cfg, "cpu")
+    # the first evaluation is the content photo itself, in every space (exact inverse)
+    run.run(1)
+    first = run.history[0]["total"]
+    run.run(4)
+    assert run.history[-1]["total"] < first
+    img = run.image()
+    assert img.shape == (3, 48, 48) and torch.isfinite(img).all()
+    x = run.x.detach()  # the clamp projection keeps the image in range (up to fp32 rounding of the inverse)
+    assert float(x.min()) >= -1e-5 and float(x.max()) <= 1 + 1e-5
+
+
+def test_pixels_space_is_the_old_gatys_bit_for_bit(pair):
+    content, style = pair
+    cfg = GatysConfig(size=48, steps=4, precision="fp32")
+    a = GatysStylizer(content, style, cfg, "cpu")
+    a.run(4)
+    assert a.params[0] is a.x  # the one parameter is the image, as before
+    # the same run written the old way: optimise the pixels, clamp after each step
+    b = GatysStylizer(content, style, cfg, "cpu")
+    x = b.x.detach().clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=20, tolerance_grad=0.0, tolerance_change=0.0)
+    scale = None
+    for _ in range(4):
+        def closure():
+            nonlocal scale
+            opt.zero_grad()
+            total, vals = b.loss_terms(x)
+            scale = scale or 100.0 / vals["total"]
+            (total * scale).backward()
+            return total * scale
+        opt.step(closure)
+        with torch.no_grad():
+            x.clamp_(0, 1)
+    assert torch.equal(x.detach(), a.x.detach())
+
+
+def test_first_evaluation_is_the_same_in_every_space(pair):
+    content, style = pair
+    totals = []
+    for kind in KINDS:
+        run = GatysStylizer(content, style, GatysConfig(size=48, steps=1, precision="fp32", param=kind,
+                                                        param_colour="imagenet"), "cpu")
+        run.run(1)
+        totals.append(run.history[0]["total"])
+    assert max(totals) - min(totals) < 1e-4 * totals[0]

@@ -291,6 +291,9 @@ with tab_desk:
                 rec = ExperimentRecord(lab="loss", config=desk.config, seed=desk.config.seed, metrics=desk.history,
                                        summary={k: v for k, v in desk.history[-1].items()})
                 download_record(rec, "loss_lab_mixing.json", key="loss_desk_record")
+                from stylelab.ui.notebook_link import notebook_link
+
+                notebook_link(rec, "loss_lab_mixing.json")
 
     desk_view()
 

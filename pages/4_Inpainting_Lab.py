@@ -23,6 +23,7 @@ from stylelab.ui import (
     show_image,
     upload_record,
 )
+from stylelab.ui.notebook_link import notebook_link
 
 page_setup("Inpainting Lab", "🩹")
 
@@ -313,6 +314,7 @@ if state["items"]:
                                                      "dip_iterations": dip_iters},
                               summary={name: r["scores"] for name, r in state["items"].items()})
     download_record(record, "inpainting_record.json", key="inp_record")
+    notebook_link(record, "inpainting_record.json")
 
 with st.expander("Load an experiment record"):
     rec = upload_record("inpaint", key="inp_record_upload")

@@ -24,6 +24,7 @@ from stylelab.ui import (
     show_image,
     upload_record,
 )
+from stylelab.ui.notebook_link import notebook_link
 
 page_setup("Aesthetics Lab", "🌈")
 
@@ -397,6 +398,7 @@ with tab_adjust:
             download_image(after, "adjusted.png", key="aes_adj_dl")
         with d2:
             download_record(adj.record(), "aesthetics_adjust.json", key="aes_adj_record")
+            notebook_link(adj.record(), "aesthetics_adjust.json")
         if d3.button("Share with other labs", key="aes_adj_push"):
             push_result("Aesthetics: adjusted", after)
             st.toast("Added to this session's results.")

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from stylelab.errors import StylelabError
 from stylelab.ui import download_record, equation, page_setup, push_result, show_error, upload_record
+from stylelab.ui.notebook_link import notebook_link
 
 page_setup("GAN Lab", "🎲")
 
@@ -421,6 +422,7 @@ with tab_io:
     x1, x2 = st.columns(2)
     with x1:
         download_record(run.record(), "gan_lab_record.json", key="gan_dl_record")
+        notebook_link(run.record(), "gan_lab_record.json")
         import torch
 
         buf = io.BytesIO()

@@ -23,6 +23,7 @@ from stylelab.ui import (
     show_image,
     upload_record,
 )
+from stylelab.ui.notebook_link import notebook_link
 
 page_setup("Style Studio", "🎨")
 
@@ -179,6 +180,7 @@ def _result_block(before: torch.Tensor, after: torch.Tensor, key: str, name: str
         download_image(after, f"{name}.png", key=f"{key}_png")
         if record is not None:
             download_record(record, f"{name}.json", key=f"{key}_json")
+            notebook_link(record, f"{name}.json")
         if st.button("Share with the other labs", key=f"{key}_share"):
             push_result(name, after)
             st.success(f"Shared as {name!r}: pick it under *This session* in any lab.")

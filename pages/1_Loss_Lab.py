@@ -11,6 +11,7 @@ import streamlit as st
 
 from stylelab.errors import StylelabError
 from stylelab.ui import (
+    charts,
     download_image,
     download_record,
     equation,
@@ -131,12 +132,16 @@ with tab_see:
                 table = layer_table((s_digest, c_digest, c_digest), ordered, style, content, content)
             long = table.melt(id_vars="layer", var_name="loss", value_name="value")
             fig = px.bar(long, x="layer", y="value", color="loss", facet_col="loss", log_y=True,
+                         color_discrete_sequence=charts.PALETTE,
                          title=f"Per-layer content loss and style (Gram) loss of {which} (log scale)")
             fig.update_yaxes(matches=None, showticklabels=True)
             fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+            charts.log_axis(fig)
             st.plotly_chart(fig, key="loss_bars")
-            st.caption("Content loss tends to grow with depth (deep layers encode *what* is where); the style loss "
-                       "per layer shows at which scale the textures differ most.")
+            st.caption(" ".join(charts.trend_caption(table["layer"], table[col], name) for col, name in
+                                (("content", "Content loss"), ("style", "Style loss")))
+                       + " Deep layers encode *what* is where; the style loss per layer shows at which scale the "
+                         "textures differ most.")
     except StylelabError as exc:
         show_error(exc)
 
@@ -175,7 +180,7 @@ with tab_study:
         if study["params"] != params:
             st.caption("The settings changed since this study ran: press **Run the study** to update it.")
         fig = px.line(study["df"], x="strength", y="value", color="distortion", facet_col="metric", facet_col_wrap=3,
-                      markers=True, height=620)
+                      markers=True, height=620, color_discrete_sequence=charts.PALETTE)
         fig.update_yaxes(matches=None, showticklabels=True)
         fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
         st.plotly_chart(fig, key="loss_study_chart")
@@ -276,7 +281,8 @@ with tab_desk:
             steps = [h["step"] for h in desk.history]
             for term in [k for k in desk.history[-1] if not k.endswith("_raw") and k not in ("step",)]:
                 fig.add_trace(go.Scatter(x=steps, y=[h[term] for h in desk.history], name=term, mode="lines",
-                                         line=dict(width=3 if term == "total" else 1.5)))
+                                         line=dict(width=3, color=charts.TOTAL) if term == "total" else dict(width=1.5)))
+            charts.use_palette(fig)
             fig.update_layout(height=380, xaxis_title="step", yaxis_title="λ·term", margin=dict(l=10, r=10, t=30, b=10),
                               title="One curve per weighted term")
             chart_col.plotly_chart(fig, key="loss_desk_chart")

@@ -14,6 +14,7 @@ from stylelab.errors import StylelabError
 from stylelab.ui import (
     bundled_catalog,
     bundled_label,
+    charts,
     download_image,
     download_record,
     equation,
@@ -105,18 +106,9 @@ def explain(name: str) -> None:
 def radar(reports: dict[str, dict[str, float | None]]) -> go.Figure:
     names = [n for n, m in MEASURES.items() if m.radar and not m.needs_reference
              and any(r.get(n) is not None for r in reports.values())]
-    fig = go.Figure()
-    for label, rep in reports.items():
-        good = [MEASURES[n].goodness(rep.get(n)) for n in names]
-        keep = [(MEASURES[n].short_label, g) for n, g in zip(names, good) if g is not None]
-        if not keep:
-            continue
-        theta = [k for k, _ in keep] + [keep[0][0]]
-        r = [g for _, g in keep] + [keep[0][1]]
-        fig.add_trace(go.Scatterpolar(r=r, theta=theta, fill="toself", name=label, opacity=0.6))
-    fig.update_layout(polar={"radialaxis": {"range": [0, 1], "tickvals": [0.25, 0.5, 0.75, 1]}},
-                      margin={"l": 90, "r": 90, "t": 40, "b": 40}, height=460, showlegend=len(reports) > 1)
-    return fig
+    series = {label: {MEASURES[n].short_label: g for n in names if (g := MEASURES[n].goodness(rep.get(n))) is not None}
+              for label, rep in reports.items()}
+    return charts.radar(series, radial_range=(0.0, 1.0), height=460)
 
 
 def report_card(rep: dict[str, float | None], key: str) -> None:
@@ -235,7 +227,8 @@ with tab_compare:
         st.dataframe(table.style.format("{:.4g}", na_rep="—"), key="aes_compare_table")
         pick = st.selectbox("Bar chart of one measure", list(reports[next(iter(reports))]), key="aes_compare_measure",
                             format_func=lambda n: MEASURES[n].label)
-        fig = go.Figure(go.Bar(x=list(reports), y=[r.get(pick) for r in reports.values()]))
+        fig = go.Figure(go.Bar(x=list(reports), y=[r.get(pick) for r in reports.values()],
+                               marker_color=[charts.colour(i) for i in range(len(reports))]))  # as in the radar
         fig.update_layout(yaxis_title=f"{MEASURES[pick].label} {MEASURES[pick].unit}".strip(), height=320,
                           margin={"t": 20, "b": 20})
         st.plotly_chart(fig, key="aes_compare_bar")
@@ -381,12 +374,13 @@ with tab_adjust:
                                     mode="lines") for c in raw])
         fig.add_trace(go.Scatter(x=hist.index, y=hist["total"], name="total", line={"width": 3, "color": "black"}))
         fig.update_layout(title="Weighted loss terms λᵢ·Lᵢ per step", xaxis_title="step", height=340,
-                          margin={"t": 40, "b": 20})
+                          margin={"t": 40, "b": 20}, colorway=list(charts.PALETTE))
         st.plotly_chart(fig, key="aes_adj_curves")
         meas = [c for c in hist.columns if c.startswith("m_")]
         fig2 = go.Figure([go.Scatter(x=hist.index, y=hist[c], name=c[2:], mode="lines") for c in meas])
         fig2.update_layout(title="The measures themselves (colourfulness on the 0-255 scale)", xaxis_title="step",
-                           yaxis_type="log", height=300, margin={"t": 40, "b": 20})
+                           height=300, margin={"t": 40, "b": 20}, colorway=list(charts.PALETTE))
+        charts.log_axis(fig2)
         st.plotly_chart(fig2, key="aes_adj_measures")
         if adj.config.mode == "params":
             params = adj.parameters_now()

@@ -15,6 +15,16 @@ kind              discriminator loss (minimised)                           gener
 ``wgan-gp``       :math:`E[d_f] - E[d_r]` (+ :func:`gradient_penalty`)     :math:`-E[d_f]`
 ================  =======================================================  =====================================
 
+**Patch discriminators.** A PatchGAN D outputs a grid of logits ``(N, 1, h, w)``, one per
+overlapping patch: it is a classifier *per patch*. Every loss above is therefore applied to each
+patch logit and then averaged over patches and samples,
+:math:`\mathcal{L} = \frac{1}{NP}\sum_{n,p} \ell(d_{n,p})`, NOT to the per-sample mean logit
+(:math:`\ell(\frac1P\sum_p d_{n,p})`). The two agree only for the linear (wgan) loss; for a
+sample whose two patches score +3 and -3 the ns real term is
+``(softplus(-3) + softplus(3)) / 2 = 1.549``, while the mean logit 0 would give ``softplus(0) = 0.693``.
+A sample's critic score is the mean of its patch scores, so :func:`gradient_penalty` constrains the
+gradient of that mean (not of the sum, which is ``P`` times larger).
+
 A common mis-transcription writes the discriminator objective as
 ``E[log D(x)] + E[1 - log D(G(z))]``. It is wrong twice: the ``1 -`` belongs INSIDE the log
 (``log(1 - D(G(z)))``: the log-probability that D calls the fake fake), and D *maximises*
@@ -42,12 +52,18 @@ def _check_kind(kind: str) -> None:
 
 
 def _logits(t: object, name: str, check: bool = True) -> torch.Tensor:
+    """Validate logits ``(N,)`` or ``(N, ...)`` (e.g. patch logits ``(N, 1, h, w)``); keep their shape."""
     t = check_tensor(t, name)
     if t.numel() == 0:
         raise ShapeError(f"{name} is empty.")
     if check:
         check_finite(t, name)
-    return t.reshape(t.shape[0], -1).mean(1) if t.ndim > 1 else t
+    return t
+
+
+def _per_sample(term: torch.Tensor) -> torch.Tensor:
+    """Mean over patches of a per-patch loss ``(N, ...)`` -> ``(N,)`` (identity for ``(N,)``)."""
+    return term.reshape(term.shape[0], -1).mean(1) if term.ndim > 1 else term
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "ns", reduction: str = "mean",
@@ -59,17 +75,20 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kin
             = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))]
             = \mathbb{E}[\mathrm{softplus}(-d_r)] + \mathbb{E}[\mathrm{softplus}(d_f)]
 
-    (see the module table for ``lsgan``, ``hinge``, ``wgan-gp``). NOT
+    (see the module table for ``lsgan``, ``hinge``, ``wgan-gp``). With patch logits each
+    expectation runs over samples AND patches: the loss is applied to every patch logit, then
+    averaged (a PatchGAN classifies each patch). NOT
     ``E[log D(x)] + E[1 - log D(G(z))]``: the ``1 -`` goes inside the log and the sign flips
     (D maximises the log-likelihood; a loss is minimised).
 
     Args:
-        real_logits: ``(N,)`` or ``(N, ...)`` (patch outputs are averaged per sample).
-        fake_logits: ``(M,)`` or ``(M, ...)``.
+        real_logits: ``(N,)`` or ``(N, ...)``, e.g. PatchGAN logits ``(N, 1, h, w)``.
+        fake_logits: ``(M,)`` or ``(M, ...)`` (its patch grid may differ from the real one).
         kind: one of ``ADVERSARIAL_LOSSES``. For ``"wgan-gp"`` add :func:`gradient_penalty`.
-        reduction: ``"mean"`` (default) or ``"sum"``: each expectation is reduced over its own
-            samples, then the two are added; ``"none"`` returns the per-pair sum ``(N,)``
-            (needs ``N == M``).
+        reduction: the per-patch loss is first averaged over each sample's patches (a sample's
+            loss); then ``"mean"`` (default) or ``"sum"`` reduces each expectation over its own
+            samples and adds the two (``"mean"`` = the mean over samples and patches);
+            ``"none"`` returns the per-pair sum of sample losses ``(N,)`` (needs ``N == M``).
         check: raise :class:`NonFiniteError` on NaN/inf logits (costs a host sync; a training
             loop that checks its loss value anyway passes ``False``).
 
@@ -79,16 +98,17 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kin
     """
     _check_kind(kind)
     check_reduction(reduction)
-    r = _logits(real_logits, "real_logits", check)  # (N,)
-    f = _logits(fake_logits, "fake_logits", check)  # (M,)
+    r = _logits(real_logits, "real_logits", check)  # (N,) or (N, 1, h, w) patch logits
+    f = _logits(fake_logits, "fake_logits", check)  # (M,) or (M, 1, h, w)
     if kind in ("minimax", "ns"):
-        real_term, fake_term = F.softplus(-r), F.softplus(f)  # -log D(x), -log(1 - D(G(z)))
+        real_term, fake_term = F.softplus(-r), F.softplus(f)  # -log D(x), -log(1 - D(G(z))), per patch
     elif kind == "lsgan":
         real_term, fake_term = 0.5 * (r - 1).pow(2), 0.5 * f.pow(2)
     elif kind == "hinge":
         real_term, fake_term = F.relu(1 - r), F.relu(1 + f)
     else:  # wgan-gp: the critic maximises E[d_r] - E[d_f]
         real_term, fake_term = -r, f
+    real_term, fake_term = _per_sample(real_term), _per_sample(fake_term)  # (N,), (M,): mean over patches
     if reduction == "none":
         if real_term.shape != fake_term.shape:
             raise ShapeError("reduction='none' needs as many real as fake samples.")
@@ -107,12 +127,14 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "ns", reduction: str =
     The minimax (saturating) form has almost no gradient when D confidently rejects the fakes
     (early training); the non-saturating form has the same fixed point and strong gradients
     there (Goodfellow et al. 2014, Sec. 3). lsgan: :math:`\tfrac12 E[(d_f - 1)^2]`; hinge and
-    wgan-gp: :math:`-E[d_f]`.
+    wgan-gp: :math:`-E[d_f]`. With patch logits the expectation runs over samples and patches
+    (the loss of every patch logit, averaged), as in :func:`discriminator_loss`.
 
     Args:
-        fake_logits: ``(M,)`` or ``(M, ...)``.
+        fake_logits: ``(M,)`` or ``(M, ...)``, e.g. PatchGAN logits ``(M, 1, h, w)``.
         kind: one of ``ADVERSARIAL_LOSSES``.
-        reduction: ``"mean"``, ``"sum"`` or ``"none"`` (``(M,)``).
+        reduction: of the sample losses (each the mean of its patches' losses): ``"mean"``,
+            ``"sum"`` or ``"none"`` (``(M,)``).
         check: as in :func:`discriminator_loss`.
 
     Returns:
@@ -121,7 +143,7 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "ns", reduction: str =
     """
     _check_kind(kind)
     check_reduction(reduction)
-    f = _logits(fake_logits, "fake_logits", check)  # (M,)
+    f = _logits(fake_logits, "fake_logits", check)  # (M,) or (M, 1, h, w)
     if kind == "minimax":
         term = -F.softplus(f)  # log(1 - D(G(z)))
     elif kind == "ns":
@@ -130,7 +152,7 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "ns", reduction: str =
         term = 0.5 * (f - 1).pow(2)
     else:  # hinge, wgan-gp
         term = -f
-    return reduce(term, reduction)
+    return reduce(_per_sample(term), reduction)  # per patch -> per sample (M,) -> reduction
 
 
 def gradient_penalty(
@@ -146,12 +168,16 @@ def gradient_penalty(
         \lambda \, \mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big],
         \qquad \hat x = \epsilon x + (1 - \epsilon) \tilde x, \; \epsilon \sim U[0, 1]
 
-    one ``epsilon`` per sample. The gradient is taken with ``create_graph=True`` so the penalty
-    can itself be back-propagated into the critic's parameters. The norm is
-    ``sqrt(sum g^2 + 1e-12)`` so its own gradient stays finite at ``g = 0``.
+    one ``epsilon`` per sample. :math:`D(\hat x)` is the sample's score as the losses use it:
+    for a patch critic with ``P`` patch scores, their MEAN :math:`\frac1P\sum_p D_p(\hat x)`
+    (the gradient of their sum would be ``P`` times larger and the penalty would pull the
+    critic's per-sample slope to ``1/P`` instead of 1). The gradient is taken with
+    ``create_graph=True`` so the penalty can itself be back-propagated into the critic's
+    parameters. The norm is ``sqrt(sum g^2 + 1e-12)`` so its own gradient stays finite at ``g = 0``.
 
     Args:
-        critic: maps ``(N, ...)`` samples to ``(N,)`` or ``(N, ...)`` scores.
+        critic: maps ``(N, ...)`` samples to ``(N,)`` or ``(N, ...)`` scores (patch scores are
+            averaged per sample).
         real, fake: samples of the same shape ``(N, ...)`` (detached inside).
         weight: ``lambda`` (10 in the paper).
         generator: torch RNG for ``epsilon`` (reproducible runs); default: the global RNG.
@@ -167,8 +193,13 @@ def gradient_penalty(
     eps = torch.rand(eps_shape, generator=generator, dtype=real.dtype, device=real.device if generator is None else generator.device)
     eps = eps.to(real.device)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)  # (N, ...)
-    scores = critic(x_hat)
-    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    scores = critic(x_hat)  # (N,) or (N, ...) patch scores
+    if not isinstance(scores, torch.Tensor) or scores.ndim == 0 or scores.shape[0] != real.shape[0]:
+        got = tuple(scores.shape) if isinstance(scores, torch.Tensor) else type(scores).__name__
+        raise ShapeError(f"The critic must return one score (or one grid of patch scores) per sample, (N, ...) with N = {real.shape[0]}; got {got}.")
+    per_sample = scores.reshape(scores.shape[0], -1).mean(1)  # (N,): the score the loss uses
+    # Samples are independent, so the gradient of the sum over samples is each sample's own gradient.
+    (grad,) = torch.autograd.grad(per_sample.sum(), x_hat, create_graph=True)
     norm = torch.sqrt(grad.flatten(1).pow(2).sum(1) + 1e-12)  # (N,)
     return weight * (norm - 1).pow(2).mean()
 

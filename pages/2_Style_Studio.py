@@ -23,6 +23,7 @@ from stylelab.ui import (
     show_image,
     upload_record,
 )
+from stylelab.ui.charts import PALETTE, log_axis
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("Style Studio", "🎨")
@@ -280,7 +281,8 @@ with tab_gatys:
                         fig.add_scatter(x=[r["step"] for r in run.history], y=[r[term] for r in run.history],
                                         mode="lines", name=term)
                 fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), title="weighted loss terms",
-                                  yaxis_type="log", xaxis_title="step")
+                                  xaxis_title="step", colorway=list(PALETTE))
+                log_axis(fig)
                 st.plotly_chart(fig, width="stretch", key="style_curves")
 
     _gatys_live()
@@ -412,8 +414,9 @@ with tab_train:
                     if term in tr.history[-1]:
                         fig.add_scatter(x=[r["step"] for r in tr.history], y=[r[term] for r in tr.history],
                                         mode="lines", name=term)
-                fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), yaxis_type="log",
+                fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), colorway=list(PALETTE),
                                   title="training loss terms")
+                log_axis(fig)
                 st.plotly_chart(fig, width="stretch", key="style_train_curves")
 
     _train_live()

@@ -23,6 +23,7 @@ from stylelab.ui import (
     show_image,
     upload_record,
 )
+from stylelab.ui.charts import PALETTE, series_colours
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("Inpainting Lab", "🩹")
@@ -161,7 +162,8 @@ def _score_chart(results: dict[str, dict], key: str) -> None:
     names = list(results)
     fig = make_subplots(rows=1, cols=3, subplot_titles=("PSNR in hole (dB) ↑", "SSIM in hole ↑", "LPIPS in hole ↓"))
     for col, key_ in enumerate(("psnr_hole", "ssim_hole", "lpips_hole"), start=1):
-        fig.add_trace(go.Bar(x=names, y=[results[n]["scores"].get(key_, 0.0) for n in names], showlegend=False),
+        fig.add_trace(go.Bar(x=names, y=[results[n]["scores"].get(key_, 0.0) for n in names], showlegend=False,
+                             marker_color=list(series_colours(names).values())),  # a method: one colour in all three
                       row=1, col=col)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10))
     st.plotly_chart(fig, key=key)
@@ -399,7 +401,7 @@ with tab_live:
             fig = go.Figure([go.Scatter(x=[s for s, _ in c], y=[v for _, v in c], name=ip.LOSS_CHOICES[n].label)
                              for n, c in curves.items()])
             fig.update_layout(height=280, xaxis_title="step", yaxis_title="MSE in the hole (training batch)",
-                              margin=dict(l=10, r=10, t=10, b=10))
+                              margin=dict(l=10, r=10, t=10, b=10), colorway=list(PALETTE))
             st.plotly_chart(fig, key="inp_live_curve")
         if study_.done or job["stopped"]:
             outs = study_.inpaint(damaged, mask)

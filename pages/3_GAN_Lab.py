@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from stylelab.errors import StylelabError
 from stylelab.ui import download_record, equation, page_setup, push_result, show_error, upload_record
+from stylelab.ui.charts import GENERATED, PALETTE, REAL, fraction_axis
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("GAN Lab", "🎲")
@@ -213,9 +214,9 @@ def draw_points(trainer) -> None:
     fig.add_trace(go.Heatmap(x=surf.xs.numpy(), y=surf.ys.numpy(), z=surf.values.numpy(), colorscale="RdBu",
                              opacity=0.55, colorbar=dict(title=label), zmid=0.5 if surf.kind == "probability" else 0))
     fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
-                               marker=dict(size=4, color="#1f77b4")))
+                               marker=dict(size=4, color=REAL)))
     fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
-                               marker=dict(size=4, color="#ff7f0e")))
+                               marker=dict(size=4, color=GENERATED)))
     scale = 0.3 / max(1e-8, float(arrows.norm(dim=1).max()))  # longest arrow 0.3 units: directions, relative size
     xs, ys = [], []
     for (x, y), (dx, dy) in zip(pts.tolist(), (arrows * scale).tolist()):
@@ -247,11 +248,13 @@ def draw_curves(trainer) -> None:
         if evals and "coverage" in evals[-1]:
             fig.add_trace(go.Scatter(x=es, y=[r["coverage"] for r in evals], name="mode coverage", mode="lines+markers",
                                      line=dict(dash="dot")), 1, 3, secondary_y=True)
+            fraction_axis(fig, row=1, col=3, secondary_y=True)  # 0-100 % ticks, not 1.031 ... -0.024
     else:
         fig.add_trace(go.Scatter(x=es, y=[r["fid"] for r in evals], name="FID", mode="lines+markers"), 1, 3)
         fig.add_trace(go.Scatter(x=es, y=[r["kid"] for r in evals], name="KID", mode="lines+markers",
                                  line=dict(dash="dot")), 1, 3, secondary_y=True)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"),
+                      colorway=list(PALETTE))
     st.plotly_chart(fig, key="gan_curves_chart")
 
 

@@ -172,3 +172,47 @@ def test_boundary_term_is_trained_when_weighted():
     assert row["boundary_raw"] >= 0 and row["total"] == pytest.approx(row["mse"] + row["boundary"])
     with pytest.raises(ConfigError):
         Trainer(TrainConfig(loss="mse", boundary=-1.0, **TINY))
+
+
+def test_adversarial_kind_is_validated_and_wgan_gp_needs_its_penalty(capsys):
+    with pytest.raises(ConfigError, match="Unknown adversarial loss"):
+        Trainer(TrainConfig(loss="mse+ssim+perceptual+adv", adv_kind="wasserstein", **TINY))
+    with pytest.raises(ConfigError, match="gradient penalty"):
+        Trainer(TrainConfig(loss="mse+ssim+perceptual+adv", adv_kind="wgan-gp", gp_weight=0.0, **TINY))
+    from stylelab.inpaint.train import main
+
+    assert main(["--loss", "mse+ssim+perceptual+adv", "--adv-kind", "wgan-gp", "--gp-weight", "0", "--steps", "0"]) == 2
+    assert "gradient penalty" in capsys.readouterr().err
+
+
+def test_wgan_gp_step_adds_the_gradient_penalty_of_the_patch_critic(monkeypatch):
+    import stylelab.losses as losses
+
+    calls, real_gp, real_d = [], losses.gradient_penalty, losses.discriminator_loss
+
+    def spy_gp(critic, real, fake, weight, generator):
+        gp = real_gp(critic, real, fake, weight=weight, generator=generator)
+        calls.append({"critic": critic, "real": real, "fake": fake, "weight": weight, "gp": float(gp.detach())})
+        return gp
+
+    d_values = []
+
+    def spy_d(real_logits, fake_logits, kind):
+        loss = real_d(real_logits, fake_logits, kind)
+        d_values.append((kind, real_logits.shape, float(loss.detach())))
+        return loss
+
+    monkeypatch.setattr(losses, "gradient_penalty", spy_gp)
+    monkeypatch.setattr(losses, "discriminator_loss", spy_d)
+    tr = Trainer(TrainConfig(loss="mse+ssim+perceptual+adv", adv_kind="wgan-gp", gp_weight=7.0, bf16=False, **TINY))
+    before = [p.detach().clone() for p in tr.disc.parameters()]
+    row = tr.step()
+    assert len(calls) == 1 and calls[0]["critic"] is tr.disc and calls[0]["weight"] == 7.0
+    assert calls[0]["real"].shape == calls[0]["fake"].shape == (TINY["batch"], 3, TINY["size"], TINY["size"])
+    (kind, logit_shape, d_wgan), = d_values
+    assert kind == "wgan-gp" and logit_shape[0] == TINY["batch"] and logit_shape[-1] > 1  # a grid of patch scores
+    assert row["gp"] == pytest.approx(calls[0]["gp"]) and row["gp"] > 0
+    assert row["d_loss"] == pytest.approx(d_wgan + row["gp"], rel=1e-5)  # the penalty is part of D's loss
+    assert any(not torch.equal(a, b.detach()) for a, b in zip(before, tr.disc.parameters()))
+    hinge = Trainer(TrainConfig(loss="mse+ssim+perceptual+adv", **TINY)).step()
+    assert "gp" not in hinge and "d_loss" in hinge  # hinge (the default) has no penalty

@@ -11,8 +11,10 @@ One step, for a batch of crops :math:`x` with holes :math:`m`:
 
 with the weights of the chosen :data:`~stylelab.inpaint.losses.LOSS_CHOICES` entry (absent terms
 have weight 0) and :math:`\lambda_\partial` = ``TrainConfig.boundary`` (default 0) for the
-known-ring term :func:`~stylelab.inpaint.losses.boundary_mse` against seams. With the adversarial term, a PatchGAN :math:`D` first takes one hinge step on
-real crops vs. composites.
+known-ring term :func:`~stylelab.inpaint.losses.boundary_mse` against seams. With the adversarial term, a PatchGAN :math:`D` first takes one step on
+real crops vs. composites, with the loss ``TrainConfig.adv_kind`` (hinge by default) applied to every
+patch logit; ``"wgan-gp"`` adds :func:`~stylelab.losses.adversarial.gradient_penalty` (weight
+``TrainConfig.gp_weight``) on the critic's per-sample score, the mean of its patch scores.
 
 Use it from Python (:class:`Trainer`: ``step()``, ``run(steps, callback, should_stop)``,
 ``save()`` / ``resume``) or from a shell, also on several processes::
@@ -71,6 +73,7 @@ class TrainConfig:
     d_lr: float = 2e-4
     d_base: int = 32
     adv_kind: str = "hinge"
+    gp_weight: float = 10.0  #: lambda of the gradient penalty, used when adv_kind == "wgan-gp"
     boundary: float = 0.0
     boundary_width: int = 2
 
@@ -86,6 +89,13 @@ class TrainConfig:
             raise ConfigError("Learning rates must be in (0, 1).")
         if self.boundary < 0 or self.boundary_width < 1:
             raise ConfigError("boundary weight must be >= 0 and boundary_width >= 1.")
+        from ..losses.adversarial import ADVERSARIAL_LOSSES
+
+        if self.adv_kind not in ADVERSARIAL_LOSSES:
+            raise ConfigError(f"Unknown adversarial loss {self.adv_kind!r}; choose one of {ADVERSARIAL_LOSSES}.")
+        if self.adv_kind == "wgan-gp" and not self.gp_weight > 0:
+            raise ConfigError(f"adv_kind='wgan-gp' needs a gradient penalty: gp_weight must be > 0 (got {self.gp_weight}); "
+                              "without it the critic is not Lipschitz and the Wasserstein loss is meaningless.")
 
 
 class Trainer:
@@ -116,6 +126,8 @@ class Trainer:
 
             self.disc = PatchDiscriminator(3, base_channels=cfg.d_base, n_layers=2, norm="none", spectral=True).to(self.device)
             self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
+            # the gradient penalty's interpolation weights: this run's own RNG (one stream per rank)
+            self.gp_gen = torch.Generator().manual_seed(cfg.seed + 7919 * (1 + self.rank))
         self.features = None
         if self.choice.perceptual:
             from ..features import get_extractor
@@ -195,7 +207,7 @@ class Trainer:
 
     def step(self) -> dict[str, float]:
         """One optimisation step (D first when adversarial); returns the logged values."""
-        from ..losses import discriminator_loss, weighted_sum
+        from ..losses import discriminator_loss, gradient_penalty, weighted_sum
 
         t0 = time.perf_counter()
         cfg = self.config
@@ -209,11 +221,17 @@ class Trainer:
         comp = m * pred + (1.0 - m) * x  # the result: known pixels kept
         row: dict[str, float] = {}
         if self._disc is not None:
-            # D step: max E[log D(x)] + E[log(1 - D(y))] (here its hinge form), on detached fakes.
+            # D step: max E[log D(x)] + E[log(1 - D(y))] (in its adv_kind form, per patch), on detached fakes.
             with autocast(self.device, enabled=cfg.bf16):
                 real_logits = self._disc(x)
                 fake_logits = self._disc(comp.detach())
-            d_loss = discriminator_loss(real_logits.float(), fake_logits.float(), kind=cfg.adv_kind)
+            d_loss = discriminator_loss(real_logits.float(), fake_logits.float(), kind=cfg.adv_kind)  # per patch
+            if cfg.adv_kind == "wgan-gp":
+                # lambda E[(||grad mean_p D_p(x_hat)|| - 1)^2], in fp32 (double backward). Through the plain
+                # module: under DDP its gradient still joins the all-reduced one of the same parameters.
+                gp = gradient_penalty(self.disc, x, comp.detach(), weight=cfg.gp_weight, generator=self.gp_gen)
+                d_loss = d_loss + gp
+                row["gp"] = float(gp.detach())
             self.d_opt.zero_grad(set_to_none=True)  # type: ignore[union-attr]
             d_loss.backward()
             self.d_opt.step()  # type: ignore[union-attr]
@@ -276,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}", type=int, default=getattr(d, name))
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--boundary", type=float, default=d.boundary, help="weight of the known-ring term against seams (0: off)")
+    p.add_argument("--adv-kind", default=d.adv_kind, help="GAN loss of the adversarial term: ns | lsgan | hinge | wgan-gp | minimax")
+    p.add_argument("--gp-weight", type=float, default=d.gp_weight, help="gradient penalty weight (adv-kind wgan-gp)")
     p.add_argument("--no-bf16", action="store_true", help="train in float32")
     p.add_argument("--init", default=None, help="checkpoint to start from (warm start / resume)")
     p.add_argument("--out", default=None, help="where rank 0 writes the checkpoint")
@@ -299,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg = TrainConfig(loss=args.loss, data=args.data, size=args.size, batch=args.batch, steps=args.steps,
                           lr=args.lr, base=args.base, depth=args.depth, seed=args.seed, bf16=not args.no_bf16,
-                          boundary=args.boundary)
+                          boundary=args.boundary, adv_kind=args.adv_kind, gp_weight=args.gp_weight)
         trainer = Trainer(cfg, init=args.init)
         rank = trainer.rank
 

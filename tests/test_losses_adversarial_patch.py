@@ -217,3 +217,25 @@ def test_critic_must_score_each_sample():
         gradient_penalty(lambda x: x.sum(), real, fake)  # one scalar for the whole batch
     with pytest.raises(ShapeError, match="per sample"):
         gradient_penalty(lambda x: x.reshape(-1), real, fake)  # (N * 4,) scores
+
+
+# ---------------------------------------------------------------- the trainers that use a PatchGAN
+
+
+def test_fast_style_adversarial_term_is_the_per_patch_lsgan_loss():
+    import torch.nn.functional as F
+
+    from stylelab.assets import load_bundled
+    from stylelab.style.train_fast import FastStyleConfig, FastStyleTrainer
+
+    cfg = FastStyleConfig(size=32, batch_size=2, steps=1, width=4, n_res=1, adv_weight=0.1, adv_kind="lsgan",
+                          precision="fp32", seed=0)
+    trainer = FastStyleTrainer(load_bundled("texture:brick", 64), cfg)
+    content = trainer.data.batch(2)  # (2, 3, 32, 32)
+    values = trainer.evaluate(content)
+    with torch.no_grad():
+        y = trainer.model(content)
+        logits = trainer.disc(F.interpolate(y, scale_factor=0.5, mode="bilinear", align_corners=False))  # (2, 1, h, w)
+    assert logits[0].numel() > 1
+    by_hand = mean([0.5 * (v - 1) ** 2 for v in logits.flatten().tolist()])
+    assert values["adversarial_raw"] == pytest.approx(by_hand, rel=1e-5)

@@ -17,6 +17,7 @@ from stylelab.ui import (
     download_record,
     equation,
     image_picker,
+    keep,
     page_setup,
     push_result,
     show_error,
@@ -118,8 +119,9 @@ _apply_pending_record()
 left, right = st.columns(2)
 with left:
     st.subheader("Content")
-    size = st.select_slider("Working size (longer side, px)", SIZES, value=128, key="style_size",
-                            help="Small is fast on a classroom CPU; 256 px is a good final size.")
+    size = st.select_slider("Working size (longer side, px)", SIZES, key=keep("style_size", 256, SIZES),
+                            help="256 px keeps the photo recognisable (the pretrained styles take ~30 ms there); "
+                                 "Gatys is faster at 128 px.")
     content = image_picker("Content image", key="style_content", default="photo:astronaut", size=size)
 with right:
     st.subheader("Style")
@@ -145,8 +147,13 @@ if content is None or style is None:
     st.info("Pick a content image and a style image to start.")
     st.stop()
 
-tab_gatys, tab_fast, tab_arb, tab_train = st.tabs(
-    ["🐢 Gatys (optimisation)", "⚡ Pretrained (26 styles)", "🎯 Arbitrary style", "🏋️ Train your own"])
+METHODS = {"gatys": "🐢 Gatys (optimisation)", "fast": "⚡ Pretrained (26 styles)", "arbitrary": "🎯 Arbitrary style",
+           "train": "🏋️ Train your own"}
+# A segmented control, not st.tabs: the chosen method survives a page switch, and only it is computed.
+method = st.segmented_control("Method", list(METHODS), format_func=METHODS.get, key=keep("style_method", "gatys", METHODS),
+                              label_visibility="collapsed") or "gatys"
+st.caption("Runs (Gatys, training) advance only while this page is open: switching page pauses them, "
+           "coming back resumes them with the settings shown.")
 
 
 def _aesthetics(before: torch.Tensor, after: torch.Tensor) -> None:
@@ -156,7 +163,7 @@ def _aesthetics(before: torch.Tensor, after: torch.Tensor) -> None:
     try:
         from stylelab.aesthetics import report
 
-        names = ("colorfulness", "saturation", "rms_contrast", "brightness", "laplacian_variance", "entropy")
+        names = ("colorfulness", "saturation", "rms_contrast", "brightness", "sharpness_laplacian", "entropy")
         rows = {"content": report(before, quality=False, names=names), "result": report(after, quality=False, names=names)}
     except StylelabError as exc:
         show_error(exc, "Could not score the images")
@@ -167,14 +174,24 @@ def _aesthetics(before: torch.Tensor, after: torch.Tensor) -> None:
 
 
 def _before_after(before: torch.Tensor, after: torch.Tensor, key: str) -> None:
-    split = st.slider("Before ◀ ▶ after", 0.0, 1.0, 0.5, 0.05, key=f"{key}_wipe")
+    split = st.slider("Before ◀ ▶ after", 0.0, 1.0, step=0.05, key=keep(f"{key}_wipe", 0.5))
     show_image(wipe(before, after, split), caption="left: content · right: result")
 
 
-def _result_block(before: torch.Tensor, after: torch.Tensor, key: str, name: str, record=None) -> None:
-    a, b = st.columns(2)
+def _result_block(before: torch.Tensor, after: torch.Tensor, key: str, name: str, record=None,
+                  painting: torch.Tensor | None = None, style_label: str = "Painting", note: str = "") -> None:
+    """Photo and painting (small) | the result with a before/after wipe | scores and downloads."""
+    src, a, b = st.columns([1, 2, 2])
+    with src:
+        show_image(before, caption="Photo")
+        if painting is not None:
+            show_image(painting, caption=style_label)
+        elif style_label:
+            st.caption(style_label)
     with a:
         _before_after(before, after, key)
+        if note:
+            st.caption(note)
     with b:
         st.markdown("**Aesthetics: content vs result**")
         _aesthetics(before, after)
@@ -188,7 +205,7 @@ def _result_block(before: torch.Tensor, after: torch.Tensor, key: str, name: str
 
 
 # ----------------------------------------------------------------------------- Gatys
-with tab_gatys:
+if method == "gatys":
     st.markdown("Minimise a weighted sum of terms over the **pixels** of the image:")
     equation(r"\mathcal{L}(x) = \alpha\,\mathcal{L}_{content} + \beta\,\mathcal{L}_{style} + "
              r"\lambda_{TV}\,\tfrac{TV(x)}{HW} - \lambda_{col}\,M(x) - \lambda_{con}\,\sigma_Y(x)")
@@ -202,25 +219,26 @@ with tab_gatys:
 
     w1, w2, w3 = st.columns(3)
     with w1:
-        alpha = 10 ** st.slider("log₁₀ α (content)", -2.0, 2.0, 0.0, 0.25, key="style_alpha")
+        alpha = 10 ** st.slider("log₁₀ α (content)", -2.0, 2.0, step=0.25, key=keep("style_alpha", 0.0))
         equation(_latex("content"), "content term (VGG relu4_2)")
-        beta = 10 ** st.slider("log₁₀ β (style)", 3.0, 8.0, 6.0, 0.25, key="style_beta")
+        beta = 10 ** st.slider("log₁₀ β (style)", 3.0, 8.0, step=0.25, key=keep("style_beta", 6.0))
         equation(_latex("style"), "style term (Grams of relu1_1 … relu5_1)")
     with w2:
-        tv = 10 ** st.slider("log₁₀ λ_TV (smoothness)", -4.0, 1.0, -2.0, 0.25, key="style_tv")
+        tv = 10 ** st.slider("log₁₀ λ_TV (smoothness)", -4.0, 1.0, step=0.25, key=keep("style_tv", -2.0))
         equation(_latex("tv_l2") + r"\ \big/\ HW", "total variation")
-        col_w = st.slider("λ_col (colourfulness reward)", 0.0, 2.0, 0.0, 0.05, key="style_col")
+        col_w = st.slider("λ_col (colourfulness reward)", 0.0, 2.0, step=0.05, key=keep("style_col", 0.0))
         equation(r"-\," + _latex("colorfulness"), "colourfulness term")
-        con_w = st.slider("λ_con (contrast reward)", 0.0, 500.0, 0.0, 10.0, key="style_con")
+        con_w = st.slider("λ_con (contrast reward)", 0.0, 500.0, step=10.0, key=keep("style_con", 0.0))
         equation(r"-\," + _latex("rms_contrast"), "contrast term")
     with w3:
-        steps = st.slider("Steps (loss evaluations)", 4, 400, 60, 4, key="style_steps")
-        opt = st.radio("Optimizer", ["lbfgs", "adam"], horizontal=True, key="style_opt")
-        init = st.radio("Start from", ["content", "noise", "style"], horizontal=True, key="style_init")
-        color = st.radio("Colour preservation", ["none", "luminance", "histogram"], horizontal=True, key="style_color",
+        steps = st.slider("Steps (loss evaluations)", 4, 400, step=4, key=keep("style_steps", 60))
+        opt = st.radio("Optimizer", ["lbfgs", "adam"], horizontal=True, key=keep("style_opt", "lbfgs"))
+        init = st.radio("Start from", ["content", "noise", "style"], horizontal=True, key=keep("style_init", "content"))
+        color = st.radio("Colour preservation", ["none", "luminance", "histogram"], horizontal=True,
+                         key=keep("style_color", "none"),
                          help="luminance: transfer style on Y only and keep the photo's chroma (YIQ); "
                               "histogram: recolour the painting to the photo's colour statistics first.")
-        levels = st.radio("Coarse-to-fine scales", [1, 2, 3], index=0, horizontal=True, key="style_levels",
+        levels = st.radio("Coarse-to-fine scales", [1, 2, 3], horizontal=True, key=keep("style_levels", 1),
                           help="2 = start at half size (4x cheaper steps), then finish at full size from the "
                                "content plus the upsampled change. Measured at 256 px: the coarse steps fix the "
                                "layout but the fine textures still need full-size steps, so 1 scale reaches a "
@@ -228,9 +246,9 @@ with tab_gatys:
         from stylelab.assets import get_asset
 
         nets = ["vgg16"] + (["vgg19"] if get_asset("vgg19").present else [])
-        net_name = st.radio("Feature network", nets, horizontal=True, key="style_net",
+        net_name = st.radio("Feature network", nets, horizontal=True, key=keep("style_net", "vgg16", nets),
                             help="VGG19 appears only where torchvision's VGG19 weights are already cached.")
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="style_seed")
+        seed = st.number_input("Seed", 0, 2**31 - 1, key=keep("style_seed", 0))
 
     config = gatys.GatysConfig(size=size, steps=int(steps), optimizer=opt, content_weight=alpha, style_weight=beta,
                                tv_weight=tv, colorfulness_weight=col_w, contrast_weight=con_w, init=init,
@@ -242,6 +260,7 @@ with tab_gatys:
             st.session_state["style_gatys_run"] = gatys.GatysStylizer(content, style, config)
             st.session_state["style_gatys_running"] = True
             st.session_state["style_gatys_content"] = content
+            st.session_state["style_gatys_style"] = style
             st.session_state["style_gatys_names"] = {"content": _picked("style_content"), "style": _picked("style_style")}
         except StylelabError as exc:
             show_error(exc, "Could not start")
@@ -290,56 +309,66 @@ with tab_gatys:
     if run is not None and run.step > 0 and not st.session_state.get("style_gatys_running"):
         st.markdown("#### Result")
         names = st.session_state.get("style_gatys_names", {})
+        c = run.config
         _result_block(st.session_state.get("style_gatys_content", content), run.image(), "style_gatys_res",
-                      f"gatys_seed{run.config.seed}", run.record(**names, stopped=not run.done))
+                      f"gatys_seed{run.config.seed}", run.record(**names, stopped=not run.done),
+                      painting=st.session_state.get("style_gatys_style"), style_label=f"Painting: {names.get('style', '')}",
+                      note=f"This run: {c.size} px, {c.optimizer}, {c.steps} steps, α={c.content_weight:.3g}, "
+                           f"β={c.style_weight:.3g}, λ_TV={c.tv_weight:.3g}, seed {c.seed}.")
 
 # ----------------------------------------------------------------------------- pretrained 26 styles
-with tab_fast:
+elif method == "fast":
     st.markdown("One network, 26 styles: each style owns the scale and shift of every **conditional instance "
                 "norm** layer; a blend mixes them (Dumoulin et al. 2017).")
     equation(r"\mathrm{CIN}(x; w) = \Big(\sum_s w_s\gamma_s\Big)\frac{x-\mu(x)}{\sigma(x)} + \sum_s w_s\beta_s")
     try:
-        if st.toggle("Show all 26 styles on your content (the file has no names: see them)", key="style_fast_sheet"):
-            thumbs = _memo("thumbs", lambda: multistyle.style_thumbnails(content, size=96), content)
-            cols = st.columns(7)
-            for i in range(multistyle.NUM_STYLES):
-                with cols[i % 7]:
-                    show_image(thumbs[i], caption=multistyle.STYLE_NAMES[i])
-        f1, f2 = st.columns(2)
-        with f1:
-            a_idx = st.selectbox("Style A", range(multistyle.NUM_STYLES), index=3, key="style_fast_a",
-                                 format_func=lambda i: multistyle.STYLE_NAMES[i])
-            b_idx = st.selectbox("Style B (for blending)", range(multistyle.NUM_STYLES), index=12, key="style_fast_b",
-                                 format_func=lambda i: multistyle.STYLE_NAMES[i])
-            t = st.slider("Blend: 0 = A, 1 = B", 0.0, 1.0, 0.0, 0.05, key="style_fast_t")
+        styles = list(range(multistyle.NUM_STYLES))
+        f1, f2, f3 = st.columns([2, 2, 3])
+        a_idx = f1.selectbox("Style A", styles, key=keep("style_fast_a", 19, styles),
+                             format_func=lambda i: multistyle.STYLE_NAMES[i])
+        b_idx = f2.selectbox("Style B (for blending)", styles, key=keep("style_fast_b", 7, styles),
+                             format_func=lambda i: multistyle.STYLE_NAMES[i])
+        t = f3.slider("Blend: 0 = A, 1 = B", 0.0, 1.0, step=0.05, key=keep("style_fast_t", 0.0))
+        st.caption(multistyle.STYLE_NAMES_SOURCE)
+        if size < multistyle.RECOMMENDED_SIZE:
+            st.info(f"At {size} px the strokes (sized for ~500 px photos) swallow the picture: "
+                    f"{multistyle.RECOMMENDED_SIZE} px or more keeps it recognisable.")
         spec = {int(a_idx): 1.0} if a_idx == b_idx else {int(a_idx): 1.0 - t, int(b_idx): t}
         out, ms = _memo("fast", lambda: _timed(lambda: multistyle.stylize_multistyle(content, spec)), content, extra=spec)
-        with f2:
-            show_image(out, caption=f"{ms:.0f} ms on {content.shape[-1]}x{content.shape[-2]} px")
         from stylelab.record import ExperimentRecord
 
         rec = ExperimentRecord(lab="style", config={"method": "fast", "style_weights": multistyle.parse_style(spec).tolist(),
                                                     "size": size}, summary={"method": "fast", "milliseconds": ms})
-        _result_block(content, out, "style_fast_res", f"fast_{a_idx}_{b_idx}_{t:.2f}", rec)
+        label = multistyle.STYLE_NAMES[a_idx] if len(spec) == 1 else \
+            f"{1 - t:.0%} {multistyle.STYLE_NAMES[a_idx]} + {t:.0%} {multistyle.STYLE_NAMES[b_idx]}"
+        _result_block(content, out, "style_fast_res", f"fast_{a_idx}_{b_idx}_{t:.2f}", rec, style_label=f"Style: {label}",
+                      note=f"{ms:.0f} ms on {content.shape[-1]}x{content.shape[-2]} px")
+        if st.toggle("Show all 26 styles on your content", key=keep("style_fast_sheet", False)):
+            thumbs = _memo("thumbs", lambda: multistyle.style_thumbnails(content, size=160), content)
+            cols = st.columns(7)
+            for i in range(multistyle.NUM_STYLES):
+                with cols[i % 7]:
+                    show_image(thumbs[i], caption=multistyle.STYLE_NAMES[i])
     except StylelabError as exc:
         show_error(exc, "The pretrained network is not available")
 
 # ----------------------------------------------------------------------------- arbitrary
-with tab_arb:
+elif method == "arbitrary":
     st.markdown("A style **encoder** turns any painting into a 100-number code; the **transformer** paints "
                 "with it (Ghiasi et al. 2017). Codes can be mixed like colours.")
     equation(r"S = \alpha\,\big[(1-t)\,S(\text{style}) + t\,S(\text{style}_2)\big] + (1-\alpha)\,S(\text{content})")
     try:
         a1, a2 = st.columns(2)
         with a1:
-            strength = st.slider("Strength α (0 = the photo's own style)", 0.0, 1.0, 1.0, 0.05, key="style_arb_strength")
-            use_second = st.checkbox("Interpolate toward a second style", key="style_arb_two")
+            strength = st.slider("Strength α (0 = the photo's own style)", 0.0, 1.0, step=0.05,
+                                 key=keep("style_arb_strength", 1.0))
+            use_second = st.checkbox("Interpolate toward a second style", key=keep("style_arb_two", False))
             t2 = 0.0
             code = _memo("code", lambda: arbitrary.style_code(style), style)
             if use_second:
                 second = image_picker("Second style", key="style_style2", default="painting:composition-viii", size=256,
                                       groups=("Paintings", "Photos", "Textures"))
-                t2 = st.slider("t (0 = first style, 1 = second)", 0.0, 1.0, 0.5, 0.05, key="style_arb_t")
+                t2 = st.slider("t (0 = first style, 1 = second)", 0.0, 1.0, step=0.05, key=keep("style_arb_t", 0.5))
                 if second is not None:
                     code = arbitrary.interpolate_codes(code, _memo("code", lambda: arbitrary.style_code(second), second), t2)
             own = _memo("code", lambda: arbitrary.style_code(content), content)
@@ -354,12 +383,13 @@ with tab_arb:
 
         rec = ExperimentRecord(lab="style", config={"method": "arbitrary", "strength": strength, "t": t2, "size": size},
                                summary={"method": "arbitrary", "code": code.tolist()})
-        _result_block(content, out, "style_arb_res", f"arbitrary_{strength:.2f}", rec)
+        _result_block(content, out, "style_arb_res", f"arbitrary_{strength:.2f}", rec, painting=style,
+                      style_label="Painting" + (" (first of two)" if use_second else ""))
     except StylelabError as exc:
         show_error(exc, "The arbitrary-style networks are not available")
 
 # ----------------------------------------------------------------------------- train your own
-with tab_train:
+else:
     st.markdown("Train a small **feed-forward** network (Johnson et al. 2016) on the bundled photos for the "
                 "style picked above: the same perceptual loss as Gatys, but minimised over the network's "
                 "weights, so later a single forward pass does the job.")
@@ -369,14 +399,14 @@ with tab_train:
 
     t1, t2c, t3 = st.columns(3)
     with t1:
-        tr_steps = st.slider("Training steps", 10, 600, 200, 10, key="style_tr_steps")
-        tr_size = st.select_slider("Crop size", [32, 64, 96, 128], value=64, key="style_tr_size")
+        tr_steps = st.slider("Training steps", 10, 600, step=10, key=keep("style_tr_steps", 200))
+        tr_size = st.select_slider("Crop size", [32, 64, 96, 128], key=keep("style_tr_size", 64))
     with t2c:
-        tr_beta = 10 ** st.slider("log₁₀ β (style)", 3.0, 7.0, 5.0, 0.25, key="style_tr_beta")
-        tr_adv = st.slider("λ_adv (PatchGAN term, 0 = off)", 0.0, 1.0, 0.0, 0.05, key="style_tr_adv")
+        tr_beta = 10 ** st.slider("log₁₀ β (style)", 3.0, 7.0, step=0.25, key=keep("style_tr_beta", 5.0))
+        tr_adv = st.slider("λ_adv (PatchGAN term, 0 = off)", 0.0, 1.0, step=0.05, key=keep("style_tr_adv", 0.0))
     with t3:
-        tr_width = st.select_slider("Width", [4, 8, 16, 32], value=16, key="style_tr_width")
-        tr_seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="style_tr_seed")
+        tr_width = st.select_slider("Width", [4, 8, 16, 32], key=keep("style_tr_width", 16))
+        tr_seed = st.number_input("Seed", 0, 2**31 - 1, key=keep("style_tr_seed", 0))
     c1, c2, _ = st.columns([1, 1, 4])
     if c1.button("▶ Train", key="style_tr_start", type="primary"):
         try:

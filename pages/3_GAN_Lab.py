@@ -1,9 +1,10 @@
 """GAN Lab: train small GANs live, from 2-D points to digits and clothes.
 
 Layout only: every number comes from ``stylelab.gan`` (trainer, metrics, decision surface,
-gradient arrows, latent paths). The run lives in ``st.session_state["gan_run"]`` so it survives
-switching pages; training advances in short time-boxed chunks inside a fragment that reruns
-twice a second while playing.
+gradient arrows, latent paths, the loss comparison). The run lives in ``st.session_state["gan_run"]``
+so it survives switching pages (it pauses meanwhile); training advances in short time-boxed
+chunks inside a fragment that reruns twice a second while playing. The live view sits at the top
+of the page, the hyper-parameters in the sidebar, so a projector shows the run, not the controls.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from stylelab.errors import StylelabError
-from stylelab.ui import download_record, equation, page_setup, push_result, show_error, upload_record
+from stylelab.ui import download_record, equation, keep, page_setup, push_result, remember, show_error, upload_record
 from stylelab.ui.charts import GENERATED, PALETTE, REAL, fraction_axis
 from stylelab.ui.notebook_link import notebook_link
 
@@ -28,110 +29,130 @@ LOSSES = ("minimax", "ns", "lsgan", "hinge", "wgan-gp")
 LOSS_NAMES = {"minimax": "minimax (saturating)", "ns": "non-saturating", "lsgan": "least squares (LSGAN)",
               "hinge": "hinge", "wgan-gp": "Wasserstein + gradient penalty"}
 LR_CHOICES = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+KINDS = ["2-D points", "Images"]
+WIDTHS, TOY_Z, IMG_BASES, IMG_Z = [16, 32, 64, 128, 256], [1, 2, 4, 8, 16], [8, 16, 32, 64], [8, 16, 32, 64, 128]
+BATCHES, BETA2S = [16, 32, 64, 128, 256], [0.9, 0.99, 0.999]
 
 
 @st.cache_resource(show_spinner=False)
 def _gan():
     """Import the library once per server (torch is heavy)."""
     import stylelab.gan as gan
-    from stylelab.gan import classifier, data, train, viz
+    from stylelab.gan import classifier, compare, data, train, viz
 
-    return gan, data, train, viz, classifier
+    return gan, data, train, viz, classifier, compare
 
 
-gan, gdata, gtrain, gviz, gclf = _gan()
+gan, gdata, gtrain, gviz, gclf, gcompare = _gan()
 state = st.session_state
-
-st.title("🎲 GAN Lab")
-st.caption("A generator G turns noise z into samples; a discriminator D learns to tell them from real data; "
-           "each improves against the other. Watch it happen on 2-D points, where you can see D's whole "
-           "decision surface, then on digits and clothes.")
 
 
 def current():
     return state.get("gan_run")
 
 
-# ----------------------------------------------------------------------------- set-up (needs a new run)
-run = current()
-cfg0 = run.config if run is not None else gtrain.GANConfig()
-with st.expander("Set-up: data and models (changing these starts a new run)", expanded=False):
-    c1, c2, c3 = st.columns(3)
-    kinds = ["2-D points", "Images"]
-    kind = c1.radio("World", kinds, index=0 if cfg0.is_toy else 1, horizontal=True, key="gan_kind")
-    if state.get("gan_kind_prev", kind) != kind:  # new world: its own sensible defaults (DCGAN: 2e-4)
-        lr = 1e-3 if kind == "2-D points" else 2e-4
-        state["gan_lr_g"], state["gan_lr_d"] = lr, lr
-        state["gan_n"] = 200 if kind == "2-D points" else 50
-    state["gan_kind_prev"] = kind
-    if kind == "2-D points":
-        names = list(gdata.TOY_DATASETS)
-        data_name = c1.selectbox("Distribution", names, index=names.index(cfg0.data) if cfg0.data in names else 0,
-                                 format_func=gdata.TOY_LABELS.get, key="gan_data_toy")
-        n_points = c2.slider("Training points", 200, 10_000, cfg0.n_points if cfg0.is_toy else 2000, 100, key="gan_n_points")
-        noise = c2.slider("Spread (noise std)", 0.0, 1.0, float(cfg0.data_noise if cfg0.data_noise is not None
-                          else gdata.DEFAULT_NOISE[data_name]), 0.01, key="gan_noise")
-        hidden = c3.select_slider("MLP width", [16, 32, 64, 128, 256], cfg0.hidden if cfg0.hidden in (16, 32, 64, 128, 256) else 64,
-                                  key="gan_hidden")
-        latent = c3.select_slider("Size of z", [1, 2, 4, 8, 16], cfg0.z_dim if cfg0.is_toy and cfg0.z_dim in (1, 2, 4, 8, 16) else 2,
-                                  key="gan_latent_toy")
-        structural = dict(data=data_name, n_points=n_points, data_noise=noise, hidden=hidden, latent_dim=latent,
-                          classes=(), conditional=False)
-    else:
-        names = list(gdata.IMAGE_DATASETS)
-        data_name = c1.selectbox("Image set", names, index=names.index(cfg0.data) if cfg0.data in names else 0,
-                                 format_func=gdata.IMAGE_LABELS.get, key="gan_data_img")
-        class_names = gdata.class_names(data_name)
-        picked = c2.multiselect("Classes (empty: all)", list(range(10)), default=list(cfg0.classes),
-                                format_func=lambda i: class_names[i], key="gan_classes")
-        conditional = c2.checkbox("Class-conditional G and D", cfg0.conditional, key="gan_conditional")
-        base = c3.select_slider("DCGAN width", [8, 16, 32, 64], cfg0.base_channels if cfg0.base_channels in (8, 16, 32, 64) else 32,
-                                key="gan_base")
-        latent = c3.select_slider("Size of z", [8, 16, 32, 64, 128],
-                                  cfg0.z_dim if not cfg0.is_toy and cfg0.z_dim in (8, 16, 32, 64, 128) else 64, key="gan_latent_img")
-        structural = dict(data=data_name, classes=tuple(picked), conditional=conditional, base_channels=base, latent_dim=latent)
-    d1, d2, d3 = st.columns(3)
-    seed = int(d1.number_input("Seed", 0, 2**31 - 1, cfg0.seed, key="gan_seed"))
-    batch = d2.select_slider("Batch size", [16, 32, 64, 128, 256], cfg0.batch_size if cfg0.batch_size in (16, 32, 64, 128, 256) else 64,
-                             key="gan_batch")
-    new_run = d3.button("🆕 New run with this set-up", key="gan_new", type="primary")
-
-# ----------------------------------------------------------------------------- live hyper-parameters
-st.subheader("Hyper-parameters (live: they act on the next step)")
-h1, h2, h3, h4 = st.columns(4)
-loss = h1.selectbox("Loss", LOSSES, index=LOSSES.index(cfg0.loss), format_func=LOSS_NAMES.get, key="gan_loss")
-
-
 def nearest_lr(value: float) -> float:
     return min(LR_CHOICES, key=lambda c: abs(c - value))
 
 
-default_lr = 1e-3 if structural["data"] in gdata.TOY_DATASETS else 2e-4
-lr_g = h2.select_slider("G learning rate", LR_CHOICES, nearest_lr(cfg0.lr_g or default_lr), key="gan_lr_g")
-lr_d = h2.select_slider("D learning rate", LR_CHOICES, nearest_lr(cfg0.lr_d or default_lr), key="gan_lr_d")
-beta1 = h3.slider("Adam β₁", 0.0, 0.99, float(cfg0.beta1), 0.05, key="gan_beta1")
-beta2 = h3.select_slider("Adam β₂", [0.9, 0.99, 0.999], cfg0.beta2 if cfg0.beta2 in (0.9, 0.99, 0.999) else 0.999, key="gan_beta2")
-d_steps = h4.slider("D steps per G step", 1, 10, cfg0.d_steps, key="gan_d_steps")
-smooth_ok = loss in ("minimax", "ns", "lsgan")
-label_smoothing = h4.slider("One-sided label smoothing s", 0.0, 0.3, float(cfg0.label_smoothing) if smooth_ok else 0.0, 0.05,
-                            key="gan_smooth", disabled=not smooth_ok, help="minimax, ns and lsgan only")
-i1, i2, i3 = st.columns(3)
-instance_noise = i1.slider("Instance noise σ", 0.0, 1.0, float(cfg0.instance_noise), 0.05, key="gan_inoise")
-instance_decay = i2.number_input("… decays to 0 over (steps, 0 = constant)", 0, 100_000, cfg0.instance_noise_decay, 100, key="gan_idecay")
-gp_weight = i3.slider("Gradient-penalty weight λ", 0.0, 50.0, float(cfg0.gp_weight), 1.0, key="gan_gp", disabled=loss != "wgan-gp")
+def _pick(value, options, fallback):
+    return value if value in options else fallback
 
-from stylelab.losses.registry import get_spec  # noqa: E402 (light module, after the controls)
 
-e1, e2 = st.columns(2)
-with e1:
-    equation(get_spec(f"d_{loss}").latex, f"D minimises ({LOSS_NAMES[loss]})")
-with e2:
-    equation(get_spec(f"g_{loss}").latex, "G minimises")
-if label_smoothing > 0:
-    equation(r"\mathcal{L}_D^{smooth} = \mathcal{L}_D + s\,\mathbb{E}_x[d_r]" + (r" - \tfrac{s}{2}" if loss == "lsgan" else ""),
-             "One-sided label smoothing (real label 1 − s) adds a linear penalty on D's real logits d_r")
-if instance_noise > 0:
-    equation(r"D(x + \sigma\epsilon),\; D(G(z) + \sigma\epsilon),\quad \epsilon \sim \mathcal N(0, I)", "Instance noise")
+def widget_values(cfg) -> dict:
+    """What every control shows for run config ``cfg`` (the controls describe the run on screen)."""
+    toy = cfg.is_toy
+    out = {"gan_kind": KINDS[0] if toy else KINDS[1], "gan_seed": int(cfg.seed),
+           "gan_batch": _pick(cfg.batch_size, BATCHES, 64), "gan_loss": cfg.loss,
+           "gan_lr_g": nearest_lr(cfg.lr_g_value), "gan_lr_d": nearest_lr(cfg.lr_d_value),
+           "gan_beta1": float(min(0.99, max(0.0, round(cfg.beta1 / 0.05) * 0.05))), "gan_beta2": _pick(cfg.beta2, BETA2S, 0.999),
+           "gan_d_steps": int(min(10, max(1, cfg.d_steps))), "gan_smooth": float(cfg.label_smoothing),
+           "gan_inoise": float(cfg.instance_noise), "gan_idecay": int(cfg.instance_noise_decay),
+           "gan_gp": float(cfg.gp_weight)}
+    if toy:
+        out.update(gan_data_toy=cfg.data, gan_n_points=int(min(10_000, max(200, round(cfg.n_points / 100) * 100))),
+                   gan_noise=float(cfg.data_noise if cfg.data_noise is not None else gdata.DEFAULT_NOISE[cfg.data]),
+                   gan_hidden=_pick(cfg.hidden, WIDTHS, 64), gan_latent_toy=_pick(cfg.z_dim, TOY_Z, 2))
+    else:
+        out.update(gan_data_img=cfg.data, gan_classes=list(cfg.classes), gan_conditional=bool(cfg.conditional),
+                   gan_base=_pick(cfg.base_channels, IMG_BASES, 32), gan_latent_img=_pick(cfg.z_dim, IMG_Z, 64))
+    return out
+
+
+def show_run_config(cfg) -> None:
+    """Put a run's configuration on every control (before they are drawn): after loading or resetting."""
+    for key, value in widget_values(cfg).items():
+        remember(key, value)
+    remember("gan_kind_prev", widget_values(cfg)["gan_kind"])
+
+
+run = current()
+if state.pop("gan_show_config", False) and run is not None:
+    show_run_config(run.config)
+cfg0 = run.config if run is not None else gtrain.GANConfig()
+defaults = widget_values(cfg0)
+
+st.title("🎲 GAN Lab")
+st.caption("A generator G turns noise z into samples; a discriminator D learns to tell them from real data; "
+           "each improves against the other. On 2-D points you see D's whole decision surface; then digits and clothes.")
+
+# ----------------------------------------------------------------------------- the top row: world, data, run controls
+top = st.columns([2.2, 2, 1.1, 0.9, 0.9, 1.1, 0.9, 1.2], vertical_alignment="bottom")
+kind = top[0].radio("World", KINDS, horizontal=True, key=keep("gan_kind", defaults["gan_kind"], KINDS))
+if state.get("gan_kind_prev", kind) != kind:  # new world: its own sensible defaults (DCGAN: 2e-4)
+    lr = 1e-3 if kind == KINDS[0] else 2e-4
+    for k, v in {"gan_lr_g": lr, "gan_lr_d": lr, "gan_n": 200 if kind == KINDS[0] else 50}.items():
+        remember(k, v)
+remember("gan_kind_prev", kind)
+if kind == KINDS[0]:
+    names = list(gdata.TOY_DATASETS)
+    data_name = top[1].selectbox("Distribution", names, format_func=gdata.TOY_LABELS.get,
+                                 key=keep("gan_data_toy", defaults.get("gan_data_toy", names[0]), names))
+else:
+    names = list(gdata.IMAGE_DATASETS)
+    data_name = top[1].selectbox("Image set", names, format_func=gdata.IMAGE_LABELS.get,
+                                 key=keep("gan_data_img", defaults.get("gan_data_img", names[0]), names))
+new_run = top[2].button("🆕 New run", key="gan_new", type="primary", help="Start a run with the set-up shown")
+
+# ----------------------------------------------------------------------------- sidebar: set-up and live hyper-parameters
+with st.sidebar:
+    with st.expander("Set-up (changing it needs a new run)", expanded=False):
+        if kind == KINDS[0]:
+            n_points = st.slider("Training points", 200, 10_000, step=100, key=keep("gan_n_points", defaults.get("gan_n_points", 2000)))
+            noise = st.slider("Spread (noise std)", 0.0, 1.0, step=0.01,
+                              key=keep("gan_noise", defaults.get("gan_noise", float(gdata.DEFAULT_NOISE[data_name]))))
+            hidden = st.select_slider("MLP width", WIDTHS, key=keep("gan_hidden", defaults.get("gan_hidden", 64), WIDTHS))
+            latent = st.select_slider("Size of z", TOY_Z, key=keep("gan_latent_toy", defaults.get("gan_latent_toy", 2), TOY_Z))
+            structural = dict(data=data_name, n_points=n_points, data_noise=noise, hidden=hidden, latent_dim=latent,
+                              classes=(), conditional=False)
+        else:
+            class_names = gdata.class_names(data_name)
+            picked = st.multiselect("Classes (empty: all)", list(range(10)), format_func=lambda i: class_names[i],
+                                    key=keep("gan_classes", defaults.get("gan_classes", []), range(10)))
+            conditional = st.checkbox("Class-conditional G and D", key=keep("gan_conditional", defaults.get("gan_conditional", False)))
+            base = st.select_slider("DCGAN width", IMG_BASES, key=keep("gan_base", defaults.get("gan_base", 32), IMG_BASES))
+            latent = st.select_slider("Size of z", IMG_Z, key=keep("gan_latent_img", defaults.get("gan_latent_img", 64), IMG_Z))
+            structural = dict(data=data_name, classes=tuple(picked), conditional=conditional, base_channels=base,
+                              latent_dim=latent)
+        seed = int(st.number_input("Seed", 0, 2**31 - 1, key=keep("gan_seed", defaults["gan_seed"])))
+        batch = st.select_slider("Batch size", BATCHES, key=keep("gan_batch", defaults["gan_batch"], BATCHES))
+
+    st.markdown("**Hyper-parameters** (live: they act on the next step)")
+    loss = st.selectbox("Loss", LOSSES, format_func=LOSS_NAMES.get, key=keep("gan_loss", defaults["gan_loss"], LOSSES))
+    s1, s2 = st.columns(2)
+    lr_g = s1.select_slider("G learning rate", LR_CHOICES, key=keep("gan_lr_g", defaults["gan_lr_g"], LR_CHOICES))
+    lr_d = s2.select_slider("D learning rate", LR_CHOICES, key=keep("gan_lr_d", defaults["gan_lr_d"], LR_CHOICES))
+    beta1 = s1.slider("Adam β₁", 0.0, 0.99, step=0.05, key=keep("gan_beta1", defaults["gan_beta1"]))
+    beta2 = s2.select_slider("Adam β₂", BETA2S, key=keep("gan_beta2", defaults["gan_beta2"], BETA2S))
+    d_steps = st.slider("D steps per G step", 1, 10, key=keep("gan_d_steps", defaults["gan_d_steps"]))
+    smooth_ok = loss in ("minimax", "ns", "lsgan")
+    label_smoothing = st.slider("One-sided label smoothing s", 0.0, 0.3, step=0.05, key=keep("gan_smooth", defaults["gan_smooth"]),
+                                disabled=not smooth_ok, help="minimax, ns and lsgan only")
+    instance_noise = st.slider("Instance noise σ", 0.0, 1.0, step=0.05, key=keep("gan_inoise", defaults["gan_inoise"]))
+    instance_decay = st.number_input("… decays to 0 over (steps, 0 = constant)", 0, 100_000, step=100,
+                                     key=keep("gan_idecay", defaults["gan_idecay"]))
+    gp_weight = st.slider("Gradient-penalty weight λ", 0.0, 50.0, step=1.0, key=keep("gan_gp", defaults["gan_gp"]),
+                          disabled=loss != "wgan-gp")
 
 live = dict(loss=loss, lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, d_steps=d_steps,
             label_smoothing=label_smoothing if smooth_ok else 0.0, instance_noise=instance_noise,
@@ -149,7 +170,7 @@ def start_run(config) -> None:
     with st.spinner("Building the run (the first image run trains the FID classifier once: up to a minute)…"):
         trainer = gtrain.GANTrainer(config)
         if not config.is_toy:
-            trainer.evaluator  # noqa: B018 - build (or load) the feature classifier now, not mid-training
+            _ = trainer.evaluator  # build (or load) the feature classifier now, not mid-training
     state["gan_run"] = trainer
     state["gan_playing"] = False
 
@@ -175,7 +196,7 @@ def effective(cfg) -> dict:
 
 wanted = {**structural, "classes": tuple(structural.get("classes", ())), "seed": seed, "batch_size": batch}
 if effective(run.config) != {k: wanted[k] for k in effective(run.config)}:
-    st.info("The set-up above differs from the current run: press **New run** to apply it.")
+    st.info("The set-up shown differs from the current run: press **New run** to apply it.")
 try:
     if live.get("loss") == "wgan-gp" and run.d_has_batchnorm:
         st.warning("WGAN-GP needs a discriminator without batch norm: press **New run** to switch this image run to it.")
@@ -184,21 +205,19 @@ try:
 except StylelabError as exc:
     show_error(exc, "That setting was not applied")
 
-# ----------------------------------------------------------------------------- play / pause / step
-p1, p2, p3, p4, p5 = st.columns([1, 1, 1, 1, 2])
 
-
+# ----------------------------------------------------------------------------- play / pause / step (same top row)
 def toggle_play() -> None:
     state["gan_playing"] = not state.get("gan_playing", False)
 
 
-p1.button("⏸ Pause" if state.get("gan_playing") else "▶ Play", key="gan_play", on_click=toggle_play)
-if p2.button("⏭ Step", key="gan_step"):
+top[3].button("⏸ Pause" if state.get("gan_playing") else "▶ Play", key="gan_play", on_click=toggle_play)
+if top[4].button("⏭ Step", key="gan_step"):
     state["gan_pending"] = state.get("gan_pending", 0) + 1
-n_steps = p4.number_input("N", 1, 100_000, 200 if run.config.is_toy else 50, key="gan_n")
-if p3.button(f"Train {n_steps}", key="gan_train_n"):
+n_steps = top[6].number_input("N", 1, 100_000, key=keep("gan_n", 200 if run.config.is_toy else 50))
+if top[5].button(f"Train {n_steps}", key="gan_train_n"):
     state["gan_pending"] = state.get("gan_pending", 0) + int(n_steps)
-if p5.button("↺ Reset this run", key="gan_reset"):
+if top[7].button("↺ Reset run", key="gan_reset", help="Start this run's configuration again from step 0"):
     start_run(dataclasses.replace(run.config))
     run = current()
 
@@ -318,23 +337,42 @@ def live_view() -> None:
 
 
 live_view()
+st.caption("The run trains only while this page is open: switching page pauses it, coming back resumes it "
+           "(press Play again if it was playing).")
+
+# ----------------------------------------------------------------------------- the equations of the losses in use
+from stylelab.losses.registry import get_spec  # noqa: E402 (light module, after the live view)
+
+e1, e2 = st.columns(2)
+with e1:
+    equation(get_spec(f"d_{loss}").latex, f"D minimises ({LOSS_NAMES[loss]})")
+with e2:
+    equation(get_spec(f"g_{loss}").latex, "G minimises")
+if label_smoothing > 0 and smooth_ok:
+    equation(r"\mathcal{L}_D^{smooth} = \mathcal{L}_D + s\,\mathbb{E}_x[d_r]" + (r" - \tfrac{s}{2}" if loss == "lsgan" else ""),
+             "One-sided label smoothing (real label 1 − s) adds a linear penalty on D's real logits d_r")
+if instance_noise > 0:
+    equation(r"D(x + \sigma\epsilon),\; D(G(z) + \sigma\epsilon),\quad \epsilon \sim \mathcal N(0, I)", "Instance noise")
 
 # ----------------------------------------------------------------------------- latent space, comparison, export
-tab_latent, tab_compare, tab_io = st.tabs(["Latent space", "Compare two losses", "Export / import"])
+SECTIONS = {"compare": "Compare two losses", "latent": "Latent space", "io": "Export / import"}
+section = st.segmented_control("More", list(SECTIONS), format_func=SECTIONS.get, key=keep("gan_section", "compare", SECTIONS),
+                               label_visibility="collapsed") or "compare"
 
-with tab_latent:
+if section == "latent":
     if run.config.is_toy:
         st.caption("Latent-space tools are for image runs; in 2-D the scatter above *is* G's image of the noise.")
     else:
         l1, l2, l3 = st.columns(3)
-        seed_a = int(l1.number_input("Sample A (seed)", 0, 10_000, 1, key="gan_lat_a"))
-        seed_b = int(l1.number_input("Sample B (seed)", 0, 10_000, 2, key="gan_lat_b"))
-        mode = l2.radio("Interpolation", ["spherical", "linear"], horizontal=True, key="gan_lat_mode")
-        dim = int(l3.number_input("Walk along latent direction", 0, run.config.z_dim - 1, 0, key="gan_lat_dim"))
+        seed_a = int(l1.number_input("Sample A (seed)", 0, 10_000, key=keep("gan_lat_a", 1)))
+        seed_b = int(l1.number_input("Sample B (seed)", 0, 10_000, key=keep("gan_lat_b", 2)))
+        mode = l2.radio("Interpolation", ["spherical", "linear"], horizontal=True, key=keep("gan_lat_mode", "spherical"))
+        dim = int(l3.number_input("Walk along latent direction", 0, run.config.z_dim - 1,
+                                  key=keep("gan_lat_dim", 0, range(run.config.z_dim))))
         cls = None
         if run.conditional:
             cls = l2.selectbox("Class", list(range(run.num_classes)), format_func=lambda i: run.images.class_names[i],
-                               key="gan_lat_class")
+                               key=keep("gan_lat_class", 0, range(run.num_classes)))
         import torch
 
         from stylelab.imageio import image_grid, to_pil
@@ -354,53 +392,53 @@ with tab_latent:
             st.image(im.resize((im.width * 2, im.height * 2), 0), caption="one row per class (conditional G)", width="stretch")
         push_result("GAN Lab: samples", image_grid(gdata.to_unit(run.fixed_samples().cpu()), nrow=8).repeat(3, 1, 1))
 
-with tab_compare:
-    st.markdown("Two runs, **same data, seed and set-up**, different generator losses. With the saturating "
-                "minimax loss, G's gradient $\\nabla \\log(1 - D(G(z)))$ vanishes while D confidently rejects "
-                "the early fakes (D(G(z)) ≈ 0), so G barely moves; the non-saturating loss "
-                "$-\\log D(G(z))$ has the same fixed point but strong gradients exactly there.")
-    k1, k2, k3, k4 = st.columns(4)
-    loss_a = k1.selectbox("Run A loss", LOSSES, index=0, format_func=LOSS_NAMES.get, key="gan_cmp_a")
-    loss_b = k2.selectbox("Run B loss", LOSSES, index=1, format_func=LOSS_NAMES.get, key="gan_cmp_b")
-    cmp_steps = int(k3.number_input("Steps", 10, 20_000, 600 if run.config.is_toy else 100, 50, key="gan_cmp_steps"))
-    d_boost = k4.select_slider("D learning rate ×", [1, 2, 5, 10], 5, key="gan_cmp_boost",
-                               help="A faster D rejects the early fakes confidently: the regime where minimax stalls.")
-    if st.button("Run the comparison", key="gan_cmp_run"):
-        results = {}
+elif section == "compare":
+    st.markdown("Two runs, **same data, seed and set-up**, different generator losses, in the regime where D "
+                "wins early (it learns faster and takes several steps per G step). With the saturating minimax loss "
+                "G's gradient $\\nabla \\log(1 - D(G(z)))$ vanishes while D confidently rejects the early fakes "
+                "(D(G(z)) ≈ 0), so G barely moves; the non-saturating loss $-\\log D(G(z))$ has the same fixed point "
+                "but strong gradients exactly there.")
+    lr_opts = LR_CHOICES
+    k1, k2, k3, k4, k5, k6 = st.columns(6)
+    loss_a = k1.selectbox("Run A loss", LOSSES, format_func=LOSS_NAMES.get, key=keep("gan_cmp_a", "minimax", LOSSES))
+    loss_b = k2.selectbox("Run B loss", LOSSES, format_func=LOSS_NAMES.get, key=keep("gan_cmp_b", "ns", LOSSES))
+    cmp_steps = int(k3.number_input("Steps", 10, 20_000, step=50,
+                                    key=keep("gan_cmp_steps", gcompare.DEFAULT_STEPS if run.config.is_toy else 100)))
+    cmp_lr_g = k4.select_slider("G learning rate", lr_opts, key=keep("gan_cmp_lr_g", gcompare.STALL_SETTINGS["lr_g"], lr_opts))
+    cmp_lr_d = k5.select_slider("D learning rate", lr_opts, key=keep("gan_cmp_lr_d", gcompare.STALL_SETTINGS["lr_d"], lr_opts),
+                                help="A D that learns much faster than G rejects the early fakes confidently: "
+                                     "the regime where minimax stalls.")
+    cmp_d_steps = k6.slider("D steps per G step", 1, 10, key=keep("gan_cmp_d_steps", gcompare.STALL_SETTINGS["d_steps"]))
+    if st.button("Run the comparison", key="gan_cmp_run", type="primary"):
         bar = st.progress(0.0, text="training…")
         try:
-            for i, name in enumerate((loss_a, loss_b)):
-                cfg = dataclasses.replace(run.config, loss=name, lr_d=min(1.0, run.config.lr_d_value * d_boost),
-                                          label_smoothing=0.0 if name in ("hinge", "wgan-gp") else run.config.label_smoothing)
-                t = gtrain.GANTrainer(cfg)
-                grads = []
-                chunk = max(1, cmp_steps // 10)
-                while t.step_count < cmp_steps:
-                    grads.append((t.step_count, gviz.generator_gradient_norm(t, n=128, seed=cfg.seed + 9)))
-                    t.train(min(chunk, cmp_steps - t.step_count))
-                    bar.progress((i + t.step_count / cmp_steps) / 2, text=f"run {'AB'[i]} ({name}): step {t.step_count}")
-                grads.append((t.step_count, gviz.generator_gradient_norm(t, n=128, seed=cfg.seed + 9)))
-                results[name if loss_a != loss_b else f"{name} ({'AB'[i]})"] = (t, grads)
-            state["gan_compare"] = results
+            state["gan_compare"] = gcompare.compare_losses(
+                run.config, (loss_a, loss_b), steps=cmp_steps, lr_g=cmp_lr_g, lr_d=cmp_lr_d, d_steps=cmp_d_steps,
+                progress=lambda f, text: bar.progress(min(1.0, f), text=text))
         except StylelabError as exc:
             show_error(exc, "The comparison stopped")
         bar.empty()
     results = state.get("gan_compare")
     if results:
-        fig = make_subplots(rows=1, cols=3, subplot_titles=("D(G(z)) (fakes)", "‖∇ₓ L_G‖ at the samples", "loss G"))
-        for name, (t, grads) in results.items():
+        fig = make_subplots(rows=1, cols=3, subplot_titles=("D(G(z)) (fakes)", "‖∇ₓ L_G‖ at the samples (log)",
+                                                            "how far G's samples moved"))
+        for name, arm in results.items():
+            t = arm.trainer
             steps = [r["step"] for r in t.history]
             fig.add_trace(go.Scatter(x=steps, y=[r["d_fake"] for r in t.history], name=f"{name}: D(G(z))"), 1, 1)
-            fig.add_trace(go.Scatter(x=[g[0] for g in grads], y=[g[1] for g in grads], name=f"{name}: gradient",
-                                     mode="lines+markers"), 1, 2)
-            fig.add_trace(go.Scatter(x=steps, y=[r["loss_g"] for r in t.history], name=f"{name}: loss G"), 1, 3)
+            fig.add_trace(go.Scatter(x=[g[0] for g in arm.grad_norms], y=[g[1] for g in arm.grad_norms],
+                                     name=f"{name}: gradient", mode="lines+markers"), 1, 2)
+            fig.add_trace(go.Scatter(x=[g[0] for g in arm.travel], y=[g[1] for g in arm.travel],
+                                     name=f"{name}: distance moved", mode="lines+markers"), 1, 3)
         fig.update_yaxes(type="log", row=1, col=2)
         fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
         st.plotly_chart(fig, key="gan_cmp_chart")
         cols = st.columns(len(results))
-        for col, (name, (t, _)) in zip(cols, results.items()):
+        for col, (name, arm) in zip(cols, results.items()):
+            t = arm.trainer
             with col:
-                st.markdown(f"**{name}** after {t.step_count} steps")
+                st.markdown(f"**{LOSS_NAMES.get(t.config.loss, name)}** after {t.step_count} steps: mean gradient "
+                            f"{arm.mean_grad_norm:.2g}, samples moved {arm.final_travel:.2f}")
                 ev = t.evaluate()
                 if t.config.is_toy:
                     fake = t.sample(500).cpu().numpy()
@@ -419,7 +457,7 @@ with tab_compare:
                     st.image(im.resize((im.width * 2, im.height * 2), 0), width="stretch")
                     st.caption(f"FID {ev['fid']:.2f} · KID {ev['kid']:.3f}")
 
-with tab_io:
+else:
     st.markdown("The **experiment record** (config + seed + every step's numbers) reproduces a run; the "
                 "**checkpoint** resumes it exactly (weights, optimisers and random-number state).")
     x1, x2 = st.columns(2)
@@ -437,6 +475,7 @@ with tab_io:
         if rec is not None and st.button("Start a run from this record's config", key="gan_apply_record"):
             try:
                 start_run(rec.config_as(gtrain.GANConfig))
+                state["gan_show_config"] = True  # the controls show the loaded run's configuration
                 st.rerun()
             except StylelabError as exc:
                 show_error(exc, "Could not use the record")
@@ -445,6 +484,7 @@ with tab_io:
             try:
                 state["gan_run"] = gtrain.GANTrainer.load(up.getvalue())
                 state["gan_playing"] = False
+                state["gan_show_config"] = True
                 st.rerun()
             except StylelabError as exc:
                 show_error(exc, f"Could not load {up.name!r}")

@@ -17,8 +17,10 @@ from stylelab.ui import (
     download_record,
     equation,
     image_picker,
+    keep,
     page_setup,
     push_result,
+    select_result,
     show_error,
     show_image,
     upload_record,
@@ -69,9 +71,9 @@ def _draw_mask(image: torch.Tensor) -> torch.Tensor | None:
     h, w = image.shape[-2:]
     scale = max(1, 384 // max(h, w))
     c1, c2 = st.columns(2)
-    mode = c1.radio("Tool", ["freedraw", "rect"], horizontal=True, key="inp_canvas_mode",
+    mode = c1.radio("Tool", ["freedraw", "rect"], horizontal=True, key=keep("inp_canvas_mode", "freedraw"),
                     format_func={"freedraw": "Brush", "rect": "Rectangle"}.get)
-    brush = c2.slider("Brush width (screen px)", 4, 60, 24, key="inp_canvas_brush")
+    brush = c2.slider("Brush width (screen px)", 4, 60, key=keep("inp_canvas_brush", 24))
     with st.container(key="inp_canvas"):
         result = st_canvas(
             fill_color="rgba(255, 0, 255, 0.7)", stroke_width=brush, stroke_color="rgba(255, 0, 255, 0.7)",
@@ -86,7 +88,7 @@ def _draw_mask(image: torch.Tensor) -> torch.Tensor | None:
 def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
     h, w = image.shape[-2:]
     tools = (["Draw"] if _canvas_available() else []) + MASK_TOOLS
-    tool = st.radio("Mask", tools, horizontal=True, key="inp_tool",
+    tool = st.radio("Mask", tools, horizontal=True, key=keep("inp_tool", tools[0], tools),
                     help="Draw needs a browser; the other tools work everywhere.")
     settings: dict = {"tool": tool, "size": [h, w]}
     mask = None
@@ -97,27 +99,27 @@ def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
             return None, settings
     elif tool == "Rectangle":
         c1, c2 = st.columns(2)
-        x = c1.slider("Left (x)", 0, w - 2, w // 3, key="inp_rx")
-        y = c2.slider("Top (y)", 0, h - 2, h // 3, key="inp_ry")
-        rw = c1.slider("Width", 1, w, w // 3, key="inp_rw")
-        rh = c2.slider("Height", 1, h, h // 4, key="inp_rh")
+        x = c1.slider("Left (x)", 0, w - 2, key=keep("inp_rx", w // 3, range(w - 1)))
+        y = c2.slider("Top (y)", 0, h - 2, key=keep("inp_ry", h // 3, range(h - 1)))
+        rw = c1.slider("Width", 1, w, key=keep("inp_rw", w // 3, range(1, w + 1)))
+        rh = c2.slider("Height", 1, h, key=keep("inp_rh", h // 4, range(1, h + 1)))
         settings.update(x=x, y=y, w=rw, h=rh)
         mask = ip.rect_mask(h, w, x, y, rw, rh)
     elif tool == "Random strokes":
         import numpy as np
 
         c1, c2 = st.columns(2)
-        seed = c1.number_input("Seed", 0, 10_000, 0, key="inp_seed")
-        width = c2.slider("Brush width (share of the image)", 0.04, 0.25, 0.12, key="inp_sw")
+        seed = c1.number_input("Seed", 0, 10_000, key=keep("inp_seed", 0))
+        width = c2.slider("Brush width (share of the image)", 0.04, 0.25, key=keep("inp_sw", 0.12))
         settings.update(seed=int(seed), width=width)
         mask = ip.random_strokes(h, w, max_width=width, rng=np.random.default_rng(int(seed)))
     elif tool == "Centre hole":
-        frac = st.slider("Hole area (share of the image)", 0.05, 0.6, 0.2, key="inp_cf")
+        frac = st.slider("Hole area (share of the image)", 0.05, 0.6, key=keep("inp_cf", 0.2))
         settings.update(fraction=frac)
         mask = ip.center_mask(h, w, frac)
     else:
         up = st.file_uploader("Mask picture (white or painted = hole)", key="inp_mask_upload")
-        invert = st.checkbox("Invert (black = hole)", key="inp_invert")
+        invert = st.checkbox("Invert (black = hole)", key=keep("inp_invert", False))
         if up is None:
             st.info("Upload a black-and-white picture: white pixels become the hole.")
             return None, settings
@@ -127,7 +129,7 @@ def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
             show_error(exc, f"Could not use {up.name!r} as a mask")
             return None, settings
         settings.update(upload=up.name, invert=invert)
-    radius = st.slider("Feather the edge (px)", 0, 8, 0, key="inp_feather",
+    radius = st.slider("Feather the edge (px)", 0, 8, key=keep("inp_feather", 0),
                        help="A soft band blends the fill into its surroundings.")
     settings["feather"] = radius
     ip.validate_mask(mask, size=(h, w))
@@ -147,12 +149,36 @@ def _inpainter(name: str) -> ip.Inpainter:
     return ip.load_inpainter(name)
 
 
+#: Score columns: key -> (human name, format, better: "max" / "min" / "target" = closest to the original's value).
+SCORE_COLUMNS = {
+    "psnr_hole": ("PSNR in the hole (dB) ↑", "{:.2f}", "max"),
+    "ssim_hole": ("SSIM in the hole ↑", "{:.3f}", "max"),
+    "lpips_hole": ("LPIPS in the hole ↓", "{:.3f}", "min"),
+    "psnr_band": ("PSNR at the edge (dB) ↑", "{:.2f}", "max"),
+    "ssim_band": ("SSIM at the edge ↑", "{:.3f}", "max"),
+    "lpips_band": ("LPIPS at the edge ↓", "{:.3f}", "min"),
+    "seam": ("Seam jump", "{:.4f}", "target"),
+    "seconds": ("Time (s)", "{:.2f}", "min"),
+}
+
+
 def _score_table(results: dict[str, dict]) -> None:
+    """One row per method, human column names, the best value of each column highlighted."""
     import pandas as pd
 
-    rows = [{"method": name, **{k: round(v, 4) for k, v in r["scores"].items()}, "seconds": round(r["seconds"], 2)}
-            for name, r in results.items()]
-    st.dataframe(pd.DataFrame(rows).set_index("method"), width="stretch")
+    from stylelab.ui.tables import score_table
+
+    truth_seam = next(iter(results.values()))["scores"].get("seam_truth")
+    df = pd.DataFrame({name: {**r["scores"], "seconds": r["seconds"]} for name, r in results.items()}).T
+    columns = dict(SCORE_COLUMNS)
+    if truth_seam is not None:
+        columns["seam"] = (f"Seam jump (original: {truth_seam:.4f}; closest wins)", "{:.4f}", "target")
+    else:
+        columns.pop("seam")
+    st.dataframe(score_table(df, columns, {"seam": truth_seam} if truth_seam is not None else None), width="stretch")
+    st.caption("Best of each column in green. **Hole**: the filled pixels; **edge**: a 4 px band on both sides of "
+               "the hole's border; **seam jump**: the mean step across the border (the original has one too: the "
+               "closest to it is the least visible seam).")
 
 
 def _score_chart(results: dict[str, dict], key: str) -> None:
@@ -186,7 +212,7 @@ def _result(image: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, second
 left, right = st.columns([1, 1])
 with left:
     st.subheader("1 · Picture and hole")
-    size = st.select_slider("Working size (longer side, px)", [64, 96, 128, 192], value=128, key="inp_size")
+    size = st.select_slider("Working size (longer side, px)", [64, 96, 128, 192], key=keep("inp_size", 128, [64, 96, 128, 192]))
     truth = image_picker("Picture", key="inp_img", default="photo:astronaut", size=size)
 if truth is None:
     st.info("Pick or upload a picture to start.")
@@ -214,12 +240,12 @@ with c3:
 st.subheader("2 · Fill the hole")
 labels = {k: v.label for k, v in ip.METHODS.items()}
 shipped = ip.list_checkpoints()
-c1, c2, c3 = st.columns([2, 1, 1])
-methods = c1.multiselect("Methods", list(labels), default=["telea", "ns", "biharmonic"] + (["unet"] if shipped else []),
-                         format_func=labels.get, key="inp_methods")
-ckpt = c2.selectbox("Trained U-Net", shipped, index=shipped.index(ip.default_checkpoint()) if shipped else 0,
-                    key="inp_ckpt", disabled=not shipped) if shipped else None
-dip_iters = c3.slider("DIP iterations", 50, 1200, 400, 50, key="inp_dip_iters",
+methods = st.multiselect("Methods", list(labels), format_func=labels.get,
+                         key=keep("inp_methods", ["telea", "ns", "biharmonic"] + (["unet"] if shipped else []), labels))
+c2, c3 = st.columns(2)
+ckpt = c2.selectbox("Trained U-Net", shipped, key=keep("inp_ckpt", ip.default_checkpoint(), shipped),
+                    disabled=not shipped) if shipped else None
+dip_iters = c3.slider("DIP iterations", 50, 1200, step=50, key=keep("inp_dip_iters", 400),
                       help="Deep Image Prior optimises a fresh U-Net on this picture: more iterations, more detail.")
 with st.expander("What each method does"):
     for spec in ip.METHODS.values():
@@ -292,18 +318,17 @@ def dip_progress() -> None:
 dip_progress()
 if state["items"]:
     _show_results(state["items"], "inp_fill")
-    st.caption("Scores compare each result with the original picture: **hole** = the filled pixels, "
-               "**band** = 4 px on both sides of the hole's edge, **seam** = mean jump across the edge "
-               "(compare with seam_truth, the same on the original).")
 
     # ------------------------------------------------------------------------- repair, then stylise
     st.markdown("#### Repair, then stylise")
     c1, c2 = st.columns([2, 1])
-    pick = c1.selectbox("Result to pass on", list(state["items"]), key="inp_pick")
+    picks = list(state["items"])
+    pick = c1.selectbox("Result to pass on", picks, key=keep("inp_pick", picks[0], picks))
     with c2:
         download_image(state["items"][pick]["image"], "inpainted.png", key="inp_dl")
     if st.button("Repair, then stylise → open the Style Studio with this result", key="inp_to_style"):
         push_result(f"Inpainted: {pick}", state["items"][pick]["image"])
+        select_result("style_content", f"Inpainted: {pick}")  # the Style Studio opens with it as its content
         try:
             st.switch_page(STYLE_STUDIO)
         except StreamlitAPIException:  # this page was started on its own, not through app.py
@@ -335,8 +360,10 @@ st.markdown("The same U-Net, trained on the same crops and masks, with more and 
 for choice in ip.LOSS_CHOICES.values():
     equation(choice.latex, choice.label)
 
-tab_shipped, tab_live = st.tabs(["Shipped checkpoints (instant)", "Train live (small)"])
-with tab_shipped:
+STUDY = {"shipped": "Shipped checkpoints (instant)", "live": "Train live (small)"}
+study_view = st.segmented_control("Loss study", list(STUDY), format_func=STUDY.get, label_visibility="collapsed",
+                                  key=keep("inp_study_view", "shipped", STUDY)) or "shipped"
+if study_view == "shipped":
     study = [n for n in (f"unet64-{c}" for c in ip.LOSS_CHOICES) if n in shipped]
     if not study:
         st.info("No shipped loss-study checkpoints in this build.")
@@ -356,14 +383,15 @@ with tab_shipped:
             with st.expander(f"Model card: {name}"):
                 st.markdown(ip.model_card(name))
 
-with tab_live:
+else:
+    st.caption("Training runs only while this page is open: switching page pauses it, coming back resumes it.")
     c1, c2, c3 = st.columns(3)
-    live_losses = c1.multiselect("Losses", list(ip.LOSS_CHOICES), default=["mse", "mse+ssim"], key="inp_live_losses",
+    live_losses = c1.multiselect("Losses", list(ip.LOSS_CHOICES), key=keep("inp_live_losses", ["mse", "mse+ssim"], ip.LOSS_CHOICES),
                                  format_func=lambda n: ip.LOSS_CHOICES[n].label)
-    live_data = c2.selectbox("Training data", ["photos", "faces", "fashion"], key="inp_live_data",
+    live_data = c2.selectbox("Training data", ["photos", "faces", "fashion"], key=keep("inp_live_data", "photos"),
                              format_func={"photos": "Photo and painting crops", "faces": "LFW faces",
                                           "fashion": "Fashion-MNIST"}.get)
-    live_steps = c3.slider("Steps", 10, 400, 60, 10, key="inp_live_steps")
+    live_steps = c3.slider("Steps", 10, 400, step=10, key=keep("inp_live_steps", 60))
     st.caption("Small on purpose (U-Net 8-16-32 channels, 32 px crops, batch 8) so it trains on a laptop CPU; "
                "the shipped checkpoints above are the same idea, trained longer.")
     b1, b2 = st.columns(2)

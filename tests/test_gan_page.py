@@ -1,4 +1,4 @@
-"""GAN Lab page (AppTest): it renders, trains on demand, and shows its charts."""
+"""GAN Lab page (AppTest): it renders, trains on demand, shows its charts, keeps its controls."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("streamlit")
+from pagecheck import assert_clean  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "3_GAN_Lab.py")
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "3_GAN_Lab.py")
 
 
 def _charts(at) -> int:
@@ -27,7 +29,7 @@ def _finish(at, rounds: int = 40):
 
 def test_gan_page_points_step_and_train():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
-    assert not at.exception, at.exception
+    assert_clean(at)
     run = at.session_state["gan_run"]
     assert run.config.is_toy and run.step_count == 0
     assert not any("differs" in i.value for i in at.info)  # widgets and run agree at start
@@ -36,11 +38,11 @@ def test_gan_page_points_step_and_train():
     at.button(key="gan_new").click().run()
     assert at.session_state["gan_run"].config.n_points == 500
     _finish(at.button(key="gan_step").click().run())
-    assert not at.exception, at.exception
+    assert_clean(at)
     assert at.session_state["gan_run"].step_count == 1
     at.number_input(key="gan_n").set_value(30).run()
     _finish(at.button(key="gan_train_n").click().run())
-    assert not at.exception, at.exception
+    assert_clean(at)
     run = at.session_state["gan_run"]
     assert run.step_count == 31 and len(run.history) == 31
     assert _charts(at) >= 2  # the 2-D view and the curves
@@ -48,31 +50,56 @@ def test_gan_page_points_step_and_train():
     at.selectbox(key="gan_loss").set_value("hinge").run()
     assert at.session_state["gan_run"].config.loss == "hinge"
     assert any("max(0" in lx.value for lx in at.latex)
+    assert any("pauses" in c.value for c in at.caption)  # the page says runs pause off-page
 
 
-def test_gan_page_compare_and_bad_setting():
+def test_gan_page_compare_uses_the_stall_regime():
+    from stylelab.gan.compare import STALL_SETTINGS
+
     at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert at.select_slider(key="gan_cmp_lr_d").value == STALL_SETTINGS["lr_d"]
+    assert at.slider(key="gan_cmp_d_steps").value == STALL_SETTINGS["d_steps"]
     at.number_input(key="gan_cmp_steps").set_value(20).run()
     at.button(key="gan_cmp_run").click().run()
-    assert not at.exception, at.exception
+    assert_clean(at)
     results = at.session_state["gan_compare"]
-    assert len(results) == 2 and all(t.step_count == 20 for t, _ in results.values())
+    assert list(results) == ["minimax", "ns"]
+    assert all(arm.trainer.step_count == 20 and arm.trainer.config.lr_d == STALL_SETTINGS["lr_d"] for arm in results.values())
     assert _charts(at) >= 4
 
 
-def test_gan_page_images_run():
+def test_gan_page_images_run_prints_no_internals():
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     at.radio(key="gan_kind").set_value("Images").run()
     at.selectbox(key="gan_data_img").set_value("digits8").run()
     at.select_slider(key="gan_base").set_value(8).run()
     at.button(key="gan_new").click().run()
-    assert not at.exception, at.exception
+    assert_clean(at)  # the bare `trainer.evaluator` once printed the ImageEvaluator object here
     run = at.session_state["gan_run"]
     assert run.config.data == "digits8"
     at.number_input(key="gan_n").set_value(3).run()
     _finish(at.button(key="gan_train_n").click().run())
-    assert not at.exception, at.exception
+    assert_clean(at)
     assert at.session_state["gan_run"].step_count == 3
     assert at.session_state["gan_run"].config.lr_g == 2e-4  # image defaults, not the 2-D learning rate
     assert not any("differs" in i.value for i in at.info)
-    assert len(at.get("imgs")) >= 1 or len(at.get("image")) >= 1
+    assert len(at.get("image")) >= 1
+
+
+def test_gan_controls_survive_a_page_switch_and_show_the_run():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/3_GAN_Lab.py").run()
+    at.select_slider(key="gan_lr_d").set_value(5e-3).run()
+    at.slider(key="gan_d_steps").set_value(3).run()
+    at.selectbox(key="gan_data_toy").set_value("grid").run()
+    at.button(key="gan_new").click().run()
+    assert at.session_state["gan_run"].config.data == "grid"
+    at.switch_page("pages/4_Inpainting_Lab.py").run()
+    at.switch_page("pages/3_GAN_Lab.py").run()
+    assert_clean(at)
+    assert at.select_slider(key="gan_lr_d").value == 5e-3
+    assert at.slider(key="gan_d_steps").value == 3
+    assert at.selectbox(key="gan_data_toy").value == "grid"
+    run = at.session_state["gan_run"]
+    assert run.config.lr_d == 5e-3 and run.config.d_steps == 3  # the controls describe the run
+    assert not any("differs" in i.value for i in at.info)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pagecheck import assert_clean
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "4_Inpainting_Lab.py")
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "pages" / "4_Inpainting_Lab.py")
 
 
 @pytest.fixture()
@@ -43,10 +45,64 @@ def test_fill_with_classical_and_unet_then_hand_to_style_studio(app):
     assert set(items) == {"Telea (fast marching)", "Navier-Stokes", "Trained U-Net"}
     for r in items.values():
         assert r["scores"]["psnr_hole"] > 8 and 0 <= r["scores"]["lpips_hole"] < 1
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert "seam_truth" not in " ".join(map(str, table.columns)) and "PSNR in the hole (dB) ↑" in table.columns
+    assert list(table.index) == list(items)
     at.selectbox(key="inp_pick").set_value("Navier-Stokes").run()
     at.button(key="inp_to_style").click().run()
     assert not at.exception, at.exception
     assert "Inpainted: Navier-Stokes" in at.session_state["stylelab_results"]
+
+
+def test_score_table_highlights_the_best_method_per_column():
+    import pandas as pd
+
+    from stylelab.ui.tables import BEST_CSS, score_table
+
+    df = pd.DataFrame({"psnr_hole": [20.0, 25.0, 22.0], "lpips_hole": [0.3, 0.2, 0.1], "seam": [0.5, 0.11, 0.2],
+                       "seam_truth": [0.1, 0.1, 0.1]}, index=["a", "b", "c"])
+    cols = {"psnr_hole": ("PSNR ↑", "{:.1f}", "max"), "lpips_hole": ("LPIPS ↓", "{:.2f}", "min"),
+            "seam": ("Seam", "{:.2f}", "target")}
+    styled = score_table(df, cols, {"seam": 0.1})
+    assert list(styled.data.columns) == ["PSNR ↑", "LPIPS ↓", "Seam"]  # seam_truth dropped, names human
+    html = styled.to_html()
+    ctx = styled._compute().ctx  # (row, col) -> [(css property, value)]
+    green = {cell for cell, props in ctx.items() if ("background-color", BEST_CSS.split(": ")[1].split(";")[0]) in props}
+    assert green == {(1, 0), (2, 1), (1, 2)}  # b has the best PSNR, c the best LPIPS, b the seam closest to 0.1
+    assert "25.0" in html and "0.11" in html
+
+
+def test_repair_then_stylise_selects_the_repaired_image():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+    at.switch_page("pages/4_Inpainting_Lab.py").run()
+    at.multiselect(key="inp_methods").set_value(["telea", "ns"]).run()
+    at.button(key="inp_run").click().run()
+    at.selectbox(key="inp_pick").set_value("Navier-Stokes").run()
+    at.button(key="inp_to_style").click().run()
+    assert_clean(at)
+    assert at.radio(key="style_content_src").value == "This session"  # we are on the Style Studio now
+    assert at.selectbox(key="style_content_session").value == "Inpainted: Navier-Stokes"
+
+
+def test_results_and_mask_survive_a_page_switch():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+    at.switch_page("pages/4_Inpainting_Lab.py").run()
+    at.slider(key="inp_rw").set_value(30).run()
+    at.multiselect(key="inp_methods").set_value(["telea"]).run()
+    at.button(key="inp_run").click().run()
+    assert at.session_state["inp_results"]["items"]
+    at.switch_page("pages/2_Style_Studio.py").run()
+    at.switch_page("pages/4_Inpainting_Lab.py").run()
+    assert_clean(at)
+    assert at.slider(key="inp_rw").value == 30
+    assert at.multiselect(key="inp_methods").value == ["telea"]
+    assert set(at.session_state["inp_results"]["items"]) == {"Telea (fast marching)"}  # not wiped
+    assert len(at.dataframe) >= 1
 
 
 def test_mask_tools_and_bad_masks(app):
@@ -87,6 +143,8 @@ def test_deep_image_prior_progress_and_stop(app):
 def test_live_loss_study_trains_and_compares(app):
     at = app
     at.select_slider(key="inp_size").set_value(64).run()
+    at.session_state["inp_study_view"] = "live"
+    at.run()
     at.multiselect(key="inp_live_losses").set_value(["mse", "mse+ssim"]).run()
     at.slider(key="inp_live_steps").set_value(10).run()
     at.button(key="inp_live_start").click().run()

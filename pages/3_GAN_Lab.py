@@ -433,6 +433,9 @@ elif section == "compare":
         fig.update_yaxes(type="log", row=1, col=2)
         fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
         st.plotly_chart(fig, key="gan_cmp_chart")
+        st.caption("Read the gradient and the distance moved first: a run whose G has not moved is stalled, whatever "
+                   "its score. The energy distance compares whole clouds, so early on a frozen blob in the middle of "
+                   "the ring can score about as well as samples that have reached a few of its modes.")
         cols = st.columns(len(results))
         for col, (name, arm) in zip(cols, results.items()):
             t = arm.trainer
@@ -449,7 +452,8 @@ elif section == "compare":
                     f2.update_layout(height=300, margin=dict(l=5, r=5, t=5, b=5), yaxis=dict(scaleanchor="x"), showlegend=False)
                     st.plotly_chart(f2, key=f"gan_cmp_pts_{name}")
                     st.caption(f"energy distance {ev['energy_distance']:.3f}" +
-                               (f" · modes covered {ev['modes_covered']}" if "modes_covered" in ev else ""))
+                               (f" · modes covered {ev['modes_covered']}" if "modes_covered" in ev else "") +
+                               (f" · samples on a mode {ev['high_quality']:.0%}" if "high_quality" in ev else ""))
                 else:
                     from stylelab.imageio import image_grid, to_pil
 

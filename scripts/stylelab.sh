@@ -5,6 +5,9 @@
 #   bash scripts/stylelab.sh test    install the same, then run the full test suite (what CI runs)
 #   bash scripts/stylelab.sh setup   only install (prints the venv path)
 #   bash scripts/stylelab.sh py ...  run the venv's python (e.g. `py -m stylelab --help`)
+#   bash scripts/stylelab.sh notebooks           the same set-up, then JupyterLab on notebooks/ with the venv's
+#                                                kernel: http://127.0.0.1:${NB_PORT:-8888}/lab (localhost only, no token)
+#   bash scripts/stylelab.sh refresh-notebooks   re-execute every notebook in place, saving small outputs
 #
 # The virtual environment lives OUTSIDE the clone, keyed by the requirement files, so a second
 # run (or CI on the same machine) reuses it:  ${STYLELAB_VENV_ROOT:-~/.cache/stylelab}/venv-<hash>.
@@ -58,6 +61,30 @@ setup() {
   "$VENV/bin/python" -m stylelab assets --prepare
 }
 
+# The venv's own "python3" kernelspec, written with the venv's absolute python (ipykernel's packaged
+# one says just "python"), so a notebook can only run on this environment's packages.
+venv_kernel() {
+  local spec="$VENV/share/jupyter/kernels/python3/kernel.json"
+  if ! grep -qF "\"$VENV/bin/python\"" "$spec" 2>/dev/null; then
+    "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (stylelab)" >/dev/null
+  fi
+}
+
+notebooks() {
+  venv_kernel
+  local port="${NB_PORT:-8888}" root_flag=()
+  [ "$(id -u)" -eq 0 ] && root_flag=(--allow-root)  # containers often run as root
+  export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # notebooks import this checkout's stylelab
+  export JUPYTER_PREFER_ENV_PATH=1  # the venv's kernelspecs before any user-level "python3"
+  log "JupyterLab on http://127.0.0.1:$port/lab (notebooks/; localhost only, so no token; Ctrl-C stops it)"
+  # Offline: no update check, no news feed, no PyPI extension manager. The empty token is safe only
+  # because the server listens on 127.0.0.1 alone.
+  exec "$VENV/bin/python" -m jupyterlab --no-browser --ip=127.0.0.1 --port="$port" --port-retries=0 \
+    --ServerApp.root_dir="$ROOT/notebooks" --IdentityProvider.token="" --ServerApp.password="" \
+    --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.news_url=None \
+    --LabApp.extension_manager=readonly --MappingKernelManager.default_kernel_name=python3 "${root_flag[@]}" "$@"
+}
+
 cmd="${1:-app}"
 shift || true
 case "$cmd" in
@@ -78,8 +105,19 @@ case "$cmd" in
   py)
     exec "$VENV/bin/python" "$@"
     ;;
+  notebooks)
+    setup
+    notebooks "$@"
+    ;;
+  refresh-notebooks)
+    setup
+    venv_kernel
+    log "re-executing every notebook in notebooks/ and saving its outputs (a few minutes on a CPU)"
+    PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" JUPYTER_PREFER_ENV_PATH=1 \
+      exec "$VENV/bin/python" scripts/refresh_notebooks.py "$@"
+    ;;
   *)
-    echo "usage: bash scripts/stylelab.sh {app|test|setup|py ...}" >&2
+    echo "usage: bash scripts/stylelab.sh {app|test|setup|notebooks|refresh-notebooks|py ...}" >&2
     exit 2
     ;;
 esac

@@ -16,6 +16,7 @@ from stylelab.ui import (
     download_record,
     equation,
     image_picker,
+    keep,
     page_setup,
     push_result,
     show_error,
@@ -64,7 +65,8 @@ def fmt_weight(v: float) -> str:
 
 
 # ----------------------------------------------------------------------------- pick images
-size = st.sidebar.select_slider("Working size (px, longer side)", [96, 128, 160, 192], value=128, key="loss_size",
+size = st.sidebar.select_slider("Working size (px, longer side)", [96, 128, 160, 192],
+                                key=keep("loss_size", 128, [96, 128, 160, 192]),
                                 help="Small keeps every rerun quick on a classroom laptop.")
 left, right = st.columns(2)
 with left:
@@ -84,16 +86,19 @@ c_digest, s_digest = image_digest(content), image_digest(style)
 left.image(content.permute(1, 2, 0).numpy(), caption=f"content {content.shape[2]}x{content.shape[1]}", width=220)
 right.image(style.permute(1, 2, 0).numpy(), caption="style (resized to the content's size)", width=220)
 
-tab_see, tab_study, tab_desk, tab_eq = st.tabs(["👁 See it", "🔬 What does each loss see?", "🎚 Mixing desk", "∑ Equations"])
+# A segmented control, not st.tabs: the chosen view survives a page switch (and only it is computed).
+VIEWS = {"see": "👁 See it", "study": "🔬 What does each loss see?", "desk": "🎚 Mixing desk", "eq": "∑ Equations"}
+view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key=keep("loss_view", "see", VIEWS),
+                            label_visibility="collapsed") or "see"
 
 # ----------------------------------------------------------------------------- see it
-with tab_see:
+if view == "see":
     import plotly.express as px
 
     st.markdown("A frozen **VGG16** turns each image into feature maps. The **content loss** compares those maps "
                 "position by position; the **style loss** compares their **Gram matrices**: which channels fire "
                 "together, wherever it happens.")
-    layer = st.select_slider("Layer", ALL_LAYERS, value="relu3_1", key="loss_layer")
+    layer = st.select_slider("Layer", ALL_LAYERS, key=keep("loss_layer", "relu3_1", ALL_LAYERS))
     try:
         fc = features_for(c_digest, (layer,), content)[layer]
         fs = features_for(s_digest, (layer,), style)[layer]
@@ -104,7 +109,7 @@ with tab_see:
                 caption=f"content: 8 strongest of {fc.shape[1]} channels at {layer} ({fc.shape[3]}x{fc.shape[2]})")
         b.image(image_grid(feature_tiles(fs, 8), nrow=4).permute(1, 2, 0).numpy(), width="stretch",
                 caption=f"style: 8 strongest of {fs.shape[1]} channels at {layer}")
-        channels = st.slider("Gram channels shown", 8, 64, 32, step=8, key="loss_gram_channels")
+        channels = st.slider("Gram channels shown", 8, 64, step=8, key=keep("loss_gram_channels", 32))
         g1, g2 = st.columns(2)
         for col, feats, name in ((g1, fc, "content"), (g2, fs, "style")):
             fig = px.imshow(gram_heatmap(feats, channels), color_continuous_scale="viridis",
@@ -112,15 +117,15 @@ with tab_see:
             fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
             col.plotly_chart(fig, key=f"loss_gram_{name}")
         equation(REGISTRY["gram"].latex, "Gram matrix (normalised by C·H·W)")
-        bar_layers = st.multiselect("Layers for the per-layer bars", ALL_LAYERS, default=STYLE_LAYERS + ["relu4_2"],
-                                    key="loss_bar_layers")
+        bar_layers = st.multiselect("Layers for the per-layer bars", ALL_LAYERS,
+                                    key=keep("loss_bar_layers", STYLE_LAYERS + ["relu4_2"], ALL_LAYERS))
         if not bar_layers:
             st.warning("Choose at least one layer for the bars.")
         else:
             ordered = tuple(sorted(bar_layers, key=ALL_LAYERS.index))
             job = st.session_state.get("loss_desk")
             choices = ["the style image"] + (["the mixing-desk result"] if job else [])
-            which = st.radio("Measure", choices, horizontal=True, key="loss_bar_subject",
+            which = st.radio("Measure", choices, horizontal=True, key=keep("loss_bar_subject", choices[0], choices),
                              help="The style image: how far it is from the content image, layer by layer. "
                                   "The mixing-desk result: its content loss (vs the content image) and style loss "
                                   "(vs the style image).")
@@ -146,18 +151,18 @@ with tab_see:
         show_error(exc)
 
 # ----------------------------------------------------------------------------- distortion study
-with tab_study:
+if view == "study":
     import plotly.express as px
 
     from stylelab.losses.distortions import DISTORTIONS, STUDY_METRICS, distort
 
     st.markdown("Distort the content image by a growing amount and watch each loss respond. "
                 "Which losses forgive a small **shift**? Which ones cannot tell **patch shuffle** apart from the original?")
-    names = st.multiselect("Distortions", list(DISTORTIONS), default=list(DISTORTIONS), key="loss_study_names")
-    metrics = st.multiselect("Losses", list(STUDY_METRICS), default=list(STUDY_METRICS), key="loss_study_metrics",
+    names = st.multiselect("Distortions", list(DISTORTIONS), key=keep("loss_study_names", list(DISTORTIONS), DISTORTIONS))
+    metrics = st.multiselect("Losses", list(STUDY_METRICS), key=keep("loss_study_metrics", list(STUDY_METRICS), STUDY_METRICS),
                              help="tv is the distorted image's total variation divided by the original's.")
-    n_strengths = st.slider("Strength steps", 2, 6, 4, key="loss_study_steps")
-    preview = st.slider("Preview strength", 0.0, 1.0, 0.5, step=0.05, key="loss_study_preview")
+    n_strengths = st.slider("Strength steps", 2, 6, key=keep("loss_study_steps", 4))
+    preview = st.slider("Preview strength", 0.0, 1.0, step=0.05, key=keep("loss_study_preview", 0.5))
     if names:
         strip = [distort(content, n, preview, seed=0) for n in names]
         import torch
@@ -187,13 +192,14 @@ with tab_study:
         st.caption("SSIM goes *down* as images differ (1 = identical); every other curve goes up.")
 
 # ----------------------------------------------------------------------------- mixing desk
-with tab_desk:
+if view == "desk":
     import plotly.graph_objects as go
 
     from stylelab.losses.mixing import MixingConfig, MixingDesk, ablation_study
 
     st.markdown("Start from the content image and let **Adam** change its pixels to lower the weighted sum of "
                 "terms. Every slider weighs one term; each term gets its own curve.")
+    st.caption("A run advances only while this view is open: another view or page pauses it; coming back resumes it.")
     record = upload_record("loss", key="loss_desk_record_upload")
     if record is not None and st.session_state.get("loss_record_applied") != record.created:
         # put the record's weights on the sliders (nearest allowed value), before they are drawn
@@ -207,7 +213,7 @@ with tab_desk:
     defaults = {"loss_w_content": 1.0, "loss_w_tv": 1.0, "loss_w_colorfulness": 0.0, "loss_w_contrast": 0.0,
                 **{f"loss_w_style_{layer}": 1e5 for layer in STYLE_LAYERS}}
     for key, value in defaults.items():  # defaults through session state, so a loaded record can move the sliders
-        st.session_state.setdefault(key, value)
+        keep(key, value)  # restores the value a page switch dropped
     weights: dict[str, float] = {}
     cols = st.columns(3)
     with cols[0]:
@@ -228,8 +234,8 @@ with tab_desk:
         weights["contrast"] = st.select_slider("λ contrast", WEIGHT_STEPS["contrast"], format_func=fmt_weight,
                                                key="loss_w_contrast")
         equation(REGISTRY["contrast_loss"].latex)
-        steps_target = st.slider("Steps per run", 10, 200, 40, step=10, key="loss_desk_steps")
-        lr = st.select_slider("Adam learning rate", [0.005, 0.01, 0.02, 0.03, 0.05, 0.1], value=0.03, key="loss_desk_lr")
+        steps_target = st.slider("Steps per run", 10, 200, step=10, key=keep("loss_desk_steps", 40))
+        lr = st.select_slider("Adam learning rate", [0.005, 0.01, 0.02, 0.03, 0.05, 0.1], key=keep("loss_desk_lr", 0.03))
     equation(REGISTRY["weighted_total"].latex, "The objective: the weighted sum of the terms above")
 
     signature = (c_digest, s_digest, lr)
@@ -305,7 +311,7 @@ with tab_desk:
 
     st.subheader("Ablation grid")
     st.caption("Rerun from the content image with each active term group switched off, to see what each one does.")
-    abl_steps = st.slider("Steps per ablation run", 5, 60, 20, step=5, key="loss_abl_steps")
+    abl_steps = st.slider("Steps per ablation run", 5, 60, step=5, key=keep("loss_abl_steps", 20))
     if st.button("Run the ablation grid", key="loss_abl_run"):
         bar = st.progress(0.0, text="ablation")
         try:
@@ -324,7 +330,7 @@ with tab_desk:
                       width="stretch")
 
 # ----------------------------------------------------------------------------- equations
-with tab_eq:
+if view == "eq":
     st.markdown("Each loss is one function in `stylelab.losses`; its formula, what it measures and its range:")
     for spec in REGISTRY.values():
         with st.container(border=True):

@@ -10,6 +10,12 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 PAGE = "pages/1_Loss_Lab.py"
 
 
+def _view(at, view: str):
+    """Open one of the page's views (a segmented control that survives page switches)."""
+    at.session_state["loss_view"] = view
+    return at.run()
+
+
 @pytest.fixture()
 def app(root, monkeypatch):
     monkeypatch.chdir(root)
@@ -24,20 +30,21 @@ def app(root, monkeypatch):
 def test_page_renders_tabs_features_grams_and_equations(app):
     at = app
     assert not at.error
-    assert [t.label for t in at.tabs][:4] == ["👁 See it", "🔬 What does each loss see?", "🎚 Mixing desk", "∑ Equations"]
+    assert at.session_state["loss_view"] == "see"
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Gram matrix of the content image" in s for s in charts)
     assert any("Per-layer content loss and style (Gram) loss" in s for s in charts)
-    latex = [m.value for m in at.latex]
+    latex = [m.value for m in _view(at, "desk").latex]
     assert any(r"\sum_l w_l \frac{1}{C_lH_lW_l}\|F^l(x) - F^l(c)\|_2^2" in v for v in latex)  # content slider's term
     assert any("G^l(x) - A^l" in v for v in latex)
     # empty layer selection -> a clear warning, not a crash
+    _view(at, "see")
     at.multiselect(key="loss_bar_layers").set_value([]).run()
     assert not at.exception and any("at least one layer" in w.value for w in at.warning)
 
 
 def test_distortion_study_runs_and_plots(app):
-    at = app
+    at = _view(app, "study")
     at.multiselect(key="loss_study_names").set_value(["noise", "shift"])
     at.multiselect(key="loss_study_metrics").set_value(["mse", "ssim", "tv"])
     at.slider(key="loss_study_steps").set_value(2)
@@ -49,7 +56,7 @@ def test_distortion_study_runs_and_plots(app):
 
 @pytest.mark.slow
 def test_mixing_desk_runs_a_few_steps_stops_and_ablates(app):
-    at = app
+    at = _view(app, "desk")
     at.select_slider(key="loss_w_tv").set_value(3.0)
     at.button(key="loss_desk_start").click().run()
     assert not at.exception, at.exception
@@ -65,10 +72,12 @@ def test_mixing_desk_runs_a_few_steps_stops_and_ablates(app):
     assert at.session_state["loss_desk"]["desk"].step_count == stopped  # really stopped
     assert any("One curve per weighted term" in c.proto.spec for c in at.get("plotly_chart"))
     # the per-layer bars can now measure the desk's result against the content and style images
+    _view(at, "see")
     at.radio(key="loss_bar_subject").set_value("the mixing-desk result").run()
     assert not at.exception, at.exception
     assert any("of the mixing-desk result" in c.proto.spec for c in at.get("plotly_chart"))
     # ablation grid: switch off colour terms (already 0) -> all on + content, style, tv off
+    _view(at, "desk")
     at.slider(key="loss_abl_steps").set_value(5)
     at.button(key="loss_abl_run").click().run()
     assert not at.exception, at.exception
@@ -77,8 +86,25 @@ def test_mixing_desk_runs_a_few_steps_stops_and_ablates(app):
 
 
 def test_study_shows_nothing_until_run_and_warns_on_empty_selection(app):
-    at = app
+    at = _view(app, "study")
     assert "loss_study" not in at.session_state
     at.multiselect(key="loss_study_names").set_value([])
     at.button(key="loss_study_run").click().run()
     assert not at.exception and any("at least one distortion" in w.value for w in at.warning)
+
+
+def test_weights_size_and_view_survive_a_page_switch(root):
+    from pagecheck import assert_clean
+
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=240).run()
+    at.switch_page(PAGE).run()
+    at.select_slider(key="loss_size").set_value(96).run()
+    _view(at, "desk")
+    at.select_slider(key="loss_w_tv").set_value(3.0).run()  # (the issue saw 30 -> 1 after a switch)
+    chosen = at.select_slider(key="loss_w_tv").value
+    assert chosen == 3.0
+    at.switch_page("pages/4_Inpainting_Lab.py").run()
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert at.session_state["loss_view"] == "desk"
+    assert at.select_slider(key="loss_w_tv").value == chosen and at.select_slider(key="loss_size").value == 96

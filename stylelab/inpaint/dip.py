@@ -29,7 +29,7 @@ import torch
 from ..device import autocast, seed_everything
 from ..errors import ConfigError
 from .losses import masked_mse
-from .masks import as_batch, hole
+from .masks import as_batch, composite, hole
 from .unet import UNet
 
 __all__ = ["DIPConfig", "DeepImagePrior", "deep_image_prior"]
@@ -128,7 +128,7 @@ class DeepImagePrior:
     def current(self) -> torch.Tensor:
         """The composite so far: ``mask * prediction + (1 - mask) * image``, ``(1, 3, H, W)``."""
         pred = self.prediction()
-        return self.mask * pred + (1.0 - self.mask) * self.image
+        return composite(pred, self.image, self.mask)
 
 
 def deep_image_prior(

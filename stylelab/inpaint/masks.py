@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "as_batch",
     "center_mask",
+    "composite",
     "coverage",
     "feather",
     "hole",
@@ -119,6 +120,40 @@ def validate_mask(mask: "torch.Tensor", size: tuple[int, int] | None = None) -> 
     if holes.all(dim=1).any():
         raise ConfigError("The mask covers the whole image: nothing is left to fill the hole from.")
     return m
+
+
+def composite(pred: "torch.Tensor", x: "torch.Tensor", mask: "torch.Tensor") -> "torch.Tensor":
+    r"""The inpainting result: the prediction inside the hole, the input everywhere else.
+
+    .. math::
+        y = m \odot \hat x + (1 - m) \odot x
+
+    This is the one composite of :mod:`stylelab.inpaint` (the U-Net, the classical methods, the
+    Deep Image Prior and the training loop call it), so a pixel with ``mask == 0`` is never
+    changed and a feathered mask blends linearly. Differentiable in ``pred`` (and ``x``).
+
+    Args:
+        pred: the prediction :math:`\hat x`, ``(N, C, H, W)``.
+        x: the input image, ``(N, C, H, W)`` (or anything that broadcasts against ``pred``).
+        mask: ``(N, 1, H, W)`` or ``(1, 1, H, W)`` in [0, 1], 1 = hole (broadcast over channels).
+
+    Returns:
+        ``(N, C, H, W)``.
+
+    Raises:
+        ShapeError: the mask has more than one channel or another size than the images.
+
+    Examples:
+        >>> import torch
+        >>> m = torch.tensor([[[[1.0, 0.0, 0.5]]]])  # hole, known, half-feathered
+        >>> composite(torch.full((1, 1, 1, 3), 2.0), torch.zeros(1, 1, 1, 3), m).tolist()
+        [[[[2.0, 0.0, 1.0]]]]
+    """
+    if mask.ndim != 4 or mask.shape[1] != 1 or tuple(mask.shape[-2:]) != tuple(pred.shape[-2:]) \
+            or tuple(x.shape[-2:]) != tuple(pred.shape[-2:]):
+        raise ShapeError(f"composite needs pred, x (N, C, H, W) and a mask (N, 1, H, W) of one size; got "
+                         f"{tuple(pred.shape)}, {tuple(x.shape)}, {tuple(mask.shape)}.")
+    return mask * pred + (1.0 - mask) * x  # (N, C, H, W)
 
 
 def hole(mask: "torch.Tensor") -> "torch.Tensor":

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from ..errors import ConfigError
-from .masks import as_batch, hole
+from .masks import as_batch, composite, hole
 
 __all__ = ["METHODS", "MethodSpec", "inpaint", "predict"]
 
@@ -100,7 +100,7 @@ def inpaint(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **op
     if x.shape[1] != 3:
         raise ConfigError(f"Inpainting works on RGB images (3 channels), got {x.shape[1]}.")
     pred = predict(x, m, method, **options).to(x.device, x.dtype)  # (N, 3, H, W)
-    out = m * pred + (1.0 - m) * x
+    out = composite(pred, x, m)
     return out[0] if squeezed else out
 
 

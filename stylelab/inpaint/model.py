@@ -22,7 +22,7 @@ import torch
 
 from ..device import autocast
 from ..errors import CheckpointError
-from .masks import as_batch, hole
+from .masks import as_batch, composite, hole
 from .unet import UNet, UNetConfig
 
 __all__ = [
@@ -73,7 +73,7 @@ class Inpainter:
         """Inpaint: ``mask * prediction + (1 - mask) * image``, same shape as ``image``."""
         x, m, squeezed = as_batch(image, mask)
         pred = self.predict(x, m)
-        out = m * pred + (1.0 - m) * x
+        out = composite(pred, x, m)
         return out[0] if squeezed else out
 
 

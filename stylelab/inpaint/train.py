@@ -44,6 +44,7 @@ from ..device import autocast, seed_everything
 from ..errors import CheckpointError, ConfigError, StylelabError
 from .data import SOURCES, InpaintData
 from .losses import boundary_mse, get_loss_choice, masked_mse
+from .masks import composite
 from .model import FORMAT, _load_payload, network_input, save_checkpoint
 from .unet import UNet, UNetConfig
 
@@ -218,7 +219,7 @@ class Trainer:
         with autocast(self.device, enabled=cfg.bf16):
             pred = self._net(network_input(x, m).contiguous(memory_format=torch.channels_last))  # (B, 3, S, S)
         pred = pred.float()
-        comp = m * pred + (1.0 - m) * x  # the result: known pixels kept
+        comp = composite(pred, x, m)  # the result: known pixels kept
         row: dict[str, float] = {}
         if self._disc is not None:
             # D step: max E[log D(x)] + E[log(1 - D(y))] (in its adv_kind form, per patch), on detached fakes.

@@ -123,8 +123,18 @@ def _raise_loss(measure: torch.Tensor, target: float | None, reduction: str) -> 
 def colorfulness_loss(x: torch.Tensor, target: float | None = None, reduction: str = "mean") -> torch.Tensor:
     r"""Loss that raises colourfulness: :math:`-M/100` or :math:`\max(0, t - M)/100`.
 
+    This is THE colour term of stylelab: the Loss Lab mixing desk, the Style Studio (Gatys) and
+    the Aesthetics Lab's adjustment all call it, so :math:`\lambda_{col}` means the same in each.
     Divided by 100 so the loss is O(1) like the other aesthetic terms (``target`` is on the
     paper's 0-255 scale, e.g. 60 for "quite colourful").
+
+    Args:
+        x: ``(N, 3, H, W)`` RGB in ``[0, 1]``.
+        target: ``None`` for the reward :math:`-M/100`; a number for the hinge.
+        reduction: over the batch (``"none"`` -> ``(N,)``).
+
+    Returns:
+        ``(-inf, 0]`` without a target (about -0.3 to -1.2 for photos), ``[0, t/100]`` with one.
     """
     m = colorfulness(x) / 100.0
     return _raise_loss(m, None if target is None else target / 100.0, reduction)

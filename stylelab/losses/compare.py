@@ -31,7 +31,8 @@ def pair_metrics(x: torch.Tensor, y: torch.Tensor, metrics: Sequence[str] = COMP
     ``content`` is :func:`content_loss` at ``DEFAULT_CONTENT_LAYERS`` (VGG16 relu4_2), ``style``
     is :func:`style_loss` over ``DEFAULT_STYLE_LAYERS`` with ``y``'s Grams as the target;
     ``tv_a``/``tv_b`` are the squared-L2 total variation of ``x`` / ``y`` per pixel
-    (``total_variation(., "l2") / (C H W)``) so images of any size compare; ``tv`` is
+    (``total_variation(., "l2", per_pixel=True)``, i.e. divided by ``H W`` as in every lab) so
+    images of any size compare; ``tv`` is
     ``TV(x) / TV(y)``.
     """
     unknown = [m for m in metrics if m not in PAIR_METRICS]
@@ -61,9 +62,8 @@ def pair_metrics(x: torch.Tensor, y: torch.Tensor, metrics: Sequence[str] = COMP
                 out["content"] = content_loss(fx, fy, DEFAULT_CONTENT_LAYERS, reduction="none")
             if "style" in metrics:
                 out["style"] = style_loss(fx, gram_targets(fy, DEFAULT_STYLE_LAYERS), reduction="none")
-        per_pixel = x[0].numel()
-        tv_x = total_variation(x, "l2", reduction="none") / per_pixel
-        tv_y = total_variation(y, "l2", reduction="none") / per_pixel
+        tv_x = total_variation(x, "l2", reduction="none", per_pixel=True)  # (N,)
+        tv_y = total_variation(y, "l2", reduction="none", per_pixel=True)
         if "tv_a" in metrics:
             out["tv_a"] = tv_x
         if "tv_b" in metrics:

@@ -1,11 +1,17 @@
 r"""LPIPS: Learned Perceptual Image Patch Similarity (Zhang et al. 2018), v0.1 linear heads.
 
 .. math::
-    d(x, y) = \sum_l \frac{1}{H_l W_l} \sum_{h,w} \big\| w_l \odot (\hat y^l_{hw}(x) - \hat y^l_{hw}(y)) \big\|_2^2
+    d(x, y) = \sum_l \frac{1}{H_l W_l} \sum_{h,w} \sum_c w_{l,c}
+        \big(\hat y^l_{chw}(x) - \hat y^l_{chw}(y)\big)^2
 
 ``\hat y^l`` are the backbone's activations at layer ``l``, unit-normalised along channels at
-every position; ``w_l >= 0`` is the packaged linear head (a 1x1 convolution without bias, here
-applied to the squared difference, as in the official code). Backbones: VGG16
+every position; ``w_l >= 0`` is the packaged linear head (a 1x1 convolution without bias) and
+it weighs the SQUARED difference once per channel, as in the official code: the weight enters
+linearly, so this is NOT :math:`\|w_l \odot \Delta\|_2^2` (which would weigh by :math:`w_{l,c}^2`;
+it equals :math:`\|\sqrt{w_l} \odot \Delta\|_2^2`). Per layer: channel-weighted sum of squares,
+then the spatial mean; then the sum over layers. With ``spatial=True`` each layer's
+:math:`\sum_c w_{l,c}\Delta^2_{chw}` map is upsampled (bilinear) to the input size and the maps
+are summed. Backbones: VGG16
 (``relu1_2, relu2_2, relu3_3, relu4_3, relu5_3``) and AlexNet (``relu1 ... relu5``), both with
 LPIPS' input scaling (``normalisation="lpips"``: ``[0, 1] -> [-1, 1]`` then shift/scale).
 

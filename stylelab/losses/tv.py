@@ -12,6 +12,12 @@ With forward differences :math:`\Delta^x_{cij} = x_{c,i,j+1} - x_{cij}` and
 
 Convention: the sum runs over channels and pixels of each image (a per-image SUM, not a mean,
 so the value grows with image size), then ``reduction`` acts over the batch.
+
+``per_pixel=True`` divides that sum by the number of pixel positions :math:`HW` (NOT by
+:math:`CHW`: the channels are summed, not averaged), so one weight :math:`\lambda_{TV}` means the
+same at every image size. This is THE per-pixel TV of stylelab: the Loss Lab mixing desk, the
+Style Studio (Gatys), the fast-style trainer and the ``compare`` command all call it, so a weight
+or a value read in one lab means the same in another.
 """
 
 from __future__ import annotations
@@ -25,20 +31,23 @@ from ._checks import check_image, check_reduction, reduce
 TV_NORMS = ("l1", "l2", "isotropic")
 
 
-def total_variation(x: torch.Tensor, norm: str = "l2", reduction: str = "mean", eps: float = 1e-8) -> torch.Tensor:
-    r"""Total variation of each image (sum over channels and pixels).
+def total_variation(x: torch.Tensor, norm: str = "l2", reduction: str = "mean", eps: float = 1e-8,
+                    per_pixel: bool = False) -> torch.Tensor:
+    r"""Total variation of each image (sum over channels and pixels; divided by ``H W`` if ``per_pixel``).
 
     .. math::
         TV_{l1}(x) = \sum_{c,i,j} |x_{c,i,j+1} - x_{c,i,j}| + |x_{c,i+1,j} - x_{c,i,j}|
 
     and likewise squared (``"l2"``) or :math:`\sqrt{\Delta_x^2 + \Delta_y^2 + \varepsilon}`
-    (``"isotropic"``); see the module docstring.
+    (``"isotropic"``); see the module docstring. ``per_pixel=True`` returns
+    :math:`TV(x) / (HW)` for ``x`` of shape ``(N, C, H, W)``.
 
     Args:
         x: images ``(N, C, H, W)`` with ``H, W >= 2``.
         norm: ``"l1"``, ``"l2"`` or ``"isotropic"``.
         reduction: ``"none"`` -> ``(N,)``; ``"mean"`` / ``"sum"`` over the batch -> scalar.
         eps: added under the square root of the isotropic form.
+        per_pixel: divide each image's sum by ``H * W`` (pixel positions; channels are summed).
 
     Returns:
         Value in ``[0, \infty)``; 0 for a constant image with ``"l1"``/``"l2"``
@@ -48,6 +57,8 @@ def total_variation(x: torch.Tensor, norm: str = "l2", reduction: str = "mean", 
         >>> x = torch.zeros(1, 1, 3, 3); x[..., 1:] = 1.0  # one vertical edge, 3 rows
         >>> total_variation(x, "l1").item()
         3.0
+        >>> total_variation(x, "l1", per_pixel=True).item()  # 3 / (3 * 3)
+        0.3333333432674408
     """
     if norm not in TV_NORMS:
         raise ConfigError(f"Unknown TV norm {norm!r}; choose one of {TV_NORMS}.")
@@ -64,21 +75,23 @@ def total_variation(x: torch.Tensor, norm: str = "l2", reduction: str = "mean", 
     else:
         mag = torch.sqrt(dx[..., :-1, :].pow(2) + dy[..., :, :-1].pow(2) + eps)  # (N, C, H-1, W-1)
         per_image = mag.flatten(1).sum(1)
+    if per_pixel:
+        per_image = per_image / float(x.shape[-2] * x.shape[-1])
     return reduce(per_image, reduction)
 
 
 class TotalVariation(nn.Module):
     """Module wrapper of :func:`total_variation`."""
 
-    def __init__(self, norm: str = "l2", reduction: str = "mean", eps: float = 1e-8) -> None:
+    def __init__(self, norm: str = "l2", reduction: str = "mean", eps: float = 1e-8, per_pixel: bool = False) -> None:
         super().__init__()
         if norm not in TV_NORMS:
             raise ConfigError(f"Unknown TV norm {norm!r}; choose one of {TV_NORMS}.")
         check_reduction(reduction)
-        self.norm, self.reduction, self.eps = norm, reduction, eps
+        self.norm, self.reduction, self.eps, self.per_pixel = norm, reduction, eps, per_pixel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return total_variation(x, self.norm, self.reduction, self.eps)
+        return total_variation(x, self.norm, self.reduction, self.eps, self.per_pixel)
 
 
 __all__ = ["TV_NORMS", "total_variation", "TotalVariation"]

@@ -54,7 +54,6 @@ def reference_gatys(content: torch.Tensor, style: torch.Tensor, config: GatysCon
     input_img = c.clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS([input_img])
     sw = dict(zip(config.style_layers, config.style_layer_weights or (1.0,) * len(config.style_layers)))
-    pixels = float(c.shape[-1] * c.shape[-2])
     history: list[float] = []
     t0 = time.perf_counter()
     while len(history) < config.steps:
@@ -65,7 +64,7 @@ def reference_gatys(content: torch.Tensor, style: torch.Tensor, config: GatysCon
             feats = full_forward(input_img)
             loss = (config.content_weight * content_loss(feats, content_feats, config.content_layers, check=False)
                     + config.style_weight * style_loss(feats, grams, sw, config.gram_normalize, check=False)
-                    + config.tv_weight * total_variation(input_img, "l2") / pixels)
+                    + config.tv_weight * total_variation(input_img, "l2", per_pixel=True))
             loss.backward()
             history.append(float(loss.detach()))
             return loss

@@ -205,7 +205,7 @@ class FastStyleTrainer:
         terms = {
             "content": content_loss(fy, fc, cfg.content_layers),
             "style": style_loss(fy, self.style_grams, {n: 1.0 for n in cfg.style_layers}),
-            "tv": total_variation(y, "l2") / float(y.shape[-1] * y.shape[-2]),
+            "tv": total_variation(y, "l2", per_pixel=True),
         }
         weights = {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight}
         if self.disc is not None:

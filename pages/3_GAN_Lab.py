@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from stylelab.errors import StylelabError
 from stylelab.ui import download_record, equation, keep, page_setup, push_result, remember, show_error, upload_record
-from stylelab.ui.charts import GENERATED, PALETTE, REAL, fraction_axis
+from stylelab.ui.charts import GENERATED, PALETTE, REAL, colour, fraction_axis, log_axis
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("GAN Lab", "🎲")
@@ -422,15 +422,18 @@ elif section == "compare":
     if results:
         fig = make_subplots(rows=1, cols=3, subplot_titles=("D(G(z)) (fakes)", "‖∇ₓ L_G‖ at the samples (log)",
                                                             "how far G's samples moved"))
-        for name, arm in results.items():
+        for i, (name, arm) in enumerate(results.items()):
             t = arm.trainer
             steps = [r["step"] for r in t.history]
-            fig.add_trace(go.Scatter(x=steps, y=[r["d_fake"] for r in t.history], name=f"{name}: D(G(z))"), 1, 1)
+            run_line = dict(color=colour(i))  # one colour per run in all three panels
+            fig.add_trace(go.Scatter(x=steps, y=[r["d_fake"] for r in t.history], name=f"{name}: D(G(z))",
+                                     line=run_line), 1, 1)
             fig.add_trace(go.Scatter(x=[g[0] for g in arm.grad_norms], y=[g[1] for g in arm.grad_norms],
-                                     name=f"{name}: gradient", mode="lines+markers"), 1, 2)
+                                     name=f"{name}: gradient", mode="lines+markers", line=dict(run_line, dash="dot")), 1, 2)
             fig.add_trace(go.Scatter(x=[g[0] for g in arm.travel], y=[g[1] for g in arm.travel],
-                                     name=f"{name}: distance moved", mode="lines+markers"), 1, 3)
-        fig.update_yaxes(type="log", row=1, col=2)
+                                     name=f"{name}: distance moved", mode="lines+markers", line=dict(run_line, dash="dash")),
+                          1, 3)
+        log_axis(fig, row=1, col=2)
         fig.update_layout(height=320, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"))
         st.plotly_chart(fig, key="gan_cmp_chart")
         st.caption("Read the gradient and the distance moved first: a run whose G has not moved is stalled, whatever "
@@ -447,8 +450,9 @@ elif section == "compare":
                     fake = t.sample(500).cpu().numpy()
                     real = t.real[:500].cpu().numpy()
                     f2 = go.Figure([go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
-                                                 marker=dict(size=3)),
-                                    go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated", marker=dict(size=3))])
+                                                 marker=dict(size=3, color=REAL)),
+                                    go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+                                               marker=dict(size=3, color=GENERATED))])
                     f2.update_layout(height=300, margin=dict(l=5, r=5, t=5, b=5), yaxis=dict(scaleanchor="x"), showlegend=False)
                     st.plotly_chart(f2, key=f"gan_cmp_pts_{name}")
                     st.caption(f"energy distance {ev['energy_distance']:.3f}" +

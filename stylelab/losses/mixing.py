@@ -9,7 +9,21 @@ Start from the content image (or noise) and take Adam steps on the pixels to min
         - \lambda_{col} \frac{M(x)}{100} - \lambda_{con}\, \sigma_Y(x)
 
 with every term kept separately (:func:`~stylelab.losses.weighted.weighted_sum`) so a page can
-draw one curve per term and the ablation grid can switch each one off. This is a teaching loop
+draw one curve per term and the ablation grid can switch each one off. Each term is the one
+library function of its equation (:func:`~stylelab.losses.tv.total_variation` with
+``per_pixel=True``, :func:`~stylelab.losses.aesthetic.colorfulness_loss`,
+:func:`~stylelab.losses.aesthetic.contrast_loss`), the same calls as the Style Studio's
+:mod:`stylelab.style.gatys`, so a weight means the same in both labs.
+
+Adam's :math:`\varepsilon` is part of the method here (``MixingConfig.adam_eps``). Adam divides
+each pixel's gradient by its running RMS, so with the usual :math:`\varepsilon = 10^{-8}` a term
+whose gradient is tiny moves every pixel by the full learning rate: its first step is
+``lr * sign(g)``. Started from the content image with the style switched off, the only non-zero
+gradient is the TV term's (about 1e-5 per pixel at 128 px), whose sign is the sign of the
+image's Laplacian: every pixel jumps by 0.03 in a per-channel random-looking direction (rainbow
+noise), the content loss jumps from 0 to ~5.7, and 20 steps do not undo it. A larger
+:math:`\varepsilon` (0.03, of the order of the content and style gradients) makes a pixel whose
+gradient is far below it move in proportion to its gradient, so weak terms stay weak. This is a teaching loop
 (128 px, Adam, tens of steps, VGG16); the full Gatys transfer lives in :mod:`stylelab.style`
 and uses the same loss functions. No UI code here: :meth:`MixingDesk.run` yields after every
 step and stops when asked.
@@ -57,6 +71,8 @@ class MixingConfig:
         gram_normalize: Gram normalisation (see :func:`~stylelab.losses.perceptual.gram_matrix`).
         init: ``"content"`` (start from the content image) or ``"noise"``.
         seed: seed of the noise initialisation.
+        adam_eps: Adam's epsilon, the gradient scale below which a pixel's step shrinks in proportion
+            to its gradient (see the module docstring; ``1e-8`` brings back the noise).
     """
 
     size: int = 128
@@ -67,12 +83,15 @@ class MixingConfig:
     gram_normalize: str = "chw"
     init: str = "content"
     seed: int = 0
+    adam_eps: float = 0.03
 
     def __post_init__(self) -> None:
         if not 16 <= int(self.size) <= 1024:
             raise ConfigError(f"size must be between 16 and 1024 pixels; got {self.size}.")
         if self.lr <= 0:
             raise ConfigError(f"The learning rate must be positive; got {self.lr}.")
+        if not self.adam_eps > 0:
+            raise ConfigError(f"adam_eps must be positive; got {self.adam_eps}.")
         if self.init not in ("content", "noise"):
             raise ConfigError(f"init must be 'content' or 'noise'; got {self.init!r}.")
         if not self.content_layers:
@@ -118,16 +137,21 @@ class MixingDesk:
         content, style: ``(3, H, W)`` RGB in ``[0, 1]``; both are resized to ``config.size``
             (the style image to the content image's shape).
         config: :class:`MixingConfig`.
-        device: where to run (default CPU).
+        device: where to run (default: the extractor's device if one is given, else
+            :func:`stylelab.device.get_device`).
         extractor: feature network (default: the pretrained VGG16 from :mod:`stylelab.features`).
     """
 
     def __init__(self, content: torch.Tensor, style: torch.Tensor, config: MixingConfig | None = None,
-                 device: torch.device | str = "cpu", extractor: torch.nn.Module | None = None) -> None:
+                 device: torch.device | str | None = None, extractor: torch.nn.Module | None = None) -> None:
+        from ..device import get_device
         from ..imageio import resize_tensor
         from ._checks import check_image
 
         self.config = config or MixingConfig()
+        if device is None:
+            param = next(iter(extractor.parameters()), None) if extractor is not None else None
+            device = param.device if param is not None else get_device()
         self.device = torch.device(device)
         check_image(content[None] if content.ndim == 3 else content, "content", channels=3)
         check_image(style[None] if style.ndim == 3 else style, "style", channels=3)
@@ -151,7 +175,7 @@ class MixingDesk:
             g = torch.Generator().manual_seed(self.config.seed)
             x0 = torch.rand(self.content.shape, generator=g).to(self.device)
         self.x = x0.requires_grad_(True)  # (1, 3, h, w)
-        self.optimizer = torch.optim.Adam([self.x], lr=self.config.lr)
+        self.optimizer = torch.optim.Adam([self.x], lr=self.config.lr, eps=self.config.adam_eps)
         self.step_count = 0
         self.history: list[dict[str, float]] = []
 
@@ -181,7 +205,7 @@ class MixingDesk:
         terms = {"content": content_loss(feats, self.content_feats, cfg.content_layers)}
         per_layer = style_loss_per_layer(feats, self.style_grams, cfg.style_layers, cfg.gram_normalize)
         terms.update({STYLE_PREFIX + k: v for k, v in per_layer.items()})
-        terms["tv"] = total_variation(x, "l2") / (x.shape[-1] * x.shape[-2])  # per pixel: one weight for any size
+        terms["tv"] = total_variation(x, "l2", per_pixel=True)  # / (H W): one weight for any size
         terms["colorfulness"] = colorfulness_loss(x)
         terms["contrast"] = contrast_loss(x)
         return terms
@@ -260,7 +284,7 @@ class AblationResult:
 
 
 def ablation_study(content: torch.Tensor, style: torch.Tensor, config: MixingConfig, steps: int = 20,
-                   device: torch.device | str = "cpu", progress: Callable[[float], None] | None = None,
+                   device: torch.device | str | None = None, progress: Callable[[float], None] | None = None,
                    stop: StopSignal = None) -> list[AblationResult]:
     """Rerun the desk from scratch with each active term group switched off (plus one with all on).
 

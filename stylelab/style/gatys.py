@@ -6,7 +6,7 @@ We look for the image :math:`x` that minimises
 
     \mathcal{L}(x) = \alpha\,\mathcal{L}_{content}(x, c) + \beta\,\mathcal{L}_{style}(x, s)
                    + \lambda_{TV}\,\frac{TV(x)}{HW}
-                   - \lambda_{col}\,\mathrm{colorfulness}(x) - \lambda_{con}\,\mathrm{contrast}(x)
+                   - \lambda_{col}\,\frac{M(x)}{100} - \lambda_{con}\,\sigma_Y(x)
 
 with the content and style losses of :mod:`stylelab.losses.perceptual` on VGG features, the
 total variation of :mod:`stylelab.losses.tv` (divided by the pixel count so one weight works at
@@ -66,7 +66,7 @@ class GatysConfig:
     content_weight: float = 1.0  #: alpha
     style_weight: float = 1e6  #: beta (Grams normalised by C*H*W, so style terms are small)
     tv_weight: float = 1e-2  #: lambda_TV, per pixel
-    colorfulness_weight: float = 0.0  #: rewards colourfulness (0-255 scale, so keep it tiny)
+    colorfulness_weight: float = 0.0  #: lambda of the colour term -M/100 (losses.colorfulness_loss, as in the Loss Lab)
     contrast_weight: float = 0.0  #: rewards RMS contrast
     content_layers: tuple[str, ...] = ("relu4_2",)
     style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -364,7 +364,7 @@ class GatysStylizer:
     # -------------------------------------------------------------- the loss
     def loss_terms(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Weighted total and every term (weighted and raw), see :func:`stylelab.losses.weighted_sum`."""
-        from ..losses import colorfulness, content_loss, rms_contrast, style_loss, total_variation, weighted_sum
+        from ..losses import colorfulness_loss, content_loss, contrast_loss, style_loss, total_variation, weighted_sum
 
         cfg = self.config
         layers = list(dict.fromkeys([*cfg.content_layers, *cfg.style_layers]))
@@ -375,14 +375,14 @@ class GatysStylizer:
             # no per-feature NaN scan (a pass over every map + a sync): _one_step checks the total
             "content": content_loss(feats, self.content_feats, cfg.content_layers, check=False),
             "style": style_loss(feats, self.style_grams, dict(zip(cfg.style_layers, sw)), cfg.gram_normalize, check=False),
-            "tv": total_variation(x.float(), "l2") / self.pixels,
+            "tv": total_variation(x.float(), "l2", per_pixel=True),
         }
         weights = {"content": cfg.content_weight, "style": cfg.style_weight, "tv": cfg.tv_weight}
         if cfg.colorfulness_weight:
-            terms["colorfulness"] = -colorfulness(x.float()).mean()
+            terms["colorfulness"] = colorfulness_loss(x.float())
             weights["colorfulness"] = cfg.colorfulness_weight
         if cfg.contrast_weight:
-            terms["contrast"] = -rms_contrast(x.float()).mean()
+            terms["contrast"] = contrast_loss(x.float())
             weights["contrast"] = cfg.contrast_weight
         return weighted_sum(terms, weights)
 

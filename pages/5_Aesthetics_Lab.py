@@ -19,8 +19,10 @@ from stylelab.ui import (
     download_record,
     equation,
     image_picker,
+    keep,
     page_setup,
     push_result,
+    shadow_key,
     show_error,
     show_image,
     upload_record,
@@ -133,16 +135,20 @@ def report_card(rep: dict[str, float | None], key: str) -> None:
 
 
 # ----------------------------------------------------------------------------- layout
-tab_card, tab_compare, tab_batch, tab_adjust, tab_glossary = st.tabs(
-    ["📋 Report card", "🆚 Compare", "📦 Batch", "🎚️ Adjust", "📖 Every measure"])
+# A segmented control, not st.tabs: the open view survives a page switch (and only it is computed).
+VIEWS = {"card": "📋 Report card", "compare": "🆚 Compare", "batch": "📦 Batch", "adjust": "🎚️ Adjust",
+         "glossary": "📖 Every measure"}
+view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key=keep("aes_view", "card", VIEWS),
+                            label_visibility="collapsed") or "card"
+analysis_size = st.session_state.get(shadow_key("aes_size"), 320)  # set in the report card, used by every view
 
 # ----------------------------------------------------------------------------- report card
-with tab_card:
+if view == "card":
     c_pick, c_opts = st.columns([3, 2])
     with c_opts:
-        size = st.select_slider("Analysis size (longer side, px)", SIZES, value=320, key="aes_size",
+        size = st.select_slider("Analysis size (longer side, px)", SIZES, key=keep("aes_size", 320, SIZES),
                                 help="Sharpness, noise and NIQE depend on scale: compare images at one size.")
-        quality = st.checkbox("Include BRISQUE and NIQE", value=True, key="aes_quality",
+        quality = st.checkbox("Include BRISQUE and NIQE", key=keep("aes_quality", True),
                               help="No-reference quality models: ~0.1-0.3 s each at 320 px on this CPU.")
     with c_pick:
         img = image_picker("Image", key="aes_img", size=size, allow_session=True)
@@ -159,7 +165,7 @@ with tab_card:
             left, right = st.columns([1, 1])
             with left:
                 overlay = st.radio("Overlay", ["None", "Thirds grid", "Saliency", "Clipped pixels"],
-                                   horizontal=True, key="aes_overlay")
+                                   horizontal=True, key=keep("aes_overlay", "None"))
                 shown = {"None": lambda t: t, "Thirds grid": overlays.thirds_overlay, "Saliency": overlays.saliency_overlay,
                          "Clipped pixels": overlays.clipping_overlay}[overlay](img)
                 show_image(shown, caption={
@@ -167,7 +173,7 @@ with tab_card:
                     "Thirds grid": "Thirds lines, power points (white), salient centroid (red) and peak (yellow)",
                     "Saliency": "Spectral-residual saliency (Hou & Zhang 2007): bright = unexpected",
                     "Clipped pixels": "Blue: crushed to black (Y ≤ 2/255) · red: blown out (Y ≥ 253/255)"}[overlay])
-                k = st.slider("Palette colours", 2, 8, 5, key="aes_palette_k")
+                k = st.slider("Palette colours", 2, 8, key=keep("aes_palette_k", 5))
                 pal = aes.dominant_palette(img, k=k)
                 show_image(overlays.palette_strip(pal.colors[0], pal.weights[0]),
                            caption="Dominant palette (k-means in CIELAB), widths = share of pixels")
@@ -185,17 +191,17 @@ with tab_card:
                                          file_name="aesthetics_report.csv", mime="text/csv", key="aes_card_csv")
 
 # ----------------------------------------------------------------------------- compare
-with tab_compare:
+if view == "compare":
     st.markdown("Score several images at the same size and compare them measure by measure.")
     catalog = bundled_catalog()
     options = [n for group in ("Photos", "Paintings", "Textures") for n in catalog.get(group, [])]
     session_results = st.session_state.get("stylelab_results", {})
     options += [f"session:{n}" for n in session_results]
     default = [n for n in ("photo:astronaut", "photo:coffee", "photo:chelsea") if n in options]
-    chosen = st.multiselect("Images", options, default=default, key="aes_compare_pick",
+    chosen = st.multiselect("Images", options, key=keep("aes_compare_pick", default, options),
                             format_func=lambda n: f"This session: {n[8:]}" if n.startswith("session:") else bundled_label(n))
-    cmp_quality = st.checkbox("Include BRISQUE and NIQE", value=False, key="aes_compare_quality")
-    cmp_size = st.session_state.get("aes_size", 320)
+    cmp_quality = st.checkbox("Include BRISQUE and NIQE", key=keep("aes_compare_quality", False))
+    cmp_size = analysis_size
     reports: dict[str, dict[str, float | None]] = {}
     thumbs = []
     progress = st.progress(0.0, text="Scoring...") if chosen else None
@@ -225,7 +231,8 @@ with tab_compare:
         table.index = [MEASURES[n].label for n in table.index]
         st.plotly_chart(radar(reports), key="aes_compare_radar")
         st.dataframe(table.style.format("{:.4g}", na_rep="—"), key="aes_compare_table")
-        pick = st.selectbox("Bar chart of one measure", list(reports[next(iter(reports))]), key="aes_compare_measure",
+        measures = list(reports[next(iter(reports))])
+        pick = st.selectbox("Bar chart of one measure", measures, key=keep("aes_compare_measure", measures[0], measures),
                             format_func=lambda n: MEASURES[n].label)
         fig = go.Figure(go.Bar(x=list(reports), y=[r.get(pick) for r in reports.values()],
                                marker_color=[charts.colour(i) for i in range(len(reports))]))  # as in the radar
@@ -236,16 +243,16 @@ with tab_compare:
             explain(pick)
 
 # ----------------------------------------------------------------------------- batch
-with tab_batch:
+if view == "batch":
     st.markdown("Upload many images, score them all, download the table as CSV.")
     ups = st.file_uploader("Images", accept_multiple_files=True, key="aes_batch_up",
                            help="Each image is resized to the analysis size first, so sharpness compares fairly.")
-    b_quality = st.checkbox("Include BRISQUE and NIQE", value=True, key="aes_batch_quality")
+    b_quality = st.checkbox("Include BRISQUE and NIQE", key=keep("aes_batch_quality", True))
     if st.button("Score the batch", key="aes_batch_go", disabled=not ups, type="primary"):
         bar = st.progress(0.0, text="Scoring...")
         try:
             df = aes.score_batch([u.getvalue() for u in ups], names=[u.name for u in ups],
-                                 size=st.session_state.get("aes_size", 320), quality=b_quality, on_error="record",
+                                 size=analysis_size, quality=b_quality, on_error="record",
                                  progress=lambda d, t: bar.progress(d / t, text=f"Scored {d}/{t}"))
             st.session_state["aes_batch_df"] = df
         except StylelabError as exc:
@@ -261,7 +268,7 @@ with tab_batch:
                            mime="text/csv", key="aes_batch_csv")
 
 # ----------------------------------------------------------------------------- adjust
-with tab_adjust:
+if view == "adjust":
     st.markdown(
         "Let Adam **nudge** a photo: raise colourfulness and contrast, pull exposure to mid-grey, avoid "
         "clipping, while a content term keeps it recognisable. In *global controls* mode only six photo-editor "
@@ -274,7 +281,7 @@ with tab_adjust:
                  "aes_adj_lr_pixels": 0.01, "aes_t_col": defaults.color_target, "aes_t_con": defaults.contrast_target,
                  "aes_t_sat": defaults.saturation_target, "aes_t_exp": defaults.exposure_target,
                  **{f"aes_w_{t}": float(defaults.weights[t]) for t in TERM_LATEX}}.items():
-        st.session_state.setdefault(k, v)  # widget defaults live here so a record can overwrite them
+        keep(k, v)  # widget defaults live here so a record can overwrite them (and a page switch keeps them)
     with st.expander("Reproduce a run from its experiment record (JSON)"):
         rec = upload_record("aesthetics", key="aes_rec_up")
         if rec is not None:
@@ -398,7 +405,7 @@ with tab_adjust:
             st.toast("Added to this session's results.")
 
 # ----------------------------------------------------------------------------- glossary
-with tab_glossary:
+if view == "glossary":
     st.markdown("Every measure this lab computes: its formula, its usual range and what moves it.")
     for group, title in GROUPS.items():
         st.subheader(title)

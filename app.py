@@ -42,15 +42,17 @@ def home() -> None:
     )
 
     st.subheader("The labs")
-    cols = st.columns(len(LABS))
-    for col, (path, title, icon, summary) in zip(cols, LABS):
-        module, notebook = MODULES[title]
-        with col.container(border=True):
-            st.markdown(f"#### {icon} {title}")
-            st.write(summary)
-            if (ROOT / path).exists():
-                st.page_link(path, label=f"Open {title}", icon="➡️")
-            st.caption(f"Library: `{module}`  \nNotebook: `{notebook}`")
+    per_row = 3  # five cards in one row leave ~170 px each: labels and paths would be cut or broken mid-word
+    for start in range(0, len(LABS), per_row):
+        cols = st.columns(per_row)
+        for col, (path, title, icon, summary) in zip(cols, LABS[start:start + per_row]):
+            module, notebook = MODULES[title]
+            with col.container(border=True):
+                st.markdown(f"#### {icon} {title}")
+                st.write(summary)
+                if (ROOT / path).exists():
+                    st.page_link(path, label=f"Open {title}", icon="➡️")
+                st.caption(f"Library: `{module}`  \nNotebook: `{notebook}`")
 
     st.subheader("How a lesson can go")
     st.markdown(
@@ -70,19 +72,21 @@ def home() -> None:
 
         st.write(f"Computing on **{_device_line()}**.")
 
-
-
-    st.subheader("Offline assets")
-    st.caption(
-        "Everything comes from installed packages (PyPI or Debian): nothing is downloaded while you work. "
-        "`python -m stylelab assets` prints the same table."
-    )
     rows = _asset_rows()
     missing = [r["name"] for r in rows if not r["present"] and r["required"]]
     if missing:
         st.warning(f"Missing assets: {', '.join(missing)}. The set-up script installs them; see the 'install' column.")
     else:
         st.success(f"All {sum(r['required'] for r in rows)} required assets are present.")
+    with st.expander("Offline assets: where every model and picture comes from, and its licence"):
+        _asset_table(rows)
+
+
+def _asset_table(rows: list[dict]) -> None:
+    st.caption(
+        "Everything comes from installed packages (PyPI or Debian): nothing is downloaded while you work. "
+        "`python -m stylelab assets` prints the same table."
+    )
     st.dataframe(
         [{k: r[k] for k in ("name", "kind", "present", "license", "source", "install")} for r in rows],
         hide_index=True,

@@ -20,6 +20,11 @@ def test_home_page_renders_labs_device_and_assets():
     assert any("Computing on" in m.value for m in at.markdown)
     assert len(at.dataframe) == 1
     assert at.success and "required assets are present" in at.success[0].value
+    assert [e.label for e in at.expander] == ["Offline assets: where every model and picture comes from, and its licence"]
+    assert len(at.expander[0].dataframe) == 1  # the licence table sits in the expander, not on the page
+    links = [el.proto.label for el in at.get("page_link")]
+    assert links == [f"Open {lab}" for lab in ("Loss Lab", "Style Studio", "GAN Lab", "Inpainting Lab", "Aesthetics Lab")]
+    assert len(at.columns) <= 6  # cards in rows of three (five in one row cut the labels)
 
 
 def test_cli_help_lists_subcommands():

@@ -11,7 +11,8 @@ photos :math:`c` for ONE style image :math:`s`:
 with the perceptual losses on VGG16 (Johnson's layers: content ``relu2_2``, style
 ``relu1_2, relu2_2, relu3_3, relu4_3``) and an optional adversarial term from a small
 :class:`~stylelab.patchgan.PatchDiscriminator` ``D`` trained to tell crops of the style painting
-(real) from the network's outputs (fake). All loss functions come from :mod:`stylelab.losses`.
+(real) from the network's outputs (fake); its GAN loss (``adv_kind``) is applied to every patch logit
+and averaged over patches and samples. All loss functions come from :mod:`stylelab.losses`.
 
 Content photos: the bundled photos (scikit-image / scikit-learn), random crops + flips.
 

@@ -226,8 +226,8 @@ if method == "gatys":
     with w2:
         tv = 10 ** st.slider("log₁₀ λ_TV (smoothness)", -4.0, 1.0, step=0.25, key=keep("style_tv", -2.0))
         equation(_latex("tv_l2") + r"\ \big/\ HW", "total variation")
-        col_w = st.slider("λ_col (colourfulness reward)", 0.0, 2.0, step=0.05, key=keep("style_col", 0.0))
-        equation(r"-\," + _latex("colorfulness"), "colourfulness term")
+        col_w = st.slider("λ_col (colourfulness reward)", 0.0, 200.0, step=5.0, key=keep("style_col", 0.0))
+        equation(r"-\tfrac{1}{100}\big(" + _latex("colorfulness") + r"\big)", "colourfulness term (as in the Loss Lab)")
         con_w = st.slider("λ_con (contrast reward)", 0.0, 500.0, step=10.0, key=keep("style_con", 0.0))
         equation(r"-\," + _latex("rms_contrast"), "contrast term")
     with w3:

@@ -271,8 +271,9 @@ if view == "batch":
 if view == "adjust":
     st.markdown(
         "Let Adam **nudge** a photo: raise colourfulness and contrast, pull exposure to mid-grey, avoid "
-        "clipping, while a content term keeps it recognisable. In *global controls* mode only six photo-editor "
-        "sliders move (always a plausible edit); in *pixels* mode every pixel may change.")
+        "clipping, while a content term keeps it recognisable. In *global controls* mode only four photo-editor "
+        "sliders move (exposure, gamma, contrast, saturation: always a plausible edit; white balance stays put, "
+        "because a colour cast is the cheapest way to raise colourfulness); in *pixels* mode every pixel may change.")
     equation(r"\mathcal L(y) = \sum_{\text{terms}} \lambda_i \mathcal L_i(y) + \lambda_{content}\, d(y, x_0)",
              "The objective")
     LRS = [0.005, 0.01, 0.02, 0.05, 0.1]

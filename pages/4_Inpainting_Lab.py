@@ -279,6 +279,10 @@ if st.button("Fill the hole", type="primary", key="inp_run"):
                                        "sig": sig, "stopped": False}
 
 
+def finished_now(job: dict) -> bool:
+    return job["fit"].done or job["stopped"]
+
+
 def _dip_running() -> bool:
     job = st.session_state.get("inp_dip")
     return bool(job) and not job["fit"].done and not job["stopped"]
@@ -309,6 +313,8 @@ def dip_progress() -> None:
     with c2:
         if fit.losses:
             st.line_chart({"MSE on the known pixels": fit.losses}, height=220)
+        if not finished_now(job):
+            st.caption("Deep Image Prior runs only while this page is open: switching page pauses it.")
     finished = fit.done or job["stopped"]
     if finished and "Deep Image Prior" not in state["items"] and job["sig"] == state["sig"]:
         state["items"]["Deep Image Prior"] = _result(fit.current()[0], truth, mask, fit.elapsed)

@@ -338,6 +338,8 @@ if view == "adjust":
     resume = b2.button("⏩ Continue", key="aes_adj_resume", disabled="aes_adjuster" not in st.session_state)
     if b3.button("⏹ Stop", key="aes_adj_stop"):
         st.session_state["aes_adj_running"] = False  # the click itself interrupted the running loop
+    st.caption("The adjustment runs only while this view is open: another view or page stops it, "
+               "and ⏩ Continue picks up where it stopped.")
     if start and src is not None:
         try:
             cfg = AdjustConfig(mode=mode, steps=steps, lr=lr, weights=weights, content=content,

@@ -103,3 +103,13 @@ def test_radar_wraps_long_labels_and_leaves_margin():
                                            ([1, 5, 2], "Content loss peaks at relu2_1 (5)")])
 def test_trend_caption_says_what_the_numbers_do(values, start):
     assert charts.trend_caption(["relu1_1", "relu2_1", "relu3_1"], values, "Content loss").startswith(start)
+
+
+def test_use_palette_never_repeats_a_look_and_keeps_explicit_colours():
+    fig = go.Figure([go.Scatter(y=[1, 2], name=f"s{i}") for i in range(len(charts.PALETTE) + 2)])
+    fig.add_trace(go.Scatter(y=[3, 4], name="total", line={"color": charts.TOTAL}))
+    charts.use_palette(fig)
+    looks = [(t.line.color, t.line.dash or "solid") for t in fig.data]
+    assert len(set(looks)) == len(looks)
+    assert fig.data[0].line.color == charts.PALETTE[0] and fig.data[len(charts.PALETTE)].line.dash == "dash"
+    assert fig.data[-1].line.color == charts.TOTAL

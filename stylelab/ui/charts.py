@@ -48,9 +48,22 @@ def series_colours(names: Iterable[str]) -> dict[str, str]:
     return {name: colour(i) for i, name in enumerate(names)}
 
 
+#: Line styles for the second, third... pass through the palette (more series than hues).
+DASHES = ("solid", "dash", "dot", "dashdot")
+
+
 def use_palette(fig: go.Figure) -> go.Figure:
-    """Give a graph_objects figure the qualitative palette (traces without an explicit colour use it)."""
+    """Colour every line/marker trace that has no explicit colour from the palette, in order; past
+    :data:`PALETTE`'s length the colours repeat with a dashed (then dotted) line, so no two series look alike."""
     fig.update_layout(colorway=list(PALETTE))
+    i = 0
+    for tr in fig.data:
+        if tr.type not in ("scatter", "scattergl") or (tr.line.color is not None or tr.marker.color is not None):
+            continue
+        tr.update(line_color=colour(i), marker_color=colour(i))
+        if i >= len(PALETTE):
+            tr.update(line_dash=DASHES[(i // len(PALETTE)) % len(DASHES)])
+        i += 1
     return fig
 
 
@@ -194,5 +207,5 @@ def trend_caption(labels: Sequence[Any], values: Sequence[float], quantity: str,
     return f"{quantity} peaks at {labels[hi]} ({vals[hi]:.3g}) and is lowest at {labels[lo]} ({vals[lo]:.3g})."
 
 
-__all__ = ["GENERATED", "PALETTE", "REAL", "TOTAL", "colour", "format_tick", "fraction_axis", "log_axis", "log_ticks",
+__all__ = ["DASHES", "GENERATED", "PALETTE", "REAL", "TOTAL", "colour", "format_tick", "fraction_axis", "log_axis", "log_ticks",
            "radar", "series_colours", "trend_caption", "use_palette", "wrap_label"]

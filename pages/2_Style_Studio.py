@@ -6,6 +6,7 @@ functions live there. Session keys start with ``style_``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -105,7 +106,7 @@ def _apply_pending_record() -> None:
         "style_col": float(cfg0.colorfulness_weight), "style_con": float(cfg0.contrast_weight),
         "style_steps": int(min(400, max(4, cfg0.steps))), "style_seed": int(cfg0.seed), "style_opt": cfg0.optimizer,
         "style_init": cfg0.init, "style_color": cfg0.color, "style_levels": int(cfg0.pyramid_levels),
-        "style_net": cfg0.network,
+        "style_net": cfg0.network, "style_param": cfg0.param, "style_param_colour": cfg0.param_colour != "none",
     })
     if cfg0.size in SIZES:
         st.session_state["style_size"] = cfg0.size
@@ -243,6 +244,15 @@ if method == "gatys":
                                "content plus the upsampled change. Measured at 256 px: the coarse steps fix the "
                                "layout but the fine textures still need full-size steps, so 1 scale reaches a "
                                "given loss sooner; compare the loss curves.")
+        space = st.radio("Optimise in", list(gatys.PARAM_KINDS), horizontal=True, key=keep("style_param", "pixels"),
+                         help=gatys.PARAM_HELP)
+        decor = st.checkbox("Decorrelated colour", key=keep("style_param_colour", False),
+                            help="Optimise in a fixed decorrelated colour basis (the square root of the ImageNet "
+                                 "colour covariance) instead of R, G, B.")
+        twin_on = st.checkbox("Also run plain pixels side by side", key=keep("style_param_twin", False),
+                              disabled=space == "pixels" and not decor,
+                              help="The same loss, weights and optimiser, optimised over the pixels: both pictures "
+                                   "and both loss curves, evaluation by evaluation (each tick steps both).")
         from stylelab.assets import get_asset
 
         nets = ["vgg16"] + (["vgg19"] if get_asset("vgg19").present else [])
@@ -253,11 +263,15 @@ if method == "gatys":
     config = gatys.GatysConfig(size=size, steps=int(steps), optimizer=opt, content_weight=alpha, style_weight=beta,
                                tv_weight=tv, colorfulness_weight=col_w, contrast_weight=con_w, init=init,
                                color=color, pyramid_levels=int(levels) if size / 2 ** (int(levels) - 1) >= 16 else 1,
-                               network=net_name, seed=int(seed))
+                               network=net_name, seed=int(seed), param=space,
+                               param_colour="imagenet" if decor else "none")
     b1, b2, _ = st.columns([1, 1, 4])
     if b1.button("▶ Start", type="primary", key="style_start"):
         try:
             st.session_state["style_gatys_run"] = gatys.GatysStylizer(content, style, config)
+            twin = twin_on and (space != "pixels" or decor)
+            st.session_state["style_gatys_twin"] = (gatys.GatysStylizer(
+                content, style, dataclasses.replace(config, param="pixels", param_colour="none")) if twin else None)
             st.session_state["style_gatys_running"] = True
             st.session_state["style_gatys_content"] = content
             st.session_state["style_gatys_style"] = style
@@ -275,11 +289,14 @@ if method == "gatys":
         if run is None:
             st.info("Press **Start**. Each step is one forward + backward pass through VGG.")
             return
+        twin: gatys.GatysStylizer | None = st.session_state.get("style_gatys_twin")
         if st.session_state.get("style_gatys_running") and not run.done:
             t0 = time.perf_counter()
             try:
                 while not run.done and time.perf_counter() - t0 < TICK_SECONDS:
                     run.run(1)
+                    if twin is not None and not twin.done:
+                        twin.run(1)  # the pixel run advances evaluation for evaluation with the other
             except StylelabError as exc:
                 st.session_state["style_gatys_running"] = False
                 show_error(exc, "The optimisation stopped")
@@ -291,7 +308,14 @@ if method == "gatys":
                          f"scale {run.plan[run.level][0]} px" + (" · running" if st.session_state.get("style_gatys_running") else ""))
         p, c = st.columns([2, 3])
         with p:
-            show_image(run.image(), caption="live preview")
+            if twin is None:
+                show_image(run.image(), caption="live preview")
+            else:
+                q1, q2 = st.columns(2)
+                with q1:
+                    show_image(run.image(), caption=f"{run.config.param_config().label}, step {run.step}")
+                with q2:
+                    show_image(twin.image(), caption=f"pixels, step {twin.step}")
         with c:
             if run.history:
                 fig = go.Figure()
@@ -299,6 +323,9 @@ if method == "gatys":
                     if term in run.history[-1]:
                         fig.add_scatter(x=[r["step"] for r in run.history], y=[r[term] for r in run.history],
                                         mode="lines", name=term)
+                if twin is not None and twin.history:
+                    fig.add_scatter(x=[r["step"] for r in twin.history], y=[r["total"] for r in twin.history],
+                                    mode="lines", name="total (pixels)", line=dict(dash="dash", color="black"))
                 fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), title="weighted loss terms",
                                   xaxis_title="step", colorway=list(PALETTE))
                 log_axis(fig)

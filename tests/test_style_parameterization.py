@@ -75,9 +75,11 @@ def test_fourier_matches_hand_written_scaling():
     h, w = 6, 8
     s = fourier_scale(h, w, decay=1.0, dtype=torch.float64)
     # by hand: |f| at (1, 2) = sqrt((1/6)^2 + (2/8)^2); the DC takes the lowest frequency 1/max(h, w) = 1/8
-    want = 1 / math.sqrt((1 / 6) ** 2 + (2 / 8) ** 2) / 8  # divided by the maximum 1 / (1/8)
-    assert s.shape == (6, 5) and s[0, 0] == 1.0 and abs(float(s[1, 2]) - want) < 1e-12
-    assert abs(float(s[0, 1]) - 1.0) < 1e-12 and float(s.max()) == 1.0  # f = 1/8 equals the floor
+    raw = torch.tensor([[1 / max(math.hypot(ky / 6, kx / 8), 1 / 8) for kx in range(5)]
+                        for ky in (0, 1, 2, 3, -2, -1)], dtype=torch.float64)
+    assert abs(float(raw[1, 2]) - 1 / math.sqrt((1 / 6) ** 2 + (2 / 8) ** 2)) < 1e-12
+    assert s.shape == (6, 5) and torch.allclose(s, raw / raw.pow(2).mean().sqrt(), atol=1e-12)
+    assert float(s.pow(2).mean()) == pytest.approx(1.0) and s[0, 0] == s[0, 1] == s.max()  # f = 1/8 is the floor
     x = _image((1, 3, h, w), seed=4)
     p = Parameterization(ParamConfig(kind="fourier"), x.shape, device="cpu", dtype=torch.float64)
     spec = torch.view_as_complex(p.from_image(x)[0])
@@ -196,3 +198,67 @@ def test_first_evaluation_is_the_same_in_every_space(pair):
         run.run(1)
         totals.append(run.history[0]["total"])
     assert max(totals) - min(totals) < 1e-4 * totals[0]
+
+
+def test_cli_option_reaches_the_record(tmp_path):
+    from stylelab.cli import main
+    from stylelab.record import ExperimentRecord
+    from stylelab.style.gatys import config_from_record
+
+    out, rec = tmp_path / "out.png", tmp_path / "run.json"
+    assert main(["stylize", "photo:astronaut", "texture:brick", "-o", str(out), "--size", "48", "--steps", "2",
+                 "--param", "laplacian", "--param-colour", "imagenet", "--record", str(rec)]) == 0
+    cfg = config_from_record(ExperimentRecord.load(rec, lab="style"))
+    assert (cfg.param, cfg.param_colour) == ("laplacian", "imagenet")
+
+
+@pytest.mark.slow
+def test_bench_rows_smoke():
+    from stylelab.bench import LAB_NAMES
+    from stylelab.style import bench_param
+
+    assert LAB_NAMES["stylelab.style.bench_param"] == "style-param"
+    curves: dict = {}
+    rows = bench_param.size_rows(32, 10, spaces=(("pixels", "none"), ("fourier", "imagenet")), optimizers=("lbfgs",),
+                                 curves=curves, log=lambda s: None, ref_evals=10, target_evals=20)
+    names = [r["name"] for r in rows]
+    assert any(n.startswith("32px reference 10 evals") for n in names)
+    for space in ("32px pixels, lbfgs", "32px fourier+imagenet colour, lbfgs"):
+        assert sum(n.startswith(space) for n in names) == 4  # 3 thresholds and s/eval (no loss at 35 or 100)
+    assert all(r["value"] == r["value"] for r in rows)  # no NaN: JSON-safe
+    got = curves["32"]["fourier:imagenet:lbfgs"]
+    assert sorted(got["loss"]) == [5, 10] and len(got["running_loss"]) == 10
+
+
+def test_style_studio_runs_a_space_beside_plain_pixels():
+    pytest.importorskip("streamlit")
+    from pathlib import Path
+
+    from pagecheck import assert_clean
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / "2_Style_Studio.py"), default_timeout=240)
+    at.session_state["style_size"] = 64
+    at.run()
+    at.slider(key="style_steps").set_value(4)
+    at.radio(key="style_param").set_value("fourier")
+    at.checkbox(key="style_param_colour").check().run()  # the side-by-side box is enabled once a space is chosen
+    at.checkbox(key="style_param_twin").check()
+    at.button(key="style_start").click().run()
+    assert not at.exception
+    for _ in range(6):
+        if at.session_state["style_gatys_run"].done:
+            break
+        at.run()
+    run, twin = at.session_state["style_gatys_run"], at.session_state["style_gatys_twin"]
+    assert (run.config.param, run.config.param_colour) == ("fourier", "imagenet")
+    assert (twin.config.param, twin.config.param_colour) == ("pixels", "none")
+    assert run.step >= 1 and twin.step >= 1 and abs(run.step - twin.step) <= 1  # evaluation for evaluation
+    # the same objective: both start from the content photo, so their first losses agree
+    assert abs(run.history[0]["total"] - twin.history[0]["total"]) < 1e-2 * twin.history[0]["total"]
+    at.button(key="style_stop").click().run()
+    assert_clean(at)
+    # a record of the run brings the space back into the widgets
+    at.session_state["style_pending_record"] = run.record().to_json()
+    at.run()
+    assert at.radio(key="style_param").value == "fourier" and at.checkbox(key="style_param_colour").value

@@ -38,6 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--color", choices=("none", "luminance", "histogram"), default=None, help="Gatys colour preservation")
     p.add_argument("--levels", type=int, default=None, help="Gatys coarse-to-fine scales (default 1 = off; 2 = half size first)")
     p.add_argument("--network", choices=("vgg16", "vgg19"), default=None, help="Gatys feature network (vgg19 only if cached)")
+    p.add_argument("--param", choices=("pixels", "laplacian", "fourier"), default=None,
+                   help="Gatys: the space optimised (default pixels): a Laplacian pyramid or a 1/f-scaled Fourier "
+                        "basis precondition the same loss (stylelab.style.parameterization)")
+    p.add_argument("--param-colour", choices=("none", "imagenet", "content"), default=None,
+                   help="Gatys: decorrelated colour for --param (default none; imagenet = fixed ImageNet colour basis)")
     p.add_argument("--strength", type=float, default=1.0, help="arbitrary: 0 = content's own style, 1 = full style")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--record", default=None, help="also write the experiment record (JSON) here")
@@ -106,7 +111,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
         overrides = {"content_weight": args.content_weight, "style_weight": args.style_weight, "tv_weight": args.tv_weight,
                      "optimizer": args.optimizer, "init": args.init, "color": args.color, "pyramid_levels": args.levels,
-                     "network": args.network}
+                     "network": args.network, "param": args.param, "param_colour": args.param_colour}
         config = GatysConfig(size=args.size, steps=args.steps, seed=args.seed,
                              **{k: v for k, v in overrides.items() if v is not None}).validate()
         style = _load(args.style, args.size)

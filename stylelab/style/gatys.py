@@ -54,6 +54,13 @@ StepCallback = Callable[[int, torch.Tensor, dict], None]
 StopSignal = Callable[[], bool] | threading.Event | None
 
 
+PARAM_KINDS = ("pixels", "laplacian", "fourier")  #: the spaces Gatys can optimise in (GatysConfig.param)
+#: what the choice of space means, for the UI (measured figures: stylelab.style.bench_param)
+PARAM_HELP = ("The loss is the same; only the variables change. pixels: plain Gatys. laplacian: a Laplacian "
+              "pyramid (a coarse coefficient moves a whole block, so low frequencies take bigger steps). fourier: "
+              "a 1/f-scaled FFT (each frequency band gets a step proportional to the natural-image spectrum).")
+
+
 @dataclass
 class GatysConfig:
     """Everything that defines a Gatys run (with the seed, it reproduces the result)."""

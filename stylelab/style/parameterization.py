@@ -14,9 +14,11 @@ Three spaces, each optionally with decorrelated colour:
   2x upsampling, :math:`s` = ``level_gain``). A coarse coefficient moves a whole :math:`2^k\times 2^k`
   block, so low frequencies take larger steps.
 * ``fourier``: a scaled 2-D real FFT, :math:`x = \mathcal{F}^{-1}\!\left(w \odot \theta\right)` with
-  :math:`w(f) = \left(\max(|f|, 1/\max(H, W))\right)^{-d}` / its maximum, :math:`|f|` in cycles per pixel
-  (``ortho`` norm) and :math:`d` = ``decay``: every frequency band gets a step proportional to the
-  natural-image spectrum :math:`1/f` instead of the same step.
+  :math:`w(f) = \max(|f|, 1/\max(H, W))^{-d}`, normalised to unit RMS, :math:`|f|` in cycles per
+  pixel (``ortho`` norm) and :math:`d` = ``decay``: every frequency band gets a step proportional to
+  the natural-image spectrum :math:`1/f` instead of the same step. (Unit RMS: a step of a given size
+  in :math:`\theta` is a step of the same RMS size in the image, so Adam's learning rate means the
+  same as in pixels; L-BFGS does not care about a global scale.)
 * decorrelated colour (any of the three): the three channels of :math:`f(\theta)` are colour
   coordinates :math:`y`, and :math:`\mathrm{rgb} = M y + \mu`. ``imagenet``: :math:`M` = the square
   root :math:`U\sqrt{S}` of the ImageNet RGB covariance (the matrix published with the feature-
@@ -126,7 +128,7 @@ def colour_matrix(basis: str, content: torch.Tensor | None = None) -> tuple[torc
 
 def fourier_scale(h: int, w: int, decay: float = 1.0, dtype: torch.dtype = torch.float32,
                   device: torch.device | str | None = None) -> torch.Tensor:
-    r"""The amplitude :math:`w(f) = \max(|f|, 1/\max(H, W))^{-d}`, divided by its maximum: ``(H, W//2+1)``.
+    r"""The amplitude :math:`w(f) = \max(|f|, 1/\max(H, W))^{-d}`, normalised to unit RMS: ``(H, W//2+1)``.
 
     :math:`|f| = \sqrt{f_y^2 + f_x^2}` in cycles per pixel (``torch.fft.fftfreq`` / ``rfftfreq``).
     """
@@ -134,7 +136,7 @@ def fourier_scale(h: int, w: int, decay: float = 1.0, dtype: torch.dtype = torch
     fx = torch.fft.rfftfreq(w, dtype=torch.float64)[None, :]  # (1, W//2+1)
     f = torch.sqrt(fy**2 + fx**2).clamp_min(1.0 / max(h, w))  # (H, W//2+1); the DC gets the lowest frequency's weight
     s = f.pow(-float(decay))
-    return (s / s.max()).to(dtype=dtype, device=device)
+    return (s / s.pow(2).mean().sqrt()).to(dtype=dtype, device=device)
 
 
 def laplacian_sizes(h: int, w: int, levels: int) -> list[tuple[int, int]]:

@@ -97,7 +97,8 @@ st.caption("A generator G turns noise z into samples; a discriminator D learns t
            "each improves against the other. On 2-D points you see D's whole decision surface; then digits and clothes.")
 
 # ----------------------------------------------------------------------------- the top row: world, data, run controls
-top = st.columns([2.2, 2, 1.1, 0.9, 0.9, 1.1, 0.9, 1.2], vertical_alignment="bottom")
+top = st.columns([2.2, 2.2, 1.3, 1.3], vertical_alignment="bottom")  # world, data, new run, reset
+play_row = st.columns([1, 1, 1.3, 1, 3.7], vertical_alignment="bottom")  # play, step, train N, N, status
 kind = top[0].radio("World", KINDS, horizontal=True, key=keep("gan_kind", defaults["gan_kind"], KINDS))
 if state.get("gan_kind_prev", kind) != kind:  # new world: its own sensible defaults (DCGAN: 2e-4)
     lr = 1e-3 if kind == KINDS[0] else 2e-4
@@ -112,7 +113,8 @@ else:
     names = list(gdata.IMAGE_DATASETS)
     data_name = top[1].selectbox("Image set", names, format_func=gdata.IMAGE_LABELS.get,
                                  key=keep("gan_data_img", defaults.get("gan_data_img", names[0]), names))
-new_run = top[2].button("🆕 New run", key="gan_new", type="primary", help="Start a run with the set-up shown")
+new_run = top[2].button("🆕 New run", key="gan_new", type="primary", help="Start a run with the set-up shown",
+                        width="stretch")
 
 # ----------------------------------------------------------------------------- sidebar: set-up and live hyper-parameters
 with st.sidebar:
@@ -211,13 +213,16 @@ def toggle_play() -> None:
     state["gan_playing"] = not state.get("gan_playing", False)
 
 
-top[3].button("⏸ Pause" if state.get("gan_playing") else "▶ Play", key="gan_play", on_click=toggle_play)
-if top[4].button("⏭ Step", key="gan_step"):
+play_row[0].button("⏸ Pause" if state.get("gan_playing") else "▶ Play", key="gan_play", on_click=toggle_play,
+                   width="stretch")
+if play_row[1].button("⏭ Step", key="gan_step", width="stretch"):
     state["gan_pending"] = state.get("gan_pending", 0) + 1
-n_steps = top[6].number_input("N", 1, 100_000, key=keep("gan_n", 200 if run.config.is_toy else 50))
-if top[5].button(f"Train {n_steps}", key="gan_train_n"):
+n_steps = play_row[3].number_input("N", 1, 100_000, key=keep("gan_n", 200 if run.config.is_toy else 50),
+                                   label_visibility="collapsed")
+if play_row[2].button(f"Train {n_steps}", key="gan_train_n", width="stretch"):
     state["gan_pending"] = state.get("gan_pending", 0) + int(n_steps)
-if top[7].button("↺ Reset run", key="gan_reset", help="Start this run's configuration again from step 0"):
+play_row[4].caption("Hyper-parameters live in the sidebar; they act on the next step.")
+if top[3].button("↺ Reset run", key="gan_reset", help="Start this run's configuration again from step 0", width="stretch"):
     start_run(dataclasses.replace(run.config))
     run = current()
 
@@ -242,7 +247,7 @@ def draw_points(trainer) -> None:
         xs += [x, x + dx, None]
         ys += [y, y + dy, None]
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="−∇ G loss", line=dict(color="black", width=1)))
-    fig.update_layout(height=520, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(range=bounds[:2], constrain="domain"),
+    fig.update_layout(height=470, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(range=bounds[:2], constrain="domain"),
                       yaxis=dict(range=bounds[2:], scaleanchor="x", constrain="domain"), title=f"step {trainer.step_count}",
                       legend=dict(orientation="h"))
     st.plotly_chart(fig, key="gan_points_chart")

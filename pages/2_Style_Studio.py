@@ -366,7 +366,7 @@ elif method == "fast":
 
         rec = ExperimentRecord(lab="style", config={"method": "fast", "style_weights": multistyle.parse_style(spec).tolist(),
                                                     "size": size}, summary={"method": "fast", "milliseconds": ms})
-        label = multistyle.STYLE_NAMES[a_idx] if len(spec) == 1 else \
+        label = multistyle.STYLE_NAMES[a_idx] if len(spec) == 1 or t == 0 else multistyle.STYLE_NAMES[b_idx] if t == 1 else \
             f"{1 - t:.0%} {multistyle.STYLE_NAMES[a_idx]} + {t:.0%} {multistyle.STYLE_NAMES[b_idx]}"
         _result_block(content, out, "style_fast_res", f"fast_{a_idx}_{b_idx}_{t:.2f}", rec, style_label=f"Style: {label}",
                       note=f"{ms:.0f} ms on {content.shape[-1]}x{content.shape[-2]} px")

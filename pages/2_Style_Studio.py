@@ -265,6 +265,10 @@ if method == "gatys":
                                color=color, pyramid_levels=int(levels) if size / 2 ** (int(levels) - 1) >= 16 else 1,
                                network=net_name, seed=int(seed), param=space,
                                param_colour="imagenet" if decor else "none")
+    shown_run = st.session_state.get("style_gatys_run")
+    if shown_run is not None and shown_run.config != config:
+        st.info("The settings shown differ from the run on screen (its own settings are listed under its result): "
+                "press **Start** to run them.")
     b1, b2, _ = st.columns([1, 1, 4])
     if b1.button("▶ Start", type="primary", key="style_start"):
         try:
@@ -306,7 +310,11 @@ if method == "gatys":
         st.progress(run.step / run.total_steps,
                     text=f"step {run.step}/{run.total_steps} · {run.seconds:.1f} s · "
                          f"scale {run.plan[run.level][0]} px" + (" · running" if st.session_state.get("style_gatys_running") else ""))
-        p, c = st.columns([2, 3])
+        src, p, c = st.columns([1, 2, 3])
+        with src:  # what is being combined, next to the live result
+            show_image(st.session_state.get("style_gatys_content", content), caption="Photo")
+            if st.session_state.get("style_gatys_style") is not None:
+                show_image(st.session_state["style_gatys_style"], caption="Painting")
         with p:
             if twin is None:
                 show_image(run.image(), caption="live preview")

@@ -85,6 +85,10 @@ def test_gatys_runs_and_stops(app):
     assert not app.session_state["style_gatys_running"]
     assert any(b.label.startswith("Download experiment") for b in app.get("download_button"))
     assert any("This run: 64 px" in c.value for c in app.caption)  # the result says which settings made it
+    assert not any("differ from the run" in i.value for i in app.info)
+    app.slider(key="style_beta").set_value(4.0).run()
+    assert any("differ from the run" in i.value for i in app.info)  # the controls no longer describe it: said
+    assert "Photo" in image_captions(app) and "Painting" in image_captions(app)  # beside the result
 
 
 def test_reloading_a_record_sets_the_widgets(app):

@@ -103,3 +103,22 @@ def test_gan_controls_survive_a_page_switch_and_show_the_run():
     run = at.session_state["gan_run"]
     assert run.config.lr_d == 5e-3 and run.config.d_steps == 3  # the controls describe the run
     assert not any("differs" in i.value for i in at.info)
+
+
+def test_a_loaded_run_puts_its_own_configuration_on_the_controls():
+    """After 'Start a run from this record' / 'Resume from this checkpoint' the controls describe that run."""
+    from stylelab.gan.train import GANConfig, GANTrainer
+
+    at = AppTest.from_file(PAGE, default_timeout=120).run()  # the controls show the default ring run first
+    assert at.selectbox(key="gan_data_toy").value == "ring" and at.slider(key="gan_d_steps").value == 1
+    loaded = GANTrainer(GANConfig(data="grid", loss="hinge", lr_g=5e-4, lr_d=5e-3, d_steps=3, batch_size=128, seed=7))
+    at.session_state["gan_run"] = loaded  # what the two load buttons do, before their rerun
+    at.session_state["gan_show_config"] = True
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="gan_data_toy").value == "grid" and at.selectbox(key="gan_loss").value == "hinge"
+    assert at.select_slider(key="gan_lr_g").value == 5e-4 and at.select_slider(key="gan_lr_d").value == 5e-3
+    assert at.slider(key="gan_d_steps").value == 3 and at.select_slider(key="gan_batch").value == 128
+    assert at.number_input(key="gan_seed").value == 7
+    assert at.session_state["gan_run"] is loaded and loaded.config.lr_d == 5e-3  # the widgets did not overwrite it
+    assert not any("differs" in i.value for i in at.info)

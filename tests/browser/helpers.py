@@ -145,7 +145,8 @@ def slider_value(page: Page, key: str) -> str:
 
 
 def cut_labels(page: Page) -> list[str]:
-    """Visible text cut off by its box (wider than it, overflow hidden/clip): '🆕 New…', 'Open Style Studic'."""
+    """Visible text cut off by its box (wider than it, overflow hidden/clip): '🆕 New…', 'Open Style Studic',
+    a select box showing 'minimax (satura'."""
     return page.evaluate("""() => {
         const out = [];
         for (const el of document.querySelectorAll('[data-testid="stApp"] p, [data-testid="stApp"] span, '
@@ -156,6 +157,10 @@ def cut_labels(page: Page) -> list[str]:
             const cs = getComputedStyle(el);
             const clipped = ['hidden', 'clip'].includes(cs.overflowX) || cs.textOverflow === 'ellipsis';
             if (clipped && el.scrollWidth > el.clientWidth + 1) out.push(el.innerText.trim().slice(0, 80));
+        }
+        for (const el of document.querySelectorAll('[data-testid="stApp"] input[role="combobox"]')) {
+            // a select box shows its choice in an <input>: cut when the text is wider than the box
+            if (el.offsetParent && el.value && el.scrollWidth > el.clientWidth + 1) out.push(el.value.slice(0, 80));
         }
         return [...new Set(out)];
     }""")

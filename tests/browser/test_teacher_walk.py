@@ -247,14 +247,20 @@ def test_gan_lab_play(walk):
         s = _gan_step(page)
         first = s if first is None else first
         time.sleep(0.5)
-    time.sleep(3)
+    drawn, t0 = False, time.time()
+    while not drawn and time.time() - t0 < 20:  # the live view redraws each tick: catch it with its points drawn
+        drawn = page.locator(".st-key-gan_points_chart .scatterlayer .point").count() > 0
+        time.sleep(0.2)
     walk.shot("gan_playing")
     chart = page.locator(".st-key-gan_points_chart").first
     top = document_top(chart)
     walk.shot_first_screen("gan_playing")
-    page.get_by_role("button", name="⏸ Pause").click()
-    wait_idle(page, timeout=60)
+    page.locator(".st-key-gan_play button").click()
+    play = page.locator(".st-key-gan_play button", has_text="Play")
+    play.wait_for(timeout=120_000)  # the label turns back to Play once the click's rerun has run
+    wait_idle(page, timeout=120)
     walk.check("gan_paused")
+    assert drawn, "the live 2-D chart never showed its points in 20 s of playing"
     assert (_gan_step(page) or 0) > (first or 0), "the 2-D GAN did not advance while playing"
     assert top < HEIGHT, f"the live 2-D view starts at y={top:.0f} px: below the first {HEIGHT} px screen"
 
@@ -401,6 +407,7 @@ def test_aesthetics_adjust_raises_the_targeted_measures(walk):
 
 def test_aesthetics_controls_survive_a_page_switch(walk):
     switch_page(walk.page, "Aesthetics Lab")
+    walk.tab("Report card")
     _survives_switch(walk, "aes_size", ["ArrowLeft"], ["ArrowRight"], "Aesthetics Lab")
 
 

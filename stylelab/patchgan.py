@@ -7,7 +7,9 @@ what an adversarial term should add on top of pixel or perceptual losses.
 Shape:
     - Input: ``(N, C_in, H, W)``
     - Output: ``(N, 1, H', W')`` raw logits (no sigmoid: losses in ``stylelab.losses.adversarial``
-      apply the right link function for each GAN objective).
+      apply the right link function for each GAN objective to EVERY patch logit, then average over
+      patches and samples; a sample's critic score, e.g. for the gradient penalty, is the mean of its
+      patch scores).
 """
 
 from __future__ import annotations

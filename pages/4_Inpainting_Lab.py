@@ -151,14 +151,14 @@ def _inpainter(name: str) -> ip.Inpainter:
 
 #: Score columns: key -> (human name, format, better: "max" / "min" / "target" = closest to the original's value).
 SCORE_COLUMNS = {
-    "psnr_hole": ("PSNR in the hole (dB) ↑", "{:.2f}", "max"),
-    "ssim_hole": ("SSIM in the hole ↑", "{:.3f}", "max"),
-    "lpips_hole": ("LPIPS in the hole ↓", "{:.3f}", "min"),
-    "psnr_band": ("PSNR at the edge (dB) ↑", "{:.2f}", "max"),
-    "ssim_band": ("SSIM at the edge ↑", "{:.3f}", "max"),
-    "lpips_band": ("LPIPS at the edge ↓", "{:.3f}", "min"),
-    "seam": ("Seam jump", "{:.4f}", "target"),
-    "seconds": ("Time (s)", "{:.2f}", "min"),
+    "psnr_hole": ("PSNR hole (dB) ↑", "{:.2f}", "max"),
+    "ssim_hole": ("SSIM hole ↑", "{:.3f}", "max"),
+    "lpips_hole": ("LPIPS hole ↓", "{:.3f}", "min"),
+    "psnr_band": ("PSNR edge (dB) ↑", "{:.2f}", "max"),
+    "ssim_band": ("SSIM edge ↑", "{:.3f}", "max"),
+    "lpips_band": ("LPIPS edge ↓", "{:.3f}", "min"),
+    "seam": ("Seam jump", "{:.3f}", "target"),
+    "seconds": ("Time (s) ↓", "{:.2f}", "min"),
 }
 
 
@@ -172,13 +172,13 @@ def _score_table(results: dict[str, dict]) -> None:
     df = pd.DataFrame({name: {**r["scores"], "seconds": r["seconds"]} for name, r in results.items()}).T
     columns = dict(SCORE_COLUMNS)
     if truth_seam is not None:
-        columns["seam"] = (f"Seam jump (original: {truth_seam:.4f}; closest wins)", "{:.4f}", "target")
+        columns["seam"] = (f"Seam (original {truth_seam:.3f})", "{:.3f}", "target")
     else:
         columns.pop("seam")
     st.dataframe(score_table(df, columns, {"seam": truth_seam} if truth_seam is not None else None), width="stretch")
-    st.caption("Best of each column in green. **Hole**: the filled pixels; **edge**: a 4 px band on both sides of "
-               "the hole's border; **seam jump**: the mean step across the border (the original has one too: the "
-               "closest to it is the least visible seam).")
+    st.caption("Best of each column in green (↑ higher is better, ↓ lower). **Hole**: the filled pixels; **edge**: a "
+               "4 px band on both sides of the hole's border; **seam**: the mean step across the border (the original "
+               "has one too: the closest to it is the least visible seam).")
 
 
 def _score_chart(results: dict[str, dict], key: str) -> None:

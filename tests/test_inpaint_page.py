@@ -47,7 +47,7 @@ def test_fill_with_classical_and_unet_then_hand_to_style_studio(app):
         assert r["scores"]["psnr_hole"] > 8 and 0 <= r["scores"]["lpips_hole"] < 1
     assert_clean(at)
     table = at.dataframe[0].value
-    assert "seam_truth" not in " ".join(map(str, table.columns)) and "PSNR in the hole (dB) ↑" in table.columns
+    assert "seam_truth" not in " ".join(map(str, table.columns)) and "PSNR hole (dB) ↑" in table.columns
     assert list(table.index) == list(items)
     at.selectbox(key="inp_pick").set_value("Navier-Stokes").run()
     at.button(key="inp_to_style").click().run()

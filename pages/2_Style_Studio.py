@@ -169,8 +169,11 @@ def _aesthetics(before: torch.Tensor, after: torch.Tensor) -> None:
     except StylelabError as exc:
         show_error(exc, "Could not score the images")
         return
+    from stylelab.aesthetics.scorecard import MEASURES
+
     table = pd.DataFrame(rows)
     table["change"] = table["result"] - table["content"]
+    table.index = [MEASURES[n].label for n in table.index]  # "Sharpness (Laplacian variance)", not the registry key
     st.dataframe(table.style.format("{:.3f}"), width="stretch")
 
 

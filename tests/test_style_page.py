@@ -42,7 +42,7 @@ def test_result_block_scores_without_error(app, method):
     at = _on(app, method)
     assert_clean(at)  # the scores used to fail on every result ("Unknown measure 'laplacian_variance'")
     table = at.dataframe[0].value
-    assert {"sharpness_laplacian", "colorfulness"} <= set(table.index)
+    assert {"Sharpness (Laplacian variance)", "RMS contrast"} <= set(table.index)
     assert (table["result"] != table["content"]).any()  # the stylised image really scores differently
     assert "Photo" in image_captions(at)  # the chosen photo is shown next to the result
     if method == "arbitrary":

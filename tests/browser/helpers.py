@@ -102,7 +102,7 @@ def plotly_traces(page: Page, key: str) -> list[dict]:
                        u4: Uint32Array, u2: Uint16Array, u1: Uint8Array};
         const values = v => {  // plotly.py sends numpy arrays as {dtype, bdata (base64)}
             if (!v) return [];
-            if (v.bdata === undefined) return Array.from(v, Number);
+            if (v.bdata === undefined) return Array.from(v);  // numbers, or category names
             const bin = atob(v.bdata), buf = new Uint8Array(bin.length);
             for (let i = 0; i < bin.length; i++) buf[i] = bin.charCodeAt(i);
             return Array.from(new types[v.dtype](buf.buffer), Number);

@@ -47,6 +47,7 @@ class Walk:
     def __init__(self, page, url: str, folder):
         self.page, self.url, self.folder, self.n = page, url, folder, 0
         self.cut: dict[str, list[str]] = {}  # step -> labels cut off by their box (asserted at the end)
+        self.numbers: list[str] = []  # what the lesson demos showed, written to lesson_numbers.txt
 
     def shot(self, name: str) -> None:
         self.n += 1
@@ -115,7 +116,9 @@ def walk(server, browser, artifacts):
     page = ctx.new_page()
     page.set_default_timeout(60_000)
     open_page(page, server["url"])
-    yield Walk(page, server["url"], folder)
+    walk = Walk(page, server["url"], folder)
+    yield walk
+    (folder / "lesson_numbers.txt").write_text("\n".join(walk.numbers) + "\n")
     ctx.close()
 
 
@@ -143,6 +146,24 @@ def test_home(walk):
 
 
 # ----------------------------------------------------------------------------- Loss Lab
+def test_loss_lab_layer_caption_matches_the_bars(walk):
+    page = walk.page
+    switch_page(page, "Loss Lab")
+    walk.tab("See it")
+    page.locator(".st-key-loss_bars .js-plotly-plot").first.scroll_into_view_if_needed()
+    walk.check("loss_layer_bars")
+    content = next(t for t in plotly_traces(page, "loss_bars") if t["name"] == "content")
+    layers, values = content["x"], [float(v) for v in content["y"]]
+    m = re.search(r"Content loss (grows with depth|falls with depth|peaks at (\w+))", walk.text())
+    assert m, "no caption that says what the content-loss bars do"
+    walk.numbers.append(f"Loss Lab bars: content loss per layer {dict(zip(layers, values))}; caption: {m.group(0)!r}")
+    if m.group(2):
+        assert m.group(2) == layers[values.index(max(values))], f"caption {m.group(0)!r} vs bars {dict(zip(layers, values))}"
+    else:
+        rising = all(b > a for a, b in zip(values, values[1:]))
+        assert rising == m.group(1).startswith("grows"), f"caption {m.group(0)!r} vs bars {dict(zip(layers, values))}"
+
+
 def test_loss_lab_main_run(walk):
     page = walk.page
     switch_page(page, "Loss Lab")
@@ -177,6 +198,7 @@ def test_loss_lab_ablation_without_style_looks_like_the_photo(walk):
     noise = _total_variation(without_style) / _total_variation(photo)
     # Content + TV alone, started from the photo, must stay the photo: no added speckle (its total variation
     # at most 1.25x the photo's; rainbow noise doubles it) and close in pixels (>= 25 dB; the noisy tile: ~20 dB).
+    walk.numbers.append(f"Loss Lab ablation: 'without style' tile {psnr:.1f} dB from the photo, {noise:.2f}x its TV")
     assert noise <= 1.25 and psnr >= 25.0, (f"the 'without style' tile does not look like the photo: {psnr:.1f} dB "
                                             f"from it, {noise:.2f}x its total variation (speckle)")
 
@@ -287,6 +309,8 @@ def test_gan_lab_compare_two_losses_shows_the_stall(walk):
         assert m, f"no stall measures printed for the {loss} run"
         runs[loss] = (float(m.group(1)), float(m.group(2)))
     (g_mm, moved_mm), (g_ns, moved_ns) = runs["minimax (saturating)"], runs["non-saturating"]
+    walk.numbers.append(f"GAN compare: mean gradient minimax {g_mm:.2g} vs non-saturating {g_ns:.2g}; "
+                        f"samples moved {moved_mm:.2f} vs {moved_ns:.2f}")
     assert g_mm * 10 <= g_ns and moved_mm * 2 <= moved_ns, (
         f"the saturating loss should visibly stall with the defaults: mean gradient {g_mm:.2g} vs {g_ns:.2g}, "
         f"samples moved {moved_mm:.2f} vs {moved_ns:.2f}")
@@ -400,6 +424,9 @@ def test_aesthetics_adjust_raises_the_targeted_measures(walk):
             ys = traces[measure[term]]
             rises[term] = (ys[0], ys[-1])
     assert rises, f"the defaults target neither colourfulness nor contrast: {weights}"
+    walk.numbers.append("Aesthetics Adjust: " + ", ".join(f"{k} {a:.4g} -> {b:.4g}" for k, (a, b) in rises.items()))
+    page.locator(".st-key-aes_adj_measures .js-plotly-plot").first.scroll_into_view_if_needed()
+    walk.shot("aesthetics_measures_chart")
     for term, (a, b) in rises.items():
         assert b >= 1.10 * a, f"{term} only went from {a:.4g} to {b:.4g} with the default adjustment"
     assert top < HEIGHT, f"the adjusted photo starts at y={top:.0f} px: below the first {HEIGHT} px screen"

@@ -332,6 +332,8 @@ class Replay:
     ``replay(**inputs)`` runs it again in this process, with the record's config and seed, for as
     many steps as the record did; ``build(**inputs)`` returns the run object before its first step
     (to step it yourself). ``needs`` names the inputs the record does not carry (its pictures).
+    Same config, seed and device give the same numbers; a run whose weights were moved while it
+    ran (the mixing desk's live sliders) replays with the weights it ended with.
     """
 
     record: ExperimentRecord

@@ -52,7 +52,8 @@ def test_palette_hues_are_distinguishable_and_the_streamlit_default_is_not():
 
 
 @pytest.mark.parametrize("value, text", [(1e-4, "10⁻⁴"), (2e-4, "2×10⁻⁴"), (0.05, "0.05"), (300.0, "300"),
-                                         (1e5, "10⁵"), (12000.0, "1.2×10⁴"), (1.0, "1")])
+                                         (1e5, "10⁵"), (12000.0, "1.2×10⁴"), (1.0, "1"),
+                                         (1000.0, "1000"), (3000.0, "3000")])
 def test_format_tick_never_uses_si_prefixes(value, text):
     assert charts.format_tick(value) == text
 
@@ -113,3 +114,11 @@ def test_use_palette_never_repeats_a_look_and_keeps_explicit_colours():
     assert len(set(looks)) == len(looks)
     assert fig.data[0].line.color == charts.PALETTE[0] and fig.data[len(charts.PALETTE)].line.dash == "dash"
     assert fig.data[-1].line.color == charts.TOTAL
+
+
+@pytest.mark.parametrize("lo, hi", [(1.0, 65.0), (0.22, 100.0), (7.6e-6, 5.5e-4)])
+def test_log_ticks_between_one_and_a_half_and_three_and_a_half_decades_label_every_curve(lo, hi):
+    ticks = charts.log_ticks([lo, hi])["tickvals"]
+    assert 3 <= len(ticks) <= 7
+    assert ticks[0] <= 3.01 * lo and ticks[-1] >= hi / 3.01  # a label within a factor 3 of each end
+    assert all(round(t / 10 ** math.floor(math.log10(t) + 1e-9), 6) in (1.0, 3.0) for t in ticks)

@@ -77,7 +77,7 @@ def format_tick(v: float) -> str:
     if abs(mant - round(mant)) < 1e-6:
         mant = round(mant)
     if -2 <= exp <= 3:
-        return f"{v:.3g}"
+        return f"{v:.4g}"  # 0.05, 0.3, 1, 300, 3000
     power = "10" + str(exp).translate(_SUPERSCRIPT)
     return power if mant == 1 else f"{mant:g}×{power}"
 
@@ -85,7 +85,8 @@ def format_tick(v: float) -> str:
 def log_ticks(values: Iterable[Any], max_ticks: int = 6) -> dict[str, Any]:
     """Tick positions and labels for a log axis over ``values`` (non-positive and non-finite are skipped).
 
-    Over a decade or more: whole decades only, thinned to at most ``max_ticks`` labels. Under a decade:
+    Over more than 3.5 decades: whole decades, thinned to at most ``max_ticks`` labels. From 1.5 to
+    3.5 decades: 1-3 steps (1, 3, 10, 30...), so every curve has a label near it. Under 1.5 decades:
     1-2-5 steps (or 1..9 when that gives fewer than two). Returns ``tickvals``/``ticktext`` for plotly.
     """
     vals = [float(v) for v in _flat(values) if v is not None]
@@ -93,13 +94,14 @@ def log_ticks(values: Iterable[Any], max_ticks: int = 6) -> dict[str, Any]:
     if not vals:
         return {}
     lo, hi = math.log10(min(vals)), math.log10(max(vals))
-    if hi - lo >= 1:
+    if hi - lo > 3.5:
         first, last = math.floor(lo), math.ceil(hi)
         step = max(1, math.ceil((last - first) / max(1, max_ticks - 1)))
         ticks = [10.0**e for e in range(first, last + step, step)]  # the last tick reaches the top
     else:
         ticks = []
-        for mantissas in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        steps = ((1, 3),) if hi - lo >= 1.5 else ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9))
+        for mantissas in steps:
             ticks = [m * 10.0**e for e in range(math.floor(lo) - 1, math.ceil(hi) + 1) for m in mantissas
                      if lo - 0.05 <= math.log10(m * 10.0**e) <= hi + 0.05]
             if len(ticks) >= 2:

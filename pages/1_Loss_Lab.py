@@ -137,7 +137,7 @@ if view == "see":
                 table = layer_table((s_digest, c_digest, c_digest), ordered, style, content, content)
             long = table.melt(id_vars="layer", var_name="loss", value_name="value")
             fig = px.bar(long, x="layer", y="value", color="loss", facet_col="loss", log_y=True,
-                         color_discrete_sequence=charts.PALETTE,
+                         color_discrete_sequence=charts.PALETTE, facet_col_spacing=0.08,  # room for the tick labels
                          title=f"Per-layer content loss and style (Gram) loss of {which} (log scale)")
             fig.update_yaxes(matches=None, showticklabels=True)
             fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))

@@ -48,6 +48,7 @@ class Walk:
         self.page, self.url, self.folder, self.n = page, url, folder, 0
         self.cut: dict[str, list[str]] = {}  # step -> labels cut off by their box (asserted at the end)
         self.numbers: list[str] = []  # what the lesson demos showed, written to lesson_numbers.txt
+        self.tops: dict[str, tuple[float, str]] = {}  # lab -> (top of its main picture while it runs, what)
 
     def shot(self, name: str) -> None:
         self.n += 1
@@ -88,10 +89,9 @@ class Walk:
         return self.page.locator('[data-testid="stImage"]', has=self.page.locator(
             '[data-testid="stImageCaption"]', has_text=caption)).locator("img").first
 
-    def assert_first_screen(self, locator, what: str) -> float:
-        top = document_top(locator)
-        assert top < HEIGHT, f"{what} starts at y={top:.0f} px: below the first {HEIGHT} px screen"
-        return top
+    def measure_first_screen(self, lab: str, locator, what: str) -> None:
+        """Where the lab's main picture starts (asserted in test_main_picture_in_the_first_screen)."""
+        self.tops[lab] = (document_top(locator), what)
 
     def tab(self, name: str) -> None:
         """Open a tab (st.tabs) or a segmented-control choice (left as it is when already chosen)."""
@@ -173,12 +173,11 @@ def test_loss_lab_main_run(walk):
     walk.wait_text(r"step ([3-9]|\d\d+) / \d+ \(running\)", timeout=180)
     result = walk.image(re.compile(r"result after \d+ steps"))
     walk.shot("loss_desk_running")
-    top = document_top(result)
+    walk.measure_first_screen("loss", result, "the mixing-desk result")
     walk.shot_first_screen("loss_desk_running")
     walk.wait_text(r"step (\d+) / \1\b(?! \(running\))", timeout=180)  # the default run to its end
     wait_idle(page)
     walk.check("loss_desk_done")
-    assert top < HEIGHT, f"the mixing-desk result starts at y={top:.0f} px: below the first {HEIGHT} px screen"
 
 
 def test_loss_lab_ablation_without_style_looks_like_the_photo(walk):
@@ -224,12 +223,11 @@ def test_style_studio_gatys(walk):
     walk.wait_text(r"step ([3-9]|\d\d+)/\d+", timeout=180)
     preview = walk.image("live preview")
     walk.shot("style_gatys_running")
-    top = document_top(preview)
+    walk.measure_first_screen("style", preview, "the Gatys live preview")
     walk.shot_first_screen("style_gatys_running")
     page.get_by_role("button", name="■ Stop", exact=True).click()
     wait_idle(page, timeout=180)
     walk.check("style_gatys_result")
-    assert top < HEIGHT, f"the Gatys live preview starts at y={top:.0f} px: below the first {HEIGHT} px screen"
 
 
 def test_style_studio_pretrained_styles(walk):
@@ -275,7 +273,7 @@ def test_gan_lab_play(walk):
         time.sleep(0.2)
     walk.shot("gan_playing")
     chart = page.locator(".st-key-gan_points_chart").first
-    top = document_top(chart)
+    walk.measure_first_screen("gan", chart, "the live 2-D view")
     walk.shot_first_screen("gan_playing")
     page.locator(".st-key-gan_play button").click()
     play = page.locator(".st-key-gan_play button", has_text="Play")
@@ -284,7 +282,6 @@ def test_gan_lab_play(walk):
     walk.check("gan_paused")
     assert drawn, "the live 2-D chart never showed its points in 20 s of playing"
     assert (_gan_step(page) or 0) > (first or 0), "the 2-D GAN did not advance while playing"
-    assert top < HEIGHT, f"the live 2-D view starts at y={top:.0f} px: below the first {HEIGHT} px screen"
 
 
 def test_gan_lab_controls_survive_a_page_switch(walk):
@@ -365,7 +362,7 @@ def test_inpainting_fill_with_default_methods(walk):
     assert _inpaint_results(walk) >= 3, "fewer than three filled results on the page"
     first = page.locator('[data-testid="stImage"]', has=page.locator('[data-testid="stImageCaption"]',
                                                                       has_text=re.compile("Telea", re.I))).first
-    walk.assert_first_screen(first, "the first filled result")
+    walk.measure_first_screen("inpainting", first, "the first filled result")
 
 
 def test_inpainting_results_survive_a_page_switch(walk):
@@ -377,6 +374,10 @@ def test_inpainting_results_survive_a_page_switch(walk):
     switch_page(page, "Inpainting Lab")
     walk.check("inpaint_after_switch")
     assert _inpaint_results(walk) == before, "the filled results vanished after a page switch"
+
+
+def test_inpainting_controls_survive_a_page_switch(walk):
+    switch_page(walk.page, "Inpainting Lab")
     _survives_switch(walk, "inp_feather", ["ArrowRight"], ["ArrowLeft"], "Inpainting Lab")
 
 
@@ -402,12 +403,13 @@ def test_aesthetics_adjust_raises_the_targeted_measures(walk):
     walk.tab("Adjust")
     weights = {t: float(slider_value(page, f"aes_w_{t}")) for t in ("colorfulness", "contrast")}
     page.get_by_role("button", name="▶ Start", exact=True).click()
-    top, t0 = None, time.time()
+    measured, t0 = False, time.time()
     while time.time() - t0 < 300:  # catch the live picture while it runs
         live = walk.image(re.compile(r"^step \d+$"))
-        if live.count() and top is None:
+        if live.count() and not measured:
             walk.shot("aesthetics_adjusting")
-            top = document_top(live)
+            walk.measure_first_screen("aesthetics", live, "the photo being adjusted")
+            measured = True
         if page.locator(".st-key-aes_adj_measures").count():
             break
         time.sleep(0.3)
@@ -415,7 +417,8 @@ def test_aesthetics_adjust_raises_the_targeted_measures(walk):
     after = walk.image(re.compile(r"^After \d+ steps"))
     after.scroll_into_view_if_needed()
     walk.check("aesthetics_adjusted")
-    top = document_top(after) if top is None else top
+    if not measured:  # the run was over before a live frame was caught: the result stands in its place
+        walk.measure_first_screen("aesthetics", after, "the adjusted photo")
     traces = {t["name"]: t["y"] for t in plotly_traces(page, "aes_adj_measures")}
     measure = {"colorfulness": "colorfulness", "contrast": "rms_contrast"}
     rises = {}
@@ -429,7 +432,6 @@ def test_aesthetics_adjust_raises_the_targeted_measures(walk):
     walk.shot("aesthetics_measures_chart")
     for term, (a, b) in rises.items():
         assert b >= 1.10 * a, f"{term} only went from {a:.4g} to {b:.4g} with the default adjustment"
-    assert top < HEIGHT, f"the adjusted photo starts at y={top:.0f} px: below the first {HEIGHT} px screen"
 
 
 def test_aesthetics_controls_survive_a_page_switch(walk):
@@ -439,6 +441,14 @@ def test_aesthetics_controls_survive_a_page_switch(walk):
 
 
 # ----------------------------------------------------------------------------- everywhere
+@pytest.mark.parametrize("lab", ["loss", "style", "gan", "inpainting", "aesthetics"])
+def test_main_picture_in_the_first_screen(walk, lab):
+    """Each lab's main picture, measured above while it ran, starts inside the first 1400x900 screen."""
+    assert lab in walk.tops, f"{lab}: the main picture was never measured (its run step failed above)"
+    top, what = walk.tops[lab]
+    assert top < HEIGHT, f"{lab}: {what} starts at y={top:.0f} px: below the first {HEIGHT} px screen"
+
+
 def test_no_label_is_cut_off(walk):
     """Every label, button and link seen on the walk shows its whole text (no 'Open Style Studic', no 'New…')."""
     switch_page(walk.page, "Home")

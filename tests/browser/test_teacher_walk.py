@@ -378,7 +378,7 @@ def test_inpainting_results_survive_a_page_switch(walk):
 
 def test_inpainting_controls_survive_a_page_switch(walk):
     switch_page(walk.page, "Inpainting Lab")
-    _survives_switch(walk, "inp_feather", ["ArrowRight"], ["ArrowLeft"], "Inpainting Lab")
+    _survives_switch(walk, "inp_size", ["ArrowLeft"], ["ArrowRight"], "Inpainting Lab")
 
 
 # ----------------------------------------------------------------------------- Aesthetics Lab

@@ -2,7 +2,7 @@
 
 ``get_device()`` picks CUDA, then Apple MPS, then CPU (overridable with ``STYLELAB_DEVICE``).
 ``autocast(device)`` gives the fast mixed-precision context for that device: bfloat16 on CPUs
-with native bf16 (measured 1.8-1.9x on VGG, see PERF.md) and on CUDA; never float16 on CPU.
+with native bf16 (measured 1.8-1.9x on VGG, see docs/performance.md) and on CUDA; never float16 on CPU.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def describe_device(device: "torch.device | str | None" = None) -> str:
 
 
 def cpu_has_fast_bf16() -> bool:
-    """True where the CPU has native bf16 matmul (AVX512-BF16 / AMX); PERF.md: 2.2x fp32."""
+    """True where the CPU has native bf16 matmul (AVX512-BF16 / AMX); docs/performance.md: 2.2x fp32."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             flags = fh.read()
@@ -118,7 +118,7 @@ def seed_everything(seed: int) -> "torch.Generator":
 
 
 def configure_threads(n: int | None = None) -> int:
-    """Set torch's intra-op threads (default: the number of CPU cores available, PERF.md: >2 does not help)."""
+    """Set torch's intra-op threads (default: the number of CPU cores available, docs/performance.md: >2 does not help)."""
     import torch
 
     if n is None:

@@ -1,7 +1,7 @@
 """Frozen ImageNet feature extractors with named layers: VGG16 (default), AlexNet, VGG19.
 
 Perceptual, content and style losses compare images in the feature space of a network trained
-on ImageNet. We build *only the convolutional stack* (no classifier: PERF.md measured 1.3 s and
+on ImageNet. We build *only the convolutional stack* (no classifier: docs/performance.md measured 1.3 s and
 +550 MB for the full torchvision VGG19 vs 0.09 s for the conv part), load the real weights from
 an offline package (``stylelab.assets``), freeze them, and cache one copy per process and device.
 
@@ -164,7 +164,7 @@ def _load_convs(net: FeatureExtractor, convs: list[tuple[torch.Tensor, torch.Ten
 
 
 def freeze(net: nn.Module) -> nn.Module:
-    """Eval mode and no parameter gradients (PERF.md: grads left on cost 1.5x)."""
+    """Eval mode and no parameter gradients (docs/performance.md: grads left on cost 1.5x)."""
     net.eval()
     net.requires_grad_(False)
     return net

@@ -19,7 +19,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     net = features.vgg16()
     build = time.perf_counter() - t0
     rows = [{"lab": "features", "name": "VGG16 conv stack: build + load weights (cold)", "value": round(build * 1000, 1),
-             "unit": "ms", "baseline": 1300.0, "baseline_name": "full torchvision VGG19 incl. classifier (PERF.md)", "note": ""}]
+             "unit": "ms", "baseline": 1300.0, "baseline_name": "full torchvision VGG19 incl. classifier (docs/performance.md)", "note": ""}]
     x = torch.rand(1, 3, 256, 256)
     repeat = 3 if quick else 10
     with torch.no_grad():

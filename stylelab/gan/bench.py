@@ -4,10 +4,10 @@ Rows (``run(quick)``, collected by ``python -m stylelab bench``):
 
 - ``gan2d_steps_per_s``: the 2-D ring GAN (MLP 2-64-64-2, batch 64, non-saturating), one thread,
   **including** the metrics it reports: every step's losses and D outputs, and the energy
-  distance + mode coverage every 100 steps. Baseline: PERF.md (~700 steps/s).
+  distance + mode coverage every 100 steps. Baseline: docs/performance.md (~700 steps/s).
 - ``dcgan_b64_steps_per_s`` / ``dcgan_b128_steps_per_s`` (fp32) and ``dcgan_b64_bf16_steps_per_s``:
   the 28x28 DCGAN (width 32) on MNIST-5k, one thread (the trainer's default), and
-  ``dcgan_b64_2threads_steps_per_s`` with all cores. Baseline: PERF.md (~12 steps/s at batch 64).
+  ``dcgan_b64_2threads_steps_per_s`` with all cores. Baseline: docs/performance.md (~12 steps/s at batch 64).
 - ``mnist_recognisable_s`` (full run only): training seconds until generated digits are
   recognisable, measured every 100 steps on 1,000 samples (evaluation time excluded).
   "Recognisable" (see :func:`recognisable`): FID (classifier features) at most ``FID_SHARE`` of
@@ -28,8 +28,8 @@ import time
 from typing import Any
 
 LAB = "gan"
-BASELINE_2D = 700.0  # PERF.md: MLP GAN on 2-D points, ~1.4 ms/step
-BASELINE_DCGAN_B64 = 12.0  # PERF.md: DCGAN 28x28, batch 64, fp32, ~85 ms/step
+BASELINE_2D = 700.0  # docs/performance.md: MLP GAN on 2-D points, ~1.4 ms/step
+BASELINE_DCGAN_B64 = 12.0  # docs/performance.md: DCGAN 28x28, batch 64, fp32, ~85 ms/step
 FID_SHARE = 0.06  # of the FID of uniform noise (~75 -> ~4.5)
 CONFIDENCE_GAP = 0.2  # below the classifier's confidence on real digits (~0.95 -> ~0.75)
 
@@ -62,7 +62,7 @@ def bench_2d(quick: bool = False) -> dict[str, Any]:
         naive = naive_2d_steps_per_second(500, 3 if quick else 7)
     finally:
         torch.set_num_threads(threads)
-    return _row("gan2d_steps_per_s", rate, "steps/s", BASELINE_2D, "PERF.md MLP GAN 2-64-64-2",
+    return _row("gan2d_steps_per_s", rate, "steps/s", BASELINE_2D, "docs/performance.md MLP GAN 2-64-64-2",
                 f"ring, batch 64, 1 thread, incl. per-step logging + energy distance/coverage every 100 steps; "
                 f"runs {min(rates):.0f}-{max(rates):.0f}; textbook loop measured alongside: {naive:.0f} steps/s "
                 f"({rate / naive:.2f}x)")
@@ -126,7 +126,7 @@ def bench_dcgan(batch: int, amp: bool = False, quick: bool = False, threads: int
         torch.set_num_threads(before)
     name = f"dcgan_b{batch}{'_bf16' if amp else ''}{f'_{threads}threads' if threads > 1 else ''}_steps_per_s"
     baseline = BASELINE_DCGAN_B64 if batch == 64 and not amp else None
-    return _row(name, rate, "steps/s", baseline, "PERF.md DCGAN 28x28 batch 64 fp32" if baseline else None,
+    return _row(name, rate, "steps/s", baseline, "docs/performance.md DCGAN 28x28 batch 64 fp32" if baseline else None,
                 f"MNIST-5k 28x28, width 32, {'bf16 autocast' if amp else 'fp32'}, {threads} threads "
                 f"(torch {torch.__version__}); runs {min(rates):.1f}-{max(rates):.1f}")
 

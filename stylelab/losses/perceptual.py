@@ -70,7 +70,7 @@ def gram_matrix(features: torch.Tensor, normalize: str = "chw", *, check: bool =
 
     Returns:
         ``(N, C, C)``, symmetric positive semi-definite; fp32 for bf16/fp16 features (summing
-        thousands of products needs fp32; PERF.md), whatever autocast says.
+        thousands of products needs fp32; docs/performance.md), whatever autocast says.
 
     Examples:
         >>> f = torch.ones(1, 2, 2, 2)

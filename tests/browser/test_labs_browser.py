@@ -41,12 +41,12 @@ def test_loss_lab(server, page, artifacts):
     goto_lab(page, server["url"], "Loss Lab")
     assert not exceptions(page)
     assert _images(page) >= 1  # the picked images / feature maps
-    page.get_by_role("tab", name=re.compile("What does each loss see")).click()
+    page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("What does each loss see")).first.click()
     page.get_by_role("button", name="Run the study").click()
     wait_rerun(page, timeout=300)
     assert not exceptions(page)
     assert _charts(page) >= 1
-    page.get_by_role("tab", name=re.compile("Mixing desk")).click()
+    page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("Mixing desk")).first.click()
     page.get_by_role("button", name="▶ Start / restart", exact=True).click()
     step = _wait_text(page, r"step ([3-9]|\d\d+) / \d+")
     page.get_by_role("button", name="⏹ Stop", exact=True).click()
@@ -65,7 +65,7 @@ def test_aesthetics_lab(server, page, artifacts):
     assert _charts(page) >= 1  # the radar chart
     assert re.search(r"\d+\.\d", text), "no numbers in the report card"
     _shot(page, artifacts, "aesthetics")
-    page.get_by_role("tab", name=re.compile("Adjust")).click()
+    page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("Adjust")).first.click()
     page.get_by_role("button", name="▶ Start", exact=True).click()
     wait_rerun(page, timeout=300)
     wait_idle(page, timeout=300)
@@ -121,7 +121,7 @@ def test_style_studio(server, page, artifacts):
     assert int(step.split()[1].split("/")[0]) >= 3
     assert _charts(page) >= 1 and _images(page) >= 2  # live preview + pickers
     _shot(page, artifacts, "style")
-    page.get_by_role("tab", name=re.compile("Pretrained")).click()
+    page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("Pretrained")).first.click()
     wait_idle(page, timeout=180)
     assert not exceptions(page)
     assert _images(page) >= 2

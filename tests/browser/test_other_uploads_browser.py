@@ -34,7 +34,7 @@ RECORD_UPLOADERS = [
 def _reach(page, steps) -> None:
     for kind, label in steps:
         if kind == "tab":
-            page.get_by_role("tab").filter(has_text=label).first.click()
+            page.locator('[data-testid="stButtonGroup"] button').filter(has_text=label).first.click()  # views: segmented controls
         elif kind == "radio":
             page.locator('[data-testid="stRadio"]').filter(has_text=label).get_by_text(label, exact=True).first.click()
         else:

@@ -75,7 +75,7 @@ def test_hostile_uploads(server, page, artifacts, title):
 def test_gan_lab_refuses_foreign_records_and_checkpoints(server, page, artifacts):
     """The GAN Lab's uploads are a record (JSON) and a checkpoint (.pt): junk gets a clear message."""
     goto_lab(page, server["url"], "GAN Lab")
-    page.get_by_role("tab", name="Export / import").click()
+    page.locator('[data-testid="stButtonGroup"] button', has_text="Export / import").first.click()
     inputs = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     inputs.nth(0).set_input_files(files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b"{not json"}])
     wait_uploaded(page, "notes.json")

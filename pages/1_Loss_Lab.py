@@ -21,6 +21,7 @@ from stylelab.ui import (
     push_result,
     show_error,
     upload_record,
+    view_picker,
 )
 
 page_setup("Loss Lab", "📐")
@@ -88,8 +89,7 @@ right.image(style.permute(1, 2, 0).numpy(), caption="style (resized to the conte
 
 # A segmented control, not st.tabs: the chosen view survives a page switch (and only it is computed).
 VIEWS = {"see": "👁 See it", "study": "🔬 What does each loss see?", "desk": "🎚 Mixing desk", "eq": "∑ Equations"}
-view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key=keep("loss_view", "see", VIEWS),
-                            label_visibility="collapsed") or "see"
+view = view_picker("View", VIEWS, "loss_view", "see")
 
 # ----------------------------------------------------------------------------- see it
 if view == "see":

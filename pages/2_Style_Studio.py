@@ -24,6 +24,7 @@ from stylelab.ui import (
     show_error,
     show_image,
     upload_record,
+    view_picker,
 )
 from stylelab.ui.charts import PALETTE, log_axis
 from stylelab.ui.notebook_link import notebook_link
@@ -151,8 +152,7 @@ if content is None or style is None:
 METHODS = {"gatys": "🐢 Gatys (optimisation)", "fast": "⚡ Pretrained (26 styles)", "arbitrary": "🎯 Arbitrary style",
            "train": "🏋️ Train your own"}
 # A segmented control, not st.tabs: the chosen method survives a page switch, and only it is computed.
-method = st.segmented_control("Method", list(METHODS), format_func=METHODS.get, key=keep("style_method", "gatys", METHODS),
-                              label_visibility="collapsed") or "gatys"
+method = view_picker("Method", METHODS, "style_method", "gatys")
 st.caption("Runs (Gatys, training) advance only while this page is open: switching page pauses them, "
            "coming back resumes them with the settings shown.")
 

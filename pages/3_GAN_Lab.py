@@ -17,7 +17,17 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from stylelab.errors import StylelabError
-from stylelab.ui import download_record, equation, keep, page_setup, push_result, remember, show_error, upload_record
+from stylelab.ui import (
+    download_record,
+    equation,
+    keep,
+    page_setup,
+    push_result,
+    remember,
+    show_error,
+    upload_record,
+    view_picker,
+)
 from stylelab.ui.charts import GENERATED, PALETTE, REAL, colour, fraction_axis, log_axis
 from stylelab.ui.notebook_link import notebook_link
 
@@ -361,8 +371,7 @@ if instance_noise > 0:
 
 # ----------------------------------------------------------------------------- latent space, comparison, export
 SECTIONS = {"compare": "Compare two losses", "latent": "Latent space", "io": "Export / import"}
-section = st.segmented_control("More", list(SECTIONS), format_func=SECTIONS.get, key=keep("gan_section", "compare", SECTIONS),
-                               label_visibility="collapsed") or "compare"
+section = view_picker("More", SECTIONS, "gan_section", "compare")
 
 if section == "latent":
     if run.config.is_toy:

@@ -24,6 +24,7 @@ from stylelab.ui import (
     show_error,
     show_image,
     upload_record,
+    view_picker,
 )
 from stylelab.ui.charts import PALETTE, series_colours
 from stylelab.ui.notebook_link import notebook_link
@@ -367,8 +368,7 @@ for choice in ip.LOSS_CHOICES.values():
     equation(choice.latex, choice.label)
 
 STUDY = {"shipped": "Shipped checkpoints (instant)", "live": "Train live (small)"}
-study_view = st.segmented_control("Loss study", list(STUDY), format_func=STUDY.get, label_visibility="collapsed",
-                                  key=keep("inp_study_view", "shipped", STUDY)) or "shipped"
+study_view = view_picker("Loss study", STUDY, "inp_study_view", "shipped")
 if study_view == "shipped":
     study = [n for n in (f"unet64-{c}" for c in ip.LOSS_CHOICES) if n in shipped]
     if not study:

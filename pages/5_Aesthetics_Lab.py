@@ -26,6 +26,7 @@ from stylelab.ui import (
     show_error,
     show_image,
     upload_record,
+    view_picker,
 )
 from stylelab.ui.notebook_link import notebook_link
 
@@ -138,8 +139,7 @@ def report_card(rep: dict[str, float | None], key: str) -> None:
 # A segmented control, not st.tabs: the open view survives a page switch (and only it is computed).
 VIEWS = {"card": "📋 Report card", "compare": "🆚 Compare", "batch": "📦 Batch", "adjust": "🎚️ Adjust",
          "glossary": "📖 Every measure"}
-view = st.segmented_control("View", list(VIEWS), format_func=VIEWS.get, key=keep("aes_view", "card", VIEWS),
-                            label_visibility="collapsed") or "card"
+view = view_picker("View", VIEWS, "aes_view", "card")
 analysis_size = st.session_state.get(shadow_key("aes_size"), 320)  # set in the report card, used by every view
 
 # ----------------------------------------------------------------------------- report card

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ..errors import StylelabError
-from .state import forget, keep, remember, shadow_key  # noqa: F401  (pages import them from here)
+from .state import forget, keep, remember, shadow_key, view_picker  # noqa: F401  (pages import them from here)
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch

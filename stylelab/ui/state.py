@@ -12,7 +12,7 @@ also had its value set via the Session State API" warning).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -68,3 +68,17 @@ def forget(key: str) -> None:
     """Drop widget ``key``'s remembered value: it shows its default next time."""
     st.session_state.pop(shadow_key(key), None)
     st.session_state.pop(key, None)
+
+
+def _refill(key: str) -> None:
+    """A segmented control clicked on its own choice empties itself: put the remembered choice back."""
+    if st.session_state.get(key) is None:
+        st.session_state[key] = st.session_state.get(shadow_key(key))
+
+
+def view_picker(label: str, views: Mapping[str, str], key: str, default: str) -> str:
+    """The views of a page as a segmented control (not ``st.tabs``): the choice survives a page switch,
+    only the chosen view is computed, and clicking the open view keeps it open. Returns the view's key."""
+    choice = st.segmented_control(label, list(views), format_func=views.get, key=keep(key, default, views),
+                                  on_change=_refill, args=(key,), label_visibility="collapsed")
+    return choice or default

@@ -247,7 +247,7 @@ if method == "gatys":
                                "content plus the upsampled change. Measured at 256 px: the coarse steps fix the "
                                "layout but the fine textures still need full-size steps, so 1 scale reaches a "
                                "given loss sooner; compare the loss curves.")
-        space = st.radio("Optimise in", list(gatys.PARAM_KINDS), horizontal=True, key=keep("style_param", "pixels"),
+        space = st.radio("Optimise in", list(gatys.PARAM_KINDS), horizontal=True, key=keep("style_param", "fourier"),
                          help=gatys.PARAM_HELP)
         decor = st.checkbox("Decorrelated colour", key=keep("style_param_colour", False),
                             help="Optimise in a fixed decorrelated colour basis (the square root of the ImageNet "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -166,7 +167,7 @@ def test_gatys_lowers_the_loss_in_every_space(pair, kind, colour, opt):
 
 def test_pixels_space_is_the_old_gatys_bit_for_bit(pair):
     content, style = pair
-    cfg = GatysConfig(size=48, steps=4, precision="fp32")
+    cfg = GatysConfig(size=48, steps=4, precision="fp32", param="pixels", param_colour="none")
     a = GatysStylizer(content, style, cfg, "cpu")
     a.run(4)
     assert a.params[0] is a.x  # the one parameter is the image, as before
@@ -212,7 +213,6 @@ def test_cli_option_reaches_the_record(tmp_path):
     assert (cfg.param, cfg.param_colour) == ("laplacian", "imagenet")
 
 
-@pytest.mark.slow
 def test_bench_rows_smoke():
     from stylelab.bench import LAB_NAMES
     from stylelab.style import bench_param
@@ -223,8 +223,9 @@ def test_bench_rows_smoke():
                                  curves=curves, log=lambda s: None, ref_evals=10, target_evals=20)
     names = [r["name"] for r in rows]
     assert any(n.startswith("32px reference 10 evals") for n in names)
-    for space in ("32px pixels, lbfgs", "32px fourier+imagenet colour, lbfgs"):
+    for space in ("32px pixels, lbfgs", "32px fourier 1/f^0.5+imagenet colour, lbfgs"):
         assert sum(n.startswith(space) for n in names) == 4  # 3 thresholds and s/eval (no loss at 35 or 100)
+    assert "32px fourier 1/f^0.5+imagenet colour: parameterisation alone per eval" in names
     assert all(r["value"] == r["value"] for r in rows)  # no NaN: JSON-safe
     got = curves["32"]["fourier:imagenet:lbfgs"]
     assert sorted(got["loss"]) == [5, 10] and len(got["running_loss"]) == 10
@@ -262,3 +263,15 @@ def test_style_studio_runs_a_space_beside_plain_pixels():
     at.session_state["style_pending_record"] = run.record().to_json()
     at.run()
     assert at.radio(key="style_param").value == "fourier" and at.checkbox(key="style_param_colour").value
+
+
+def test_default_space_and_old_records():
+    from stylelab.record import ExperimentRecord
+    from stylelab.style.gatys import config_from_record
+
+    cfg = GatysConfig()
+    assert (cfg.param, cfg.param_colour, cfg.param_decay) == ("fourier", "none", 0.5)  # the measured winner
+    # a record written before the option existed optimised the pixels: it still reproduces that run
+    old = {k: v for k, v in dataclasses.asdict(GatysConfig(size=32)).items() if not k.startswith("param")}
+    again = config_from_record(ExperimentRecord(lab="style", config=old, summary={"method": "gatys"}))
+    assert again.param == "pixels" and again.size == 32

@@ -104,17 +104,41 @@ def _judge_run(content, style, config):
     return GatysStylizer(content, style, exact, "cpu")
 
 
+def param_seconds(content: torch.Tensor, kind: str, colour: str, repeat: int = 3, n: int = 5) -> float:
+    """Seconds of the parameterisation alone per evaluation: ``to_image`` + its backward + the clamp projection.
+
+    Best of ``repeat`` means over ``n``: the overhead a space adds to a VGG evaluation, measured apart from
+    VGG so that the load of a shared machine blurs it less than it blurs the whole evaluation.
+    """
+    from .parameterization import ParamConfig, Parameterization
+
+    x = content[None]  # (1, 3, H, W)
+    p = Parameterization(ParamConfig(kind=kind, colour=colour), tuple(x.shape), content=x, device="cpu")
+    params = [q.requires_grad_(True) for q in p.from_image(x)]
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            p.to_image(params).sum().backward()
+            p.project(params)
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
 def first_at(values: dict[int, float], threshold: float) -> int | None:
     return next((c for c in sorted(values) if values[c] <= threshold), None)
 
 
-def _space_label(kind: str, colour: str) -> str:
-    return kind + ("" if colour == "none" else f"+{colour} colour")
+def _space_label(kind: str, colour: str, decay: float = 0.5) -> str:
+    return kind + (f" 1/f^{decay:g}" if kind == "fourier" else "") + ("" if colour == "none" else f"+{colour} colour")
 
 
 def size_rows(size: int, max_evals: int = 300, spaces=SPACES, optimizers=OPTIMIZERS, curves: dict | None = None,
-              log=print, ref_evals: int | None = None, target_evals: int | None = None, on_run=None) -> list[dict]:
+              log=print, ref_evals: int | None = None, target_evals: int | None = None, on_run=None,
+              decay: float = 0.5) -> list[dict]:
     """Every row at one size (see the module docstring); ``curves`` (if given) collects the measured curves.
+
+    ``decay``: the Fourier amplitude 1/f**decay (0.5, the Gatys default; the Distill papers use 1).
 
     ``on_run(rows)`` is called after every run (the CLI saves what it has so far).
     """
@@ -122,7 +146,7 @@ def size_rows(size: int, max_evals: int = 300, spaces=SPACES, optimizers=OPTIMIZ
     from .reference import reference_gatys
 
     content, style = images(size)
-    base = GatysConfig(size=size)
+    base = GatysConfig(size=size, param="pixels", param_colour="none")  # plain Gatys: the target and the baseline
     ref_n = ref_evals or REF_EVALS.get(size, 300)
     target_n = target_evals or TARGET_EVALS.get(size, 1000)
     reference_gatys(content, style, dataclasses.replace(base, steps=2))  # warm-up: networks, oneDNN kernels
@@ -144,8 +168,8 @@ def size_rows(size: int, max_evals: int = 300, spaces=SPACES, optimizers=OPTIMIZ
             "counts; seconds = evaluations x the s/eval row")
     for opt in optimizers:
         for kind, colour in spaces:
-            label = f"{size}px {_space_label(kind, colour)}, {opt}"
-            cfg = dataclasses.replace(base, optimizer=opt, param=kind, param_colour=colour)
+            label = f"{size}px {_space_label(kind, colour, decay)}, {opt}"
+            cfg = dataclasses.replace(base, optimizer=opt, param=kind, param_colour=colour, param_decay=decay)
             if (kind, colour, opt) == ("pixels", "none", "lbfgs"):
                 res = {k: ({c: v for c, v in target_run[k].items() if c <= max_evals} if isinstance(target_run[k], dict)
                            else target_run[k]) for k in target_run}
@@ -176,6 +200,10 @@ def size_rows(size: int, max_evals: int = 300, spaces=SPACES, optimizers=OPTIMIZ
                                      "reference final loss", "fp32 objective; lower is better"))
             rows.append(_row(f"{label}: s/eval", res["s_per_eval"], "s", target_run["s_per_eval"],
                              "pixels L-BFGS s/eval", note))
+            if opt == optimizers[0]:
+                rows.append(_row(f"{size}px {_space_label(kind, colour, decay)}: parameterisation alone per eval",
+                                 param_seconds(content, kind, colour) * 1000, "ms", None, None,
+                                 "to_image + backward + clamp projection, without VGG (its overhead)"))
             out_curves[f"{kind}:{colour}:{opt}"] = {
                 "loss": res["loss"], "lpips": res["lpips"], "seconds": res["seconds"],
                 "running_loss": res["running_loss"], "s_per_eval": res["s_per_eval"]}
@@ -213,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target-evals", type=int, default=None, help="LPIPS target run (default 1000; 400 at 512 px)")
     p.add_argument("--spaces", nargs="+", default=None, help="kind:colour, e.g. laplacian:imagenet (default: all)")
     p.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS), choices=OPTIMIZERS)
+    p.add_argument("--decay", type=float, default=0.5, help="Fourier amplitude 1/f**decay (default 0.5)")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--curves", default=None, help="write the measured curves (JSON) here, after each size")
     p.add_argument("--json", action="store_true")
@@ -241,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             t0 = time.perf_counter()
             rows += size_rows(size, args.max_evals, spaces, tuple(args.optimizers), curves,
-                              lambda s: print(s, flush=True), args.ref_evals, args.target_evals, save)
+                              lambda s: print(s, flush=True), args.ref_evals, args.target_evals, save, args.decay)
             rows.append(_row(f"{size}px benchmark wall time", time.perf_counter() - t0, "s"))
             save([])
     for r in rows:

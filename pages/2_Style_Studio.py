@@ -210,7 +210,8 @@ def _result_block(before: torch.Tensor, after: torch.Tensor, key: str, name: str
 
 # ----------------------------------------------------------------------------- Gatys
 if method == "gatys":
-    st.markdown("Minimise a weighted sum of terms over the **pixels** of the image:")
+    st.markdown("Minimise a weighted sum of terms over the image (by default written as a scaled Fourier "
+                "transform, which reaches a given loss in fewer steps than raw **pixels**: see *Optimise in*):")
     equation(r"\mathcal{L}(x) = \alpha\,\mathcal{L}_{content} + \beta\,\mathcal{L}_{style} + "
              r"\lambda_{TV}\,\tfrac{TV(x)}{HW} - \lambda_{col}\,M(x) - \lambda_{con}\,\sigma_Y(x)")
     loaded = upload_record("style", key="style_record_upload")

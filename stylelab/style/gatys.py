@@ -28,6 +28,10 @@ What makes it fast (each measured in :mod:`stylelab.style.bench`, see PERF.md):
   content photo). Cheap coarse steps fix the layout, but the fine textures still need most of
   the fine-scale steps: measured, the pyramid does not reach the single-scale loss sooner.
 
+The image is optimised in the space of :mod:`stylelab.style.parameterization` (``param``): by
+default a Fourier basis scaled by :math:`1/f^{0.5}`, a fixed preconditioner that reaches a given
+loss in ~1.6x fewer evaluations than raw pixels (``param="pixels"``: plain Gatys, bit for bit).
+
 L-BFGS runs one loss evaluation per ``step`` (``max_iter=1`` per call, history kept), so the
 callback sees every evaluation and Stop is honoured between any two. The loss handed to the
 optimiser is scaled so its first value is ~100: with tiny losses L-BFGS silently skips its

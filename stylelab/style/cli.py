@@ -174,9 +174,9 @@ def cmd_styles(args: argparse.Namespace) -> int:
             print(f"  {r['index']:2d}  {r['name']}")
     if args.sheet:
         from ..imageio import image_grid, to_pil
-        from .multistyle import style_thumbnails
+        from .multistyle import RECOMMENDED_SIZE, style_thumbnails
 
-        thumbs = style_thumbnails(_load(args.image, 128), size=128)
+        thumbs = style_thumbnails(_load(args.image, RECOMMENDED_SIZE), size=128)  # rendered where the photo survives
         to_pil(image_grid(thumbs, nrow=7)).save(args.sheet)
         print(f"wrote {args.sheet} (row-major, index 0 top-left)")
     return 0

@@ -65,7 +65,8 @@ PARAM_HELP = ("The loss is the same; only the variables change. pixels: plain Ga
               "(default): an FFT scaled by 1/f^0.5, so coarse structure takes bigger steps than fine detail. Why "
               "the default: measured at 256 px (astronaut, a Van Gogh, L-BFGS) it reaches plain Gatys' "
               "100-step loss in ~62 steps (about 1.6x fewer), and after 35 steps its picture is as stylised as "
-              "plain Gatys' after ~55; it adds ~1% to a step. Tick 'Also run plain pixels' to see both curves.")
+              "plain Gatys' after ~55; it adds ~1% to a step. With Adam choose laplacian: there fourier is slower "
+              "than pixels (Adam already rescales each coordinate). Tick 'Also run plain pixels' to compare.")
 
 
 @dataclass
@@ -104,7 +105,8 @@ class GatysConfig:
     #: fourier with amplitude 1/f**0.5: measured (stylelab.style.bench_param, astronaut + Van Gogh,
     #: L-BFGS, fp32 objective) it is below plain pixels at every checkpoint, at 256 px plain Gatys'
     #: 100-evaluation loss 14.18 in ~62 evaluations (35 evals: 16.6 vs 20.5), at 128 px 40.3 in ~77;
-    #: its cost is ~6 ms per evaluation. Decorrelated colour was worse in every space.
+    #: its cost is ~6 ms per evaluation. Decorrelated colour was worse in every space. With Adam
+    #: (lr 0.02) it is SLOWER than pixels (256 px, 100 evals: 20.1 vs 17.2); use "laplacian" (15.1).
     param: Literal["pixels", "laplacian", "fourier"] = "fourier"
     param_colour: Literal["none", "imagenet", "content"] = "none"  #: decorrelated colour basis
     param_levels: int = 4  #: laplacian levels

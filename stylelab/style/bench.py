@@ -35,19 +35,20 @@ LAB = "style"
 
 
 def _row(name: str, value: float, unit: str, baseline: float | None = None, baseline_name: str | None = None,
-         note: str = "") -> dict:
-    return {"lab": LAB, "name": name, "value": float(value), "unit": unit, "baseline": baseline,
+         note: str = "", lab: str = LAB) -> dict:
+    return {"lab": lab, "name": name, "value": float(value), "unit": unit, "baseline": baseline,
             "baseline_name": baseline_name, "note": note}
 
 
-def _images(size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _images(size: int, painting: str = "the-great-wave-off-kanagawa") -> tuple[torch.Tensor, torch.Tensor]:
+    """The astronaut and ``painting`` at ``size`` px (a texture where the paintings are missing)."""
     from ..assets import load_bundled
     from ..errors import AssetError
     from ..imageio import resize_tensor
 
     content = resize_tensor(load_bundled("photo:astronaut"), (size, size))
     try:
-        style = resize_tensor(load_bundled("painting:the-great-wave-off-kanagawa"), (size, size))
+        style = resize_tensor(load_bundled(f"painting:{painting}"), (size, size))
     except AssetError:  # paintings package missing: a texture keeps the benchmark running
         style = resize_tensor(load_bundled("texture:brick"), (size, size))
     return content, style

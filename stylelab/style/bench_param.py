@@ -29,6 +29,9 @@ import time
 
 import torch
 
+from .bench import _images
+from .bench import _row as _style_row
+
 LAB = "style-param"
 #: (kind, colour) of every space measured; each runs with L-BFGS and with Adam
 SPACES = (("pixels", "none"), ("pixels", "imagenet"), ("laplacian", "none"), ("laplacian", "imagenet"),
@@ -39,24 +42,13 @@ TARGET_EVALS = {512: 400}  #: shorter LPIPS target runs where 1,000 would not fi
 LPIPS_CONVERGED = 0.1
 
 
-def _row(name: str, value: float, unit: str, baseline: float | None = None, baseline_name: str | None = None,
-         note: str = "") -> dict:
-    return {"lab": LAB, "name": name, "value": float(value), "unit": unit, "baseline": baseline,
-            "baseline_name": baseline_name, "note": note}
+def _row(*args, **kwargs) -> dict:
+    return _style_row(*args, lab=LAB, **kwargs)
 
 
 def images(size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Astronaut and a Van Gogh (village street in Auvers) at ``size`` px (a texture if the paintings are missing)."""
-    from ..assets import load_bundled
-    from ..errors import AssetError
-    from ..imageio import resize_tensor
-
-    content = resize_tensor(load_bundled("photo:astronaut"), (size, size))
-    try:
-        style = resize_tensor(load_bundled("painting:village-street-in-auvers"), (size, size))
-    except AssetError:
-        style = resize_tensor(load_bundled("texture:brick"), (size, size))
-    return content, style
+    return _images(size, "village-street-in-auvers")
 
 
 def checkpoints(n: int) -> list[int]:

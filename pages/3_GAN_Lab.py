@@ -413,7 +413,8 @@ elif section == "compare":
                 "(D(G(z)) ≈ 0), so G barely moves; the non-saturating loss $-\\log D(G(z))$ has the same fixed point "
                 "but strong gradients exactly there.")
     lr_opts = LR_CHOICES
-    k1, k2, k3, k4, k5, k6 = st.columns(6)
+    k1, k2, k3 = st.columns(3)  # two rows of three: a loss's full name fits its select box
+    k4, k5, k6 = st.columns(3)
     loss_a = k1.selectbox("Run A loss", LOSSES, format_func=LOSS_NAMES.get, key=keep("gan_cmp_a", "minimax", LOSSES))
     loss_b = k2.selectbox("Run B loss", LOSSES, format_func=LOSS_NAMES.get, key=keep("gan_cmp_b", "ns", LOSSES))
     cmp_steps = int(k3.number_input("Steps", 10, 20_000, step=50,

@@ -60,8 +60,22 @@ def _canvas_available() -> bool:
         return False
 
 
-def _draw_mask(image: torch.Tensor) -> torch.Tensor | None:
-    """Brush / rectangle canvas over the image (streamlit-drawable-canvas), imported lazily."""
+#: The last drawn mask (and the drawing it came from): the canvas itself forgets its strokes on a page switch.
+DRAWN = "inp_drawn"
+CANVAS_KEY = "inp_canvas_widget"
+
+
+def _clear_drawing() -> None:
+    st.session_state.pop(DRAWN, None)
+    st.session_state["inp_canvas_gen"] = st.session_state.get("inp_canvas_gen", 0) + 1  # a new, empty canvas
+
+
+def _draw_mask(image: torch.Tensor, area) -> torch.Tensor | None:
+    """Brush / rectangle canvas over the image (streamlit-drawable-canvas) in ``area``, imported lazily.
+
+    The last mask drawn is kept in session state with its drawing: the canvas comes back empty after a
+    page switch, so it is handed its drawing back and, until new strokes arrive, the stored mask is used
+    (the results stay). Only new strokes or "Clear mask" change it."""
     try:
         from streamlit_drawable_canvas import st_canvas
     except Exception as exc:  # the component raises StreamlitAPIException outside a served app
@@ -71,22 +85,35 @@ def _draw_mask(image: torch.Tensor) -> torch.Tensor | None:
 
     h, w = image.shape[-2:]
     scale = max(1, 384 // max(h, w))
-    c1, c2 = st.columns(2)
-    mode = c1.radio("Tool", ["freedraw", "rect"], horizontal=True, key=keep("inp_canvas_mode", "freedraw"),
+    mode = st.radio("Tool", ["freedraw", "rect"], horizontal=True, key=keep("inp_canvas_mode", "freedraw"),
                     format_func={"freedraw": "Brush", "rect": "Rectangle"}.get)
-    brush = c2.slider("Brush width (screen px)", 4, 60, key=keep("inp_canvas_brush", 24))
-    with st.container(key="inp_canvas"):
+    brush = st.slider("Brush width (screen px)", 4, 60, key=keep("inp_canvas_brush", 24))
+    stored = st.session_state.get(DRAWN)
+    st.button("Clear mask", key="inp_clear_mask", on_click=_clear_drawing, disabled=stored is None,
+              help="Forget the drawn hole and start a new drawing.")
+    key = f"{CANVAS_KEY}_{st.session_state.get('inp_canvas_gen', 0)}"
+    if key not in st.session_state:  # a fresh canvas (first visit, page switch, cleared): seed it once
+        st.session_state["inp_canvas_seed"] = stored["drawing"] if stored else None
+    with area, st.container(key="inp_canvas"):
         result = st_canvas(
             fill_color="rgba(255, 0, 255, 0.7)", stroke_width=brush, stroke_color="rgba(255, 0, 255, 0.7)",
             background_image=to_pil(image).resize((w * scale, h * scale)), width=w * scale, height=h * scale,
-            drawing_mode=mode, return_image_data=True, key="inp_canvas_widget",
+            drawing_mode=mode, return_image_data=True, initial_drawing=st.session_state["inp_canvas_seed"],
+            key=key,
         )
-    if result.image_data is None:
+    drawing = result.json_data or {}
+    if drawing.get("objects") and (stored is None or drawing["objects"] != stored["drawing"].get("objects")):
+        pixels = result.image_data
+        if pixels is not None:  # new strokes: they replace the stored mask (and so clear the results)
+            stored = {"drawing": {"objects": drawing["objects"]}, "pixels": pixels}
+            st.session_state[DRAWN] = stored
+    if stored is None:
         return None
-    return ip.mask_from_image(result.image_data, size=(h, w))
+    return ip.mask_from_image(stored["pixels"], size=(h, w))
 
 
-def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
+def _make_mask(image: torch.Tensor, area) -> tuple[torch.Tensor | None, dict]:
+    """The mask tool's controls where this is called (the sidebar); the drawing canvas and hints in ``area``."""
     h, w = image.shape[-2:]
     tools = (["Draw"] if _canvas_available() else []) + MASK_TOOLS
     tool = st.radio("Mask", tools, horizontal=True, key=keep("inp_tool", tools[0], tools),
@@ -94,9 +121,9 @@ def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
     settings: dict = {"tool": tool, "size": [h, w]}
     mask = None
     if tool == "Draw":
-        mask = _draw_mask(image)
+        mask = _draw_mask(image, area)
         if mask is None or not mask.any():
-            st.info("Paint over the part of the picture you want to remove.")
+            area.info("Paint over the part of the picture you want to remove.")
             return None, settings
     elif tool == "Rectangle":
         c1, c2 = st.columns(2)
@@ -122,7 +149,7 @@ def _make_mask(image: torch.Tensor) -> tuple[torch.Tensor | None, dict]:
         up = st.file_uploader("Mask picture (white or painted = hole)", key="inp_mask_upload")
         invert = st.checkbox("Invert (black = hole)", key=keep("inp_invert", False))
         if up is None:
-            st.info("Upload a black-and-white picture: white pixels become the hole.")
+            area.info("Upload a black-and-white picture: white pixels become the hole.")
             return None, settings
         try:
             mask = ip.mask_from_image(up.getvalue(), size=(h, w), invert=invert)
@@ -196,11 +223,15 @@ def _score_chart(results: dict[str, dict], key: str) -> None:
     st.plotly_chart(fig, key=key)
 
 
-def _show_results(results: dict[str, dict], prefix: str) -> None:
-    cols = st.columns(min(len(results), 5))
+def _show_pictures(results: dict[str, dict], per_row: int = 5) -> None:
+    cols = st.columns(min(len(results), per_row))
     for i, (name, r) in enumerate(results.items()):
         with cols[i % len(cols)]:
             show_image(r["image"], caption=f"{name} · LPIPS {r['scores'].get('lpips_hole', float('nan')):.3f}")
+
+
+def _show_results(results: dict[str, dict], prefix: str) -> None:
+    _show_pictures(results)
     _score_table(results)
     _score_chart(results, key=f"{prefix}_chart")
 
@@ -210,17 +241,18 @@ def _result(image: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, second
 
 
 # ----------------------------------------------------------------------------- 1. image and mask
-left, right = st.columns([1, 1])
-with left:
+# On screen first: the hole (canvas) on the left, the filled results beside it; every control in the sidebar.
+hole_col, fill_col = st.columns([1, 1])
+with st.sidebar:
     st.subheader("1 · Picture and hole")
     size = st.select_slider("Working size (longer side, px)", [64, 96, 128, 192], key=keep("inp_size", 128, [64, 96, 128, 192]))
     truth = image_picker("Picture", key="inp_img", default="photo:astronaut", size=size)
 if truth is None:
-    st.info("Pick or upload a picture to start.")
+    hole_col.info("Pick or upload a picture in the sidebar to start.")
     st.stop()
-with right:
+with st.sidebar:
     try:
-        mask, mask_settings = _make_mask(truth)
+        mask, mask_settings = _make_mask(truth, hole_col)
     except StylelabError as exc:
         show_error(exc, "This mask cannot be used")
         st.stop()
@@ -229,38 +261,29 @@ if mask is None:
 
 damaged = truth * (1 - ip.hole(mask))  # the hole is blanked: no method can peek into it
 sig = _signature(truth, mask)
-c1, c2, c3 = st.columns(3)
-with c1:
-    show_image(truth, "Original")
-with c2:
-    show_image(damaged + ip.hole(mask) * torch.tensor([1.0, 0.0, 1.0])[:, None, None], "With the hole (magenta)")
-with c3:
-    show_image(mask.expand(3, -1, -1), f"Mask · {ip.coverage(mask):.0%} of the pixels")
+with_hole = damaged + ip.hole(mask) * torch.tensor([1.0, 0.0, 1.0])[:, None, None]
+if mask_settings["tool"] != "Draw":  # the canvas already shows the hole over the picture
+    with hole_col:
+        show_image(with_hole, "With the hole (magenta)")
 
 # ----------------------------------------------------------------------------- 2. fill it
-st.subheader("2 · Fill the hole")
 labels = {k: v.label for k, v in ip.METHODS.items()}
 shipped = ip.list_checkpoints()
-methods = st.multiselect("Methods", list(labels), format_func=labels.get,
-                         key=keep("inp_methods", ["telea", "ns", "biharmonic"] + (["unet"] if shipped else []), labels))
-c2, c3 = st.columns(2)
-ckpt = c2.selectbox("Trained U-Net", shipped, key=keep("inp_ckpt", ip.default_checkpoint(), shipped),
-                    disabled=not shipped) if shipped else None
-dip_iters = c3.slider("DIP iterations", 50, 1200, step=50, key=keep("inp_dip_iters", 400),
-                      help="Deep Image Prior optimises a fresh U-Net on this picture: more iterations, more detail.")
-with st.expander("What each method does"):
-    for spec in ip.METHODS.values():
-        st.markdown(f"**{spec.label}** ({spec.family}): {spec.summary}")
-    if ckpt:
-        st.markdown("---\n**Model card of the selected U-Net**")
-        st.markdown(ip.model_card(ckpt))
+with st.sidebar:
+    st.subheader("2 · Fill the hole")
+    methods = st.multiselect("Methods", list(labels), format_func=labels.get,
+                             key=keep("inp_methods", ["telea", "ns", "biharmonic"] + (["unet"] if shipped else []), labels))
+    ckpt = st.selectbox("Trained U-Net", shipped, key=keep("inp_ckpt", ip.default_checkpoint(), shipped),
+                        disabled=not shipped) if shipped else None
+    dip_iters = st.slider("DIP iterations", 50, 1200, step=50, key=keep("inp_dip_iters", 400),
+                          help="Deep Image Prior optimises a fresh U-Net on this picture: more iterations, more detail.")
 
 state = st.session_state.setdefault("inp_results", {"sig": None, "items": {}})
 if state["sig"] != sig:
     state.update(sig=sig, items={})
     st.session_state.pop("inp_dip", None)
 
-if st.button("Fill the hole", type="primary", key="inp_run"):
+if fill_col.button("Fill the hole", type="primary", key="inp_run"):
     import time
 
     state["items"] = {}
@@ -322,9 +345,30 @@ def dip_progress() -> None:
         st.rerun()
 
 
+fill_area = fill_col.container()  # the filled results, beside the hole
+if not state["items"]:
+    fill_area.caption("Pick the methods in the sidebar, then fill the hole: the results appear here.")
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    show_image(truth, "Original")
+with c2:
+    show_image(with_hole, "With the hole (magenta)")
+with c3:
+    show_image(mask.expand(3, -1, -1), f"Mask · {ip.coverage(mask):.0%} of the pixels")
+with st.expander("What each method does"):
+    for spec in ip.METHODS.values():
+        st.markdown(f"**{spec.label}** ({spec.family}): {spec.summary}")
+    if ckpt:
+        st.markdown("---\n**Model card of the selected U-Net**")
+        st.markdown(ip.model_card(ckpt))
+
 dip_progress()
 if state["items"]:
-    _show_results(state["items"], "inp_fill")
+    with fill_area:
+        _show_pictures(state["items"], per_row=2)
+    _score_table(state["items"])
+    _score_chart(state["items"], key="inp_fill_chart")
 
     # ------------------------------------------------------------------------- repair, then stylise
     st.markdown("#### Repair, then stylise")

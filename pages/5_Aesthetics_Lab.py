@@ -308,38 +308,42 @@ if view == "adjust":
             else:
                 st.success(f"Settings loaded from the record ({len(rec.metrics)} logged steps, seed {rec.seed}). "
                            "Pick the same photo and press Start to reproduce it.")
-    a_pick, a_opts = st.columns([3, 2])
-    with a_pick:
+    # the picture on the left, first on screen; every control on the right beside it
+    pic_col, ctl_col = st.columns([1, 1])
+    with ctl_col:
         src = image_picker("Photo to adjust", key="aes_adj_img", default="photo:coffee", size=192, allow_session=True)
-        if src is not None and "aes_adjuster" not in st.session_state:
-            show_image(src, caption="The photo (192 px): press Start", width=256)
-    with a_opts:
-        mode = st.radio("Optimise", ["params", "pixels"], key="aes_adj_mode", horizontal=True,
+        o1, o2 = st.columns(2)
+        with o1:
+            mode = st.radio("Optimise", ["params", "pixels"], key="aes_adj_mode", horizontal=True,
                         format_func={"params": "global controls", "pixels": "pixels"}.get)
-        content = st.radio("Content term d", ["mse", "lpips"], key="aes_adj_content", horizontal=True,
-                           format_func={"mse": "MSE (fast)", "lpips": "LPIPS-VGG (~10x slower)"}.get)
-        steps = st.slider("Steps", 5, 200, step=5, key="aes_adj_steps")
-        lr = st.select_slider("Learning rate", LRS, key=f"aes_adj_lr_{mode}")
-    weights: dict[str, float] = {}
-    wcols = st.columns(3)
-    for i, term in enumerate(TERM_LATEX):
-        with wcols[i % 3]:
-            weights[term] = st.slider(f"λ {term}", 0.0, 5.0, step=0.1, key=f"aes_w_{term}")
-            st.latex(TERM_LATEX[term])
-    with st.expander("Targets (the hinge terms stop pushing once reached)"):
-        t1, t2, t3, t4 = st.columns(4)
-        color_target = t1.slider("t_col (colourfulness)", 0.0, 120.0, step=5.0, key="aes_t_col")
-        contrast_target = t2.slider("t_con (RMS contrast)", 0.0, 0.4, step=0.01, key="aes_t_con")
-        saturation_target = t3.slider("t_sat (saturation)", 0.0, 1.0, step=0.05, key="aes_t_sat")
-        exposure_target = t4.slider("t_exp (mean luma)", 0.1, 0.9, step=0.05, key="aes_t_exp")
-
-    b1, b2, b3 = st.columns(3)
-    start = b1.button("▶ Start", key="aes_adj_start", type="primary", disabled=src is None)
-    resume = b2.button("⏩ Continue", key="aes_adj_resume", disabled="aes_adjuster" not in st.session_state)
-    if b3.button("⏹ Stop", key="aes_adj_stop"):
-        st.session_state["aes_adj_running"] = False  # the click itself interrupted the running loop
-    st.caption("The adjustment runs only while this view is open: another view or page stops it, "
-               "and ⏩ Continue picks up where it stopped.")
+            content = st.radio("Content term d", ["mse", "lpips"], key="aes_adj_content", horizontal=True,
+                               format_func={"mse": "MSE (fast)", "lpips": "LPIPS-VGG (~10x slower)"}.get)
+        with o2:
+            steps = st.slider("Steps", 5, 200, step=5, key="aes_adj_steps")
+            lr = st.select_slider("Learning rate", LRS, key=f"aes_adj_lr_{mode}")
+        b1, b2, b3 = st.columns(3)
+        start = b1.button("▶ Start", key="aes_adj_start", type="primary", disabled=src is None)
+        resume = b2.button("⏩ Continue", key="aes_adj_resume", disabled="aes_adjuster" not in st.session_state)
+        if b3.button("⏹ Stop", key="aes_adj_stop"):
+            st.session_state["aes_adj_running"] = False  # the click itself interrupted the running loop
+        st.caption("The adjustment runs only while this view is open: another view or page stops it, "
+                   "and ⏩ Continue picks up where it stopped.")
+        weights: dict[str, float] = {}
+        wcols = st.columns(3)
+        for i, term in enumerate(TERM_LATEX):
+            with wcols[i % 3]:
+                weights[term] = st.slider(f"λ {term}", 0.0, 5.0, step=0.1, key=f"aes_w_{term}")
+                st.latex(TERM_LATEX[term])
+        with st.expander("Targets (the hinge terms stop pushing once reached)"):
+            t1, t2 = st.columns(2)
+            color_target = t1.slider("t_col (colourfulness)", 0.0, 120.0, step=5.0, key="aes_t_col")
+            contrast_target = t2.slider("t_con (RMS contrast)", 0.0, 0.4, step=0.01, key="aes_t_con")
+            saturation_target = t1.slider("t_sat (saturation)", 0.0, 1.0, step=0.05, key="aes_t_sat")
+            exposure_target = t2.slider("t_exp (mean luma)", 0.1, 0.9, step=0.05, key="aes_t_exp")
+    picture = pic_col.container()  # the photo, the live picture, then before / after
+    if src is not None and "aes_adjuster" not in st.session_state:
+        with picture:
+            show_image(src, caption="The photo (192 px): press Start", width=384)
     if start and src is not None:
         try:
             cfg = AdjustConfig(mode=mode, steps=steps, lr=lr, weights=weights, content=content,
@@ -354,8 +358,8 @@ if view == "adjust":
     adj: Adjuster | None = st.session_state.get("aes_adjuster")
     if adj is not None and st.session_state.get("aes_adj_running"):
         target = adj.config.steps if start else adj.step_count + steps
-        bar = st.progress(0.0, text="Adjusting...")
-        live = st.empty()
+        bar = picture.progress(0.0, text="Adjusting...")
+        live = picture.empty()
         first = adj.step_count
         try:
             while adj.step_count < target:
@@ -365,7 +369,7 @@ if view == "adjust":
                              text=f"step {adj.step_count}/{target} · total loss {row['total']:.4f}")
                 if done % 10 == 0:
                     with live.container():
-                        show_image(adj.image[0], caption=f"step {adj.step_count}", width=256)
+                        show_image(adj.image[0], caption=f"step {adj.step_count}", width=384)
         except StylelabError as exc:
             show_error(exc, "The adjustment stopped")
         st.session_state["aes_adj_running"] = False
@@ -373,7 +377,7 @@ if view == "adjust":
         live.empty()
     if adj is not None and adj.history:
         before, after = adj.original[0], adj.image[0]
-        c1, c2 = st.columns(2)
+        c1, c2 = picture.columns(2)
         with c1:
             show_image(before, caption="Before")
         with c2:

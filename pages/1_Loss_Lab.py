@@ -197,10 +197,18 @@ if view == "desk":
 
     from stylelab.losses.mixing import MixingConfig, MixingDesk, ablation_study
 
-    st.markdown("Start from the content image and let **Adam** change its pixels to lower the weighted sum of "
-                "terms. Every slider weighs one term; each term gets its own curve.")
-    st.caption("A run advances only while this view is open: another view or page pauses it; coming back resumes it.")
-    record = upload_record("loss", key="loss_desk_record_upload")
+    # Two columns, so the live picture is in the first screen while it runs: the controls (narrow) on the
+    # left, the progress, the result and its curves on the right. Drawn in this order (record upload before
+    # the sliders, the sliders before the buttons that read them), each into its own place.
+    ctrl, live = st.columns([1, 2], gap="medium")
+    with ctrl:
+        st.markdown("Start from the content image and let **Adam** change its pixels to lower the weighted sum "
+                    "of terms. Every slider weighs one term; each term gets its own curve.")
+        buttons = st.container()
+    below = st.container()  # under both columns: the objective and the record upload
+    with below:
+        equation(REGISTRY["weighted_total"].latex, "The objective: the weighted sum of the terms above")
+        record = upload_record("loss", key="loss_desk_record_upload")
     if record is not None and st.session_state.get("loss_record_applied") != record.created:
         # put the record's weights on the sliders (nearest allowed value), before they are drawn
         for term, value in dict(record.config.get("weights", {})).items():
@@ -209,51 +217,50 @@ if view == "desk":
             if group in WEIGHT_STEPS and isinstance(value, (int, float)):
                 st.session_state[key] = min(WEIGHT_STEPS[group], key=lambda v: abs(v - float(value)))
         st.session_state["loss_record_applied"] = record.created
-        st.success(f"Loaded the weights of a run made {record.created}.")
+        below.success(f"Loaded the weights of a run made {record.created}.")
     defaults = {"loss_w_content": 1.0, "loss_w_tv": 1.0, "loss_w_colorfulness": 0.0, "loss_w_contrast": 0.0,
                 **{f"loss_w_style_{layer}": 1e5 for layer in STYLE_LAYERS}}
     for key, value in defaults.items():  # defaults through session state, so a loaded record can move the sliders
         keep(key, value)  # restores the value a page switch dropped
     weights: dict[str, float] = {}
-    cols = st.columns(3)
-    with cols[0]:
+    with ctrl:
+        steps_target = st.slider("Steps per run", 10, 200, step=10, key=keep("loss_desk_steps", 40))
+        lr = st.select_slider("Adam learning rate", [0.005, 0.01, 0.02, 0.03, 0.05, 0.1], key=keep("loss_desk_lr", 0.03))
         weights["content"] = st.select_slider("λ content", WEIGHT_STEPS["content"], format_func=fmt_weight,
                                               key="loss_w_content")
         equation(REGISTRY["content"].latex)
-        weights["tv"] = st.select_slider("λ TV", WEIGHT_STEPS["tv"], format_func=fmt_weight, key="loss_w_tv")
-        equation(r"\frac{1}{HW}" + REGISTRY["tv_l2"].latex, "squared TV per pixel")
-    with cols[1]:
         for layer in STYLE_LAYERS:
             weights[f"style:{layer}"] = st.select_slider(f"λ style {layer}", WEIGHT_STEPS["style"],
                                                          format_func=fmt_weight, key=f"loss_w_style_{layer}")
         equation(REGISTRY["style_layer"].latex, "style term of each layer l")
-    with cols[2]:
+        weights["tv"] = st.select_slider("λ TV", WEIGHT_STEPS["tv"], format_func=fmt_weight, key="loss_w_tv")
+        equation(r"\frac{1}{HW}" + REGISTRY["tv_l2"].latex, "squared TV per pixel")
         weights["colorfulness"] = st.select_slider("λ colourfulness", WEIGHT_STEPS["colorfulness"],
                                                    format_func=fmt_weight, key="loss_w_colorfulness")
         equation(REGISTRY["colorfulness_loss"].latex)
         weights["contrast"] = st.select_slider("λ contrast", WEIGHT_STEPS["contrast"], format_func=fmt_weight,
                                                key="loss_w_contrast")
         equation(REGISTRY["contrast_loss"].latex)
-        steps_target = st.slider("Steps per run", 10, 200, step=10, key=keep("loss_desk_steps", 40))
-        lr = st.select_slider("Adam learning rate", [0.005, 0.01, 0.02, 0.03, 0.05, 0.1], key=keep("loss_desk_lr", 0.03))
-    equation(REGISTRY["weighted_total"].latex, "The objective: the weighted sum of the terms above")
 
     signature = (c_digest, s_digest, lr)
-    b1, b2, b3 = st.columns(3)
+    b1, b2, b3 = buttons.columns(3)
     if b1.button("▶ Start / restart", type="primary", key="loss_desk_start"):
         try:
             desk = MixingDesk(content, style, MixingConfig(size=max(content.shape[-2:]), lr=lr, weights=weights))
             st.session_state["loss_desk"] = {"desk": desk, "running": True, "target": steps_target, "sig": signature}
         except StylelabError as exc:
-            show_error(exc)
+            with buttons:
+                show_error(exc)
     job = st.session_state.get("loss_desk")
     if b2.button("⏹ Stop", key="loss_desk_stop") and job:
         job["running"] = False
     if b3.button("➕ Continue", key="loss_desk_continue") and job:
         job["target"] = job["desk"].step_count + steps_target
         job["running"] = True
+    buttons.caption("A run advances only while this view is open: another view or page pauses it; "
+                    "coming back resumes it.")
     if job and job["sig"] != signature:
-        st.caption("The images or the learning rate changed: press Start to begin again with them.")
+        buttons.caption("The images or the learning rate changed: press Start to begin again with them.")
 
     def desk_running() -> bool:
         j = st.session_state.get("loss_desk")
@@ -279,7 +286,7 @@ if view == "desk":
                 show_error(exc, "The optimisation stopped")
         st.progress(min(1.0, desk.step_count / max(1, j["target"])),
                     text=f"step {desk.step_count} / {j['target']}" + (" (running)" if j["running"] else ""))
-        img_col, chart_col = st.columns([1, 2])
+        img_col, chart_col = st.columns([2, 3])
         img_col.image(desk.image.permute(1, 2, 0).numpy(), caption=f"result after {desk.step_count} steps",
                       width="stretch")
         if desk.history:
@@ -290,7 +297,8 @@ if view == "desk":
                                          line=dict(width=3, color=charts.TOTAL) if term == "total" else dict(width=1.5)))
             charts.use_palette(fig)
             fig.update_layout(height=380, xaxis_title="step", yaxis_title="λ·term", margin=dict(l=10, r=10, t=30, b=10),
-                              title="One curve per weighted term")
+                              title="One curve per weighted term",
+                              legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
             chart_col.plotly_chart(fig, key="loss_desk_chart")
         if not j["running"] and desk.step_count:
             push_result("Loss Lab: mixing desk", desk.image)
@@ -307,7 +315,8 @@ if view == "desk":
 
                 notebook_link(rec, "loss_lab_mixing.json")
 
-    desk_view()
+    with live:
+        desk_view()
 
     st.subheader("Ablation grid")
     st.caption("Rerun from the content image with each active term group switched off, to see what each one does.")

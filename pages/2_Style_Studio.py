@@ -210,6 +210,9 @@ def _result_block(before: torch.Tensor, after: torch.Tensor, key: str, name: str
 
 # ----------------------------------------------------------------------------- Gatys
 if method == "gatys":
+    # Start/Stop, the live preview and the result come first (in the first screen while it runs); the
+    # controls below them are drawn first, as the buttons read them, each into its own place.
+    head = st.container()
     st.markdown("Minimise a weighted sum of terms over the image (by default written as a scaled Fourier "
                 "transform, which reaches a given loss in fewer steps than raw **pixels**: see *Optimise in*):")
     equation(r"\mathcal{L}(x) = \alpha\,\mathcal{L}_{content} + \beta\,\mathcal{L}_{style} + "
@@ -269,11 +272,12 @@ if method == "gatys":
                                color=color, pyramid_levels=int(levels) if size / 2 ** (int(levels) - 1) >= 16 else 1,
                                network=net_name, seed=int(seed), param=space,
                                param_colour="imagenet" if decor else "none")
+    head_buttons, head_note = head.container(), head.container()
     shown_run = st.session_state.get("style_gatys_run")
     if shown_run is not None and shown_run.config != config:
-        st.info("The settings shown differ from the run on screen (its own settings are listed under its result): "
+        head_note.info("The settings shown differ from the run on screen (its own settings are listed under its result): "
                 "press **Start** to run them.")
-    b1, b2, _ = st.columns([1, 1, 4])
+    b1, b2, _ = head_buttons.columns([1, 1, 4])
     if b1.button("▶ Start", type="primary", key="style_start"):
         try:
             st.session_state["style_gatys_run"] = gatys.GatysStylizer(content, style, config)
@@ -285,7 +289,8 @@ if method == "gatys":
             st.session_state["style_gatys_style"] = style
             st.session_state["style_gatys_names"] = {"content": _picked("style_content"), "style": _picked("style_style")}
         except StylelabError as exc:
-            show_error(exc, "Could not start")
+            with head_note:
+                show_error(exc, "Could not start")
     if b2.button("■ Stop", key="style_stop"):
         st.session_state["style_gatys_running"] = False
 
@@ -343,17 +348,18 @@ if method == "gatys":
                 log_axis(fig)
                 st.plotly_chart(fig, width="stretch", key="style_curves")
 
-    _gatys_live()
-    run = st.session_state.get("style_gatys_run")
-    if run is not None and run.step > 0 and not st.session_state.get("style_gatys_running"):
-        st.markdown("#### Result")
-        names = st.session_state.get("style_gatys_names", {})
-        c = run.config
-        _result_block(st.session_state.get("style_gatys_content", content), run.image(), "style_gatys_res",
-                      f"gatys_seed{run.config.seed}", run.record(**names, stopped=not run.done),
-                      painting=st.session_state.get("style_gatys_style"), style_label=f"Painting: {names.get('style', '')}",
-                      note=f"This run: {c.size} px, {c.optimizer}, {c.steps} steps, α={c.content_weight:.3g}, "
-                           f"β={c.style_weight:.3g}, λ_TV={c.tv_weight:.3g}, seed {c.seed}.")
+    with head:
+        _gatys_live()
+        run = st.session_state.get("style_gatys_run")
+        if run is not None and run.step > 0 and not st.session_state.get("style_gatys_running"):
+            st.markdown("#### Result")
+            names = st.session_state.get("style_gatys_names", {})
+            c = run.config
+            _result_block(st.session_state.get("style_gatys_content", content), run.image(), "style_gatys_res",
+                          f"gatys_seed{run.config.seed}", run.record(**names, stopped=not run.done),
+                          painting=st.session_state.get("style_gatys_style"), style_label=f"Painting: {names.get('style', '')}",
+                          note=f"This run: {c.size} px, {c.optimizer}, {c.steps} steps, α={c.content_weight:.3g}, "
+                               f"β={c.style_weight:.3g}, λ_TV={c.tv_weight:.3g}, seed {c.seed}.")
 
 # ----------------------------------------------------------------------------- pretrained 26 styles
 elif method == "fast":

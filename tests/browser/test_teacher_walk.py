@@ -445,10 +445,8 @@ def test_aesthetics_controls_survive_a_page_switch(walk):
 # ----------------------------------------------------------------------------- everywhere
 _BELOW = "layout item of issue 12 §3 left to the engine issue's page rewrite: "
 FIRST_SCREEN = [
-    pytest.param("loss", marks=pytest.mark.xfail(strict=True, reason=_BELOW + (
-        "the mixing-desk result is drawn under the pickers, the view picker and every weight slider (y~1683 px)"))),
-    pytest.param("style", marks=pytest.mark.xfail(strict=True, reason=_BELOW + (
-        "the Gatys live preview is drawn under the pickers and all the Gatys controls (y~1831 px)"))),
+    "loss",
+    "style",
     "gan",
     pytest.param("inpainting", marks=pytest.mark.xfail(strict=True, reason=_BELOW + (
         "the filled results come after the picture, the mask canvas and the method controls (y~1673 px)"))),

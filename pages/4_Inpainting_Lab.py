@@ -273,17 +273,18 @@ with st.sidebar:
     st.subheader("2 · Fill the hole")
     methods = st.multiselect("Methods", list(labels), format_func=labels.get,
                              key=keep("inp_methods", ["telea", "ns", "biharmonic"] + (["unet"] if shipped else []), labels))
-    ckpt = st.selectbox("Trained U-Net", shipped, key=keep("inp_ckpt", ip.default_checkpoint(), shipped),
-                        disabled=not shipped) if shipped else None
     dip_iters = st.slider("DIP iterations", 50, 1200, step=50, key=keep("inp_dip_iters", 400),
                           help="Deep Image Prior optimises a fresh U-Net on this picture: more iterations, more detail.")
+run_col, ckpt_col = fill_col.columns([1, 2], vertical_alignment="bottom")  # the checkpoint's long name needs room
+ckpt = ckpt_col.selectbox("Trained U-Net", shipped, key=keep("inp_ckpt", ip.default_checkpoint(), shipped),
+                          disabled=not shipped) if shipped else None
 
 state = st.session_state.setdefault("inp_results", {"sig": None, "items": {}})
 if state["sig"] != sig:
     state.update(sig=sig, items={})
     st.session_state.pop("inp_dip", None)
 
-if fill_col.button("Fill the hole", type="primary", key="inp_run"):
+if run_col.button("Fill the hole", type="primary", key="inp_run"):
     import time
 
     state["items"] = {}

@@ -329,11 +329,11 @@ if view == "adjust":
         st.caption("The adjustment runs only while this view is open: another view or page stops it, "
                    "and ⏩ Continue picks up where it stopped.")
         weights: dict[str, float] = {}
-        wcols = st.columns(3)
+        wcols = st.columns(2)  # two per row: each term's formula fits under its slider
         for i, term in enumerate(TERM_LATEX):
-            with wcols[i % 3]:
+            with wcols[i % 2]:
                 weights[term] = st.slider(f"λ {term}", 0.0, 5.0, step=0.1, key=f"aes_w_{term}")
-                st.latex(TERM_LATEX[term])
+                st.caption(f"${TERM_LATEX[term]}$")
         with st.expander("Targets (the hinge terms stop pushing once reached)"):
             t1, t2 = st.columns(2)
             color_target = t1.slider("t_col (colourfulness)", 0.0, 120.0, step=5.0, key="aes_t_col")
@@ -341,8 +341,9 @@ if view == "adjust":
             saturation_target = t1.slider("t_sat (saturation)", 0.0, 1.0, step=0.05, key="aes_t_sat")
             exposure_target = t2.slider("t_exp (mean luma)", 0.1, 0.9, step=0.05, key="aes_t_exp")
     picture = pic_col.container()  # the photo, the live picture, then before / after
+    photo = picture.empty()
     if src is not None and "aes_adjuster" not in st.session_state:
-        with picture:
+        with photo:
             show_image(src, caption="The photo (192 px): press Start", width=384)
     if start and src is not None:
         try:
@@ -358,6 +359,7 @@ if view == "adjust":
     adj: Adjuster | None = st.session_state.get("aes_adjuster")
     if adj is not None and st.session_state.get("aes_adj_running"):
         target = adj.config.steps if start else adj.step_count + steps
+        photo.empty()  # the live picture and then before / after take its place
         bar = picture.progress(0.0, text="Adjusting...")
         live = picture.empty()
         first = adj.step_count

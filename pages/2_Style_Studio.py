@@ -119,18 +119,16 @@ _apply_pending_record()
 
 # ----------------------------------------------------------------------------- pickers
 left, right = st.columns(2)
-with left:
-    st.subheader("Content")
+with left:  # no sub-headings: the pickers' labels say which is which, and the views below start higher
     size = st.select_slider("Working size (longer side, px)", SIZES, key=keep("style_size", 256, SIZES),
                             help="256 px keeps the photo recognisable (the pretrained styles take ~30 ms there); "
                                  "Gatys is faster at 128 px.")
     content = image_picker("Content image", key="style_content", default="photo:astronaut", size=size)
 with right:
-    st.subheader("Style")
     style = image_picker("Style image", key="style_style", default="painting:the-great-wave-off-kanagawa", size=256,
                          groups=("Paintings", "Photos", "Textures"))
 
-with st.expander("🖼️ The paintings gallery", expanded=False):
+with right, st.expander("🖼️ The paintings gallery", expanded=False):  # under the shorter column: no extra height
     try:
         from stylelab.paintings import list_paintings
 
@@ -138,9 +136,9 @@ with st.expander("🖼️ The paintings gallery", expanded=False):
     except StylelabError as exc:
         paintings = []
         show_error(exc, "Paintings are not available")
-    cols = st.columns(6)
+    cols = st.columns(3)
     for i, p in enumerate(paintings):
-        with cols[i % 6]:
+        with cols[i % 3]:
             st.image(str(p.path), caption=f"{p.title} — {p.artist}", width="stretch")
     if paintings:
         st.caption("Choose one with the *Style image* picker above (Paintings).")
@@ -153,8 +151,8 @@ METHODS = {"gatys": "🐢 Gatys (optimisation)", "fast": "⚡ Pretrained (26 sty
            "train": "🏋️ Train your own"}
 # A segmented control, not st.tabs: the chosen method survives a page switch, and only it is computed.
 method = view_picker("Method", METHODS, "style_method", "gatys")
-st.caption("Runs (Gatys, training) advance only while this page is open: switching page pauses them, "
-           "coming back resumes them with the settings shown.")
+PAUSE_NOTE = ("A run advances only while this page is open: switching page pauses it, coming back resumes it "
+              "with the settings shown.")
 
 
 def _aesthetics(before: torch.Tensor, after: torch.Tensor) -> None:
@@ -277,7 +275,8 @@ if method == "gatys":
     if shown_run is not None and shown_run.config != config:
         head_note.info("The settings shown differ from the run on screen (its own settings are listed under its result): "
                 "press **Start** to run them.")
-    b1, b2, _ = head_buttons.columns([1, 1, 4])
+    b1, b2, note = head_buttons.columns([1, 1, 4], vertical_alignment="center")
+    note.caption(PAUSE_NOTE)
     if b1.button("▶ Start", type="primary", key="style_start"):
         try:
             st.session_state["style_gatys_run"] = gatys.GatysStylizer(content, style, config)
@@ -452,7 +451,8 @@ else:
     with t3:
         tr_width = st.select_slider("Width", [4, 8, 16, 32], key=keep("style_tr_width", 16))
         tr_seed = st.number_input("Seed", 0, 2**31 - 1, key=keep("style_tr_seed", 0))
-    c1, c2, _ = st.columns([1, 1, 4])
+    c1, c2, note = st.columns([1, 1, 4], vertical_alignment="center")
+    note.caption(PAUSE_NOTE)
     if c1.button("▶ Train", key="style_tr_start", type="primary"):
         try:
             cfg = FastStyleConfig(style_name=_picked("style_style"), size=int(tr_size), steps=int(tr_steps),

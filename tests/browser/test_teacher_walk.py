@@ -365,9 +365,6 @@ def test_inpainting_fill_with_default_methods(walk):
     walk.measure_first_screen("inpainting", first, "the first filled result")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 §2: the drawn mask lives only in the browser's drawable canvas, which "
-                   "comes back empty after a page switch; the mask (and so the results' signature) changes and the "
-                   "filled results are cleared")
 def test_inpainting_results_survive_a_page_switch(walk):
     page = walk.page
     switch_page(page, "Inpainting Lab")
@@ -448,10 +445,8 @@ FIRST_SCREEN = [
     "loss",
     "style",
     "gan",
-    pytest.param("inpainting", marks=pytest.mark.xfail(strict=True, reason=_BELOW + (
-        "the filled results come after the picture, the mask canvas and the method controls (y~1673 px)"))),
-    pytest.param("aesthetics", marks=pytest.mark.xfail(strict=True, reason=_BELOW + (
-        "the adjusted photo comes after the photo picker, the options and the six weight sliders (y~1460 px)"))),
+    "inpainting",
+    "aesthetics",
 ]
 
 
@@ -463,8 +458,6 @@ def test_main_picture_in_the_first_screen(walk, lab):
     assert top < HEIGHT, f"{lab}: {what} starts at y={top:.0f} px: below the first {HEIGHT} px screen"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 §3: GAN Lab's loss comparison row has six columns; its 'Run A loss' "
-                   "select box shows 'minimax (satura...' (the walk's only cut text)")
 def test_no_label_is_cut_off(walk):
     """Every label, button and link seen on the walk shows its whole text (no 'Open Style Studic', no 'New…')."""
     switch_page(walk.page, "Home")

@@ -84,8 +84,9 @@ from stylelab.losses.visual import image_digest  # noqa: E402
 
 style = resize_tensor(style, tuple(content.shape[-2:]))  # one size for both: per-pixel comparisons need it
 c_digest, s_digest = image_digest(content), image_digest(style)
-left.image(content.permute(1, 2, 0).numpy(), caption=f"content {content.shape[2]}x{content.shape[1]}", width=220)
-right.image(style.permute(1, 2, 0).numpy(), caption="style (resized to the content's size)", width=220)
+# small previews, so the views below (the mixing desk's live result) start inside the first screen
+left.image(content.permute(1, 2, 0).numpy(), caption=f"content {content.shape[2]}x{content.shape[1]}", width=160)
+right.image(style.permute(1, 2, 0).numpy(), caption="style (resized to the content's size)", width=160)
 
 # A segmented control, not st.tabs: the chosen view survives a page switch (and only it is computed).
 VIEWS = {"see": "👁 See it", "study": "🔬 What does each loss see?", "desk": "🎚 Mixing desk", "eq": "∑ Equations"}
@@ -204,7 +205,7 @@ if view == "desk":
     with ctrl:
         st.markdown("Start from the content image and let **Adam** change its pixels to lower the weighted sum "
                     "of terms. Every slider weighs one term; each term gets its own curve.")
-        buttons = st.container()
+        buttons = st.container()  # Start on its own row: three buttons in this column would cut their labels
     below = st.container()  # under both columns: the objective and the record upload
     with below:
         equation(REGISTRY["weighted_total"].latex, "The objective: the weighted sum of the terms above")
@@ -243,7 +244,8 @@ if view == "desk":
         equation(REGISTRY["contrast_loss"].latex)
 
     signature = (c_digest, s_digest, lr)
-    b1, b2, b3 = buttons.columns(3)
+    b1 = buttons.container()  # created first: Start stands above Stop and Continue
+    b2, b3 = buttons.columns(2)
     if b1.button("▶ Start / restart", type="primary", key="loss_desk_start"):
         try:
             desk = MixingDesk(content, style, MixingConfig(size=max(content.shape[-2:]), lr=lr, weights=weights))
@@ -279,7 +281,7 @@ if view == "desk":
                 for _ in range(2):  # a few steps per rerun keeps the page responsive
                     if desk.step_count >= j["target"]:
                         j["running"] = False
-                        break
+                        st.rerun(scope="app")  # the whole page again: the fragment stops its timer
                     desk.step()
             except StylelabError as exc:
                 j["running"] = False

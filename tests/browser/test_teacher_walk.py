@@ -440,7 +440,6 @@ def test_aesthetics_controls_survive_a_page_switch(walk):
 
 
 # ----------------------------------------------------------------------------- everywhere
-_BELOW = "layout item of issue 12 §3 left to the engine issue's page rewrite: "
 FIRST_SCREEN = [
     "loss",
     "style",

@@ -100,7 +100,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if not 16 <= args.size <= 4096:
         raise ConfigError(f"--size must be between 16 and 4096, got {args.size}.")
     device = get_device(args.device)
-    configure_threads()  # one intra-op thread per core (PERF.md: more does not help)
+    configure_threads()  # one intra-op thread per core (docs/performance.md: more does not help)
     content = _load(args.content, args.size)
     summary: dict[str, object] = {"method": args.method}
     metrics: list[dict] = []

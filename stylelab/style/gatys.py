@@ -13,7 +13,7 @@ total variation of :mod:`stylelab.losses.tv` (divided by the pixel count so one 
 every size) and optional aesthetic terms of :mod:`stylelab.losses.aesthetic`. The loss functions
 live there; this module only runs the optimisation.
 
-What makes it fast (each measured in :mod:`stylelab.style.bench`, see PERF.md):
+What makes it fast (each measured in :mod:`stylelab.style.bench`, see docs/performance.md):
 
 * the VGG forward pass stops at the deepest layer needed (``relu5_1`` for Gatys' layers);
 * the style Grams (and content features) are computed ONCE per scale, under ``no_grad`` (tensors
@@ -99,7 +99,7 @@ class GatysConfig:
     precision: Literal["auto", "fp32", "bf16"] = "auto"  #: auto = bf16 where the device has a fast path
     channels_last: bool = True
     upsample: Literal["residual", "image"] = "residual"  #: how a coarse result starts the next scale
-    lbfgs_history: int = 20  #: ~8.5 MB per entry at 512 px (PERF.md)
+    lbfgs_history: int = 20  #: ~8.5 MB per entry at 512 px (docs/performance.md)
     #: the variables optimised (:mod:`stylelab.style.parameterization`): "pixels" (plain Gatys),
     #: "laplacian" (a Laplacian pyramid) or "fourier" (a scaled FFT); the loss is the same. Default
     #: fourier with amplitude 1/f**0.5: measured (stylelab.style.bench_param, astronaut + Van Gogh,

@@ -338,7 +338,7 @@ def stylize_multistyle(
     """Stylise ``content`` ``(3, H, W)`` or ``(N, 3, H, W)`` in [0, 1] with a pretrained style or a blend.
 
     The image is reflection-padded to a multiple of 4 and cropped back. ``fast=True`` runs in
-    inference mode with bf16 weights where the device has a bf16 fast path (PERF.md: casting the
+    inference mode with bf16 weights where the device has a bf16 fast path (docs/performance.md: casting the
     weights beats autocast); ``fast=False`` is plain fp32.
 
     Returns:
@@ -386,15 +386,17 @@ def _bf16_copy(device: torch.device) -> MultiStyleNet:
 
 
 def style_thumbnails(content: torch.Tensor, size: int = 128, render_size: int = RECOMMENDED_SIZE,
-                     device: torch.device | str = "cpu") -> torch.Tensor:
+                     device: torch.device | str | None = None) -> torch.Tensor:
     """All 26 styles applied to ``content``: ``(26, 3, h, w)`` with longer side ``size``.
 
     Each style is rendered at ``render_size`` (where the photo survives the strokes) and then
     downscaled with antialiasing: stylising a tiny image directly gives strokes as big as the
     picture and nothing recognisable.
     """
+    from ..device import get_device
     from ..imageio import resize_tensor
 
+    device = get_device() if device is None else device
     if size > render_size:
         raise ConfigError(f"Thumbnail size {size} is larger than the render size {render_size}.")
     batch = resize_tensor(content, render_size).unsqueeze(0)

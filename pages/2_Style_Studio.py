@@ -81,7 +81,7 @@ def _memo(kind: str, fn, *images: torch.Tensor, extra: object = None):
 
 st.title("🎨 Style Studio")
 st.markdown(
-    "Three ways to paint a photo in the style of a painting. **Gatys** optimises the pixels of one image "
+    "Three ways to paint a photo in the style of a painting. **Gatys** optimises one image "
     "until its VGG features match the photo's *content* and its Gram matrices match the painting's *style*. "
     "**Feed-forward** networks learn to do that in one pass, for 26 styles at once (blend them!). The "
     "**arbitrary** network reads *any* painting into a 100-number style code, then paints with it."

@@ -12,6 +12,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -31,6 +32,24 @@ LAB_BENCHES = (
 #: benches whose lab name is not the package's, and which run only when asked for by name (long)
 LAB_NAMES = {"stylelab.style.bench_param": "style-param"}
 OPT_IN = ("style-param",)
+
+
+def _sig(value: float | None, digits: int = 4) -> float | None:
+    """``value`` to ``digits`` significant figures (the one rounding rule of every bench row)."""
+    if value is None:
+        return None
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - int(math.floor(math.log10(abs(value)))))
+
+
+def row(lab: str, name: str, value: float, unit: str, *, baseline: float | None = None,
+        baseline_name: str | None = None, note: str = "") -> dict[str, Any]:
+    """One benchmark row, the same shape for every lab: ``{"lab", "name", "value", "unit", "baseline",
+    "baseline_name", "note"}`` with values rounded to 4 significant figures (measured, never made up)."""
+    return {"lab": lab, "name": name, "value": _sig(value), "unit": unit, "baseline": _sig(baseline),
+            "baseline_name": baseline_name, "note": note}
 
 
 def median_time(fn: Callable[[], object], repeat: int, warmup: int = 1) -> float:

@@ -9,6 +9,8 @@ checkpoint) becomes one :class:`~stylelab.errors.CheckpointError` with a readabl
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,3 +58,36 @@ def load_checkpoint(
         if not isinstance(blob, dict) or blob.get(format_key) != format_value:
             raise CheckpointError(f"{name} is not a {what} (expected {format_key} {format_value!r}).")
     return blob
+
+
+def to_bytes(blob: Any) -> bytes:
+    """``torch.save(blob)`` as bytes (for a download button); the blob must hold tensors and plain values."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(blob, buf)
+    return buf.getvalue()
+
+
+def save_checkpoint(blob: Any, path: str | Path) -> Path:
+    """Write ``blob`` with ``torch.save`` atomically: a temporary file in the same folder, then a rename.
+
+    A crash or a full disk mid-write leaves the previous checkpoint intact, never half a file.
+    The folder is created if needed. Every lab saves through this one function; the blob's
+    ``format`` key (e.g. ``"stylelab.run/1"``) says what it is and which layout version.
+    """
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(blob, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -12,11 +12,10 @@ import argparse
 import importlib
 import importlib.util
 import json
-import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import StylelabError
+from .entry import run_main
 
 #: Modules that add subcommands, in the order they appear in ``--help``.
 COMMAND_MODULES = (
@@ -28,6 +27,7 @@ COMMAND_MODULES = (
     "stylelab.aesthetics.cli",
     "stylelab.bench",
 )
+
 
 def module_exists(name: str) -> bool:
     """True if ``name`` (and every parent package) can be imported; a lab may be absent from a build."""
@@ -48,24 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(name).register(sub)
     return parser
 
+
 def print_json(obj: object) -> None:
     print(json.dumps(obj, indent=2, allow_nan=False, default=str))
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
-    from .device import tune_allocator
+    return int(args.func(args) or 0)
 
-    tune_allocator()  # keep freed feature maps for reuse (see its docstring); process-wide, so here, not on import
-    try:
-        return int(args.func(args) or 0)
-    except StylelabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
 
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m stylelab [COMMAND ...]``; returns the exit status (2 with one ``error:`` line on bad input)."""
+    return run_main(_main, argv)

@@ -33,20 +33,22 @@ Why these defaults (measured on the coffee photo, 192 px, 60 Adam steps, MSE con
 With the defaults the coffee photo goes to colourfulness ~107 (+40%) and contrast ~0.27 (+21%)
 at SSIM ~0.88 to the original (``tests/test_lesson_demos.py``).
 
-:class:`Adjuster` is a plain stoppable loop (``step()`` / ``run(callback)``) with no UI code; the
-page drives it a few steps per rerun. Each step is logged (every raw and weighted term, plus the
-measures themselves) for the per-term curves, and :meth:`Adjuster.record` exports the run.
+:class:`Adjuster` is a :class:`stylelab.run.Run` with no UI code (``step()`` -> one row); the page
+drives it with :func:`stylelab.ui.live.live_run`, a few steps per tick. Each row logs every raw and
+weighted term (``weighted_sum``), the measures themselves (``m_*``) and the controls (``p_*``) for
+the per-term curves, and :meth:`Adjuster.record` exports the run. Nothing here is random: the seed
+is only recorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
-from ..device import get_device
-from ..errors import ConfigError, StopRequested
+from ..errors import CheckpointError, ConfigError, RecordError, StopRequested
 from ..losses.aesthetic import (
     brightness,
     clipped_fraction,
@@ -59,7 +61,9 @@ from ..losses.aesthetic import (
     saturation,
     saturation_loss,
 )
+from ..losses.pixel import mse
 from ..losses.weighted import weighted_sum
+from ..run import Run, as_record, config_from_record
 from .inputs import as_batch
 
 MODES = ("params", "pixels")
@@ -98,8 +102,10 @@ class AdjustConfig:
             raise ConfigError(f"Unknown term(s) {unknown}; the terms are {list(TERM_NAMES)}.")
         if any(w < 0 for w in self.weights.values()):
             raise ConfigError("Weights must be >= 0.")
-        if self.steps < 0 or (self.lr is not None and self.lr <= 0):
+        if self.steps < 0 or (self.lr is not None and not self.lr > 0):
             raise ConfigError("steps must be >= 0 and lr > 0.")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
+            raise ConfigError(f"seed must be an integer in [0, 2**63); got {self.seed!r}.")
         if not 0 <= self.exposure_target <= 1:
             raise ConfigError(f"exposure_target must be in [0, 1]; got {self.exposure_target}.")
         self.controls = tuple(self.controls)
@@ -134,14 +140,32 @@ def apply_tone(x: torch.Tensor, p: dict[str, torch.Tensor]) -> torch.Tensor:
     return y.clamp(0.0, 1.0)
 
 
-class Adjuster:
-    """A stoppable Adam loop that adjusts one image (see the module docstring)."""
+class Adjuster(Run):
+    """A stoppable Adam loop that adjusts one image (see the module docstring), as a :class:`~stylelab.run.Run`.
 
-    def __init__(self, image: torch.Tensor, config: AdjustConfig | None = None, device: str | torch.device | None = None) -> None:
-        self.config = config or AdjustConfig()
-        self.config.validate()  # nothing here is random: the seed is only recorded
-        self.device = torch.device(device) if device is not None else get_device()
-        self.original = as_batch(image, min_side=16, name="image").detach().float().to(self.device)  # (N, 3, H, W)
+    Args:
+        image: ``(3, H, W)`` or ``(N, 3, H, W)`` in [0, 1] (grey is expanded), at least 16x16 px.
+        config: :class:`AdjustConfig` (its ``steps`` is the run's length, its ``seed`` the run's seed).
+        device: where to run (default :func:`stylelab.device.get_device`).
+        seed: when given, it must equal ``config.seed``.
+    """
+
+    kind = "adjust"
+    lab = "aesthetics"
+    config_class = AdjustConfig
+
+    def __init__(self, image: torch.Tensor, config: AdjustConfig | None = None,
+                 device: str | torch.device | None = None, *, seed: int | None = None) -> None:
+        import dataclasses
+
+        config = dataclasses.replace(config) if config is not None else AdjustConfig()
+        config.weights = dict(config.weights)  # this run's own copy
+        config.validate()  # nothing here is random: the seed is only recorded
+        if seed is not None and seed != config.seed:
+            raise ConfigError(f"The seed ({seed}) and config.seed ({config.seed}) differ; set config.seed.")
+        super().__init__(config, seed=config.seed, device=device)
+        self._given = as_batch(image, min_side=16, name="image").detach().float().cpu()  # (N, 3, H, W)
+        self.original = self._given.to(self.device)  # (N, 3, H, W)
         if self.config.mode == "params":
             self.params = {k: torch.zeros((), device=self.device, requires_grad=k in self.config.controls)
                            for k in PARAM_NAMES}
@@ -150,8 +174,17 @@ class Adjuster:
             self.pixels = self.original.clone().requires_grad_(True)
             tensors = [self.pixels]
         self.optimizer = torch.optim.Adam(tensors, lr=self.config.learning_rate)
-        self.history: list[dict[str, float]] = []
-        self.step_count = 0
+
+    # ------------------------------------------------------------------ the Run contract
+    @property
+    def total_steps(self) -> int:
+        return self.config.steps
+
+    def extend(self, steps: int) -> None:
+        """Make the run ``steps`` steps longer (Continue after a finished run)."""
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ConfigError(f"extend takes a positive number of steps; got {steps!r}.")
+        self.config.steps = max(self.config.steps, self.step_count) + steps
 
     def current(self) -> torch.Tensor:
         """The adjusted image ``(N, 3, H, W)`` (differentiable in params mode)."""
@@ -162,6 +195,12 @@ class Adjuster:
         """The current result, detached, ``(N, 3, H, W)`` in [0, 1]."""
         with torch.no_grad():
             return self.current().detach().clamp(0, 1)
+
+    def preview(self) -> torch.Tensor:
+        return self.image[0].float().cpu()
+
+    def inputs(self) -> dict[str, torch.Tensor]:
+        return {"image": self._given[0] if self._given.shape[0] == 1 else self._given}
 
     def parameters_now(self) -> dict[str, float]:
         """The global controls as plain numbers (params mode; empty in pixels mode)."""
@@ -183,11 +222,14 @@ class Adjuster:
 
                 terms["content"] = lpips(y, self.original, net="vgg")
             else:
-                terms["content"] = ((y - self.original) ** 2).mean()
+                terms["content"] = mse(y, self.original)
         return terms
 
-    def step(self) -> dict[str, float]:
-        """One Adam step; returns and logs the row ``{step, total, <term>, <term>_raw, measures...}``."""
+    def _step(self) -> dict[str, float]:
+        """One Adam step; returns the row ``{total, <term>, <term>_raw, m_<measure>..., p_<control>...}``.
+
+        The measures ``m_*`` are those of the image the step's gradient was taken at (before the update).
+        """
         self.optimizer.zero_grad(set_to_none=True)
         y = self.current()
         weights = {k: float(self.config.weights.get(k, 0.0)) for k in TERM_NAMES}
@@ -199,38 +241,81 @@ class Adjuster:
             with torch.no_grad():
                 self.pixels.clamp_(0.0, 1.0)  # projected gradient: stay a valid image
         with torch.no_grad():
-            row = {"step": self.step_count, **values,
-                   "m_colorfulness": float(colorfulness(y).mean()), "m_rms_contrast": float(rms_contrast(y).mean()),
-                   "m_saturation": float(saturation(y).mean()), "m_brightness": float(brightness(y).mean()),
-                   **{f"p_{k}": v for k, v in self.parameters_now().items()}}
-        self.history.append(row)
-        self.step_count += 1
-        return row
+            return {**values,
+                    "m_colorfulness": float(colorfulness(y).mean()), "m_rms_contrast": float(rms_contrast(y).mean()),
+                    "m_saturation": float(saturation(y).mean()), "m_brightness": float(brightness(y).mean()),
+                    **{f"p_{k}": v for k, v in self.parameters_now().items()}}
+
+    def _state(self) -> dict[str, Any]:
+        tensors = ({k: v.detach().cpu() for k, v in self.params.items()} if self.config.mode == "params"
+                   else {"pixels": self.pixels.detach().cpu()})
+        return {"tensors": tensors, "optimizer": self.optimizer.state_dict()}
+
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        tensors = state.get("tensors")
+        mine = self.params if self.config.mode == "params" else {"pixels": self.pixels}
+        if not isinstance(tensors, Mapping) or set(tensors) != set(mine) or any(
+                not isinstance(tensors[k], torch.Tensor) or tensors[k].shape != mine[k].shape for k in mine):
+            raise CheckpointError("This adjustment state does not fit this run (another mode or picture size).")
+        with torch.no_grad():
+            for k, t in mine.items():
+                t.copy_(tensors[k].to(self.device))
+        self.optimizer.load_state_dict(state["optimizer"])
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state_dict` (a run extended before it was saved keeps its length)."""
+        if isinstance(state, Mapping) and isinstance(state.get("config"), Mapping):
+            from ..run import config_to_dict
+
+            saved, mine = dict(state["config"]), config_to_dict(self.config)
+            steps = saved.get("steps")
+            if (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 0
+                    and {k: v for k, v in saved.items() if k != "steps"} == {k: v for k, v in mine.items() if k != "steps"}):
+                self.config.steps = steps
+        super().load_state_dict(state)
+
+    def summary(self) -> dict[str, Any]:
+        """The last row's weighted terms and measures, the step count and the final controls."""
+        last = self.history[-1] if self.history else {}
+        return {"steps": self.step_count, **{k: v for k, v in last.items() if not k.endswith("_raw") and k != "step"},
+                **self.parameters_now()}
+
+    @classmethod
+    def from_record(cls, record: Any, *, device: Any = None, **inputs: Any) -> "Adjuster":
+        """Rebuild the adjustment from its record and ``image=`` (the photo it adjusted)."""
+        rec = as_record(record, cls.lab)
+        config = config_from_record(rec, AdjustConfig, kind=cls.kind)
+        if rec.seed != config.seed:
+            raise RecordError(f"The record's seed ({rec.seed}) and its config seed ({config.seed}) differ.")
+        if inputs.get("image") is None:
+            raise RecordError("An adjustment record holds the settings, not the photo: pass image=...")
+        return cls(inputs["image"], config, device=device)
 
     def run(self, steps: int | None = None, callback: Callable[[dict[str, float]], bool | None] | None = None,
             should_stop: Callable[[], bool] | None = None) -> list[dict[str, float]]:
-        """Run ``steps`` steps (default: the config's). Stops early, keeping the result so far, when
-        ``callback(row)`` returns False, raises :class:`StopRequested`, or ``should_stop()`` is true."""
-        for _ in range(self.config.steps if steps is None else steps):
-            if should_stop is not None and should_stop():
-                break
-            row = self.step()
+        """Step until done (or ``steps`` more steps). Stops early, keeping the result so far, when
+        ``callback(row)`` returns False or raises :class:`StopRequested`, or ``should_stop()`` is true."""
+        from ..run import run_to_end
+
+        if steps is not None and self.step_count + steps > self.config.steps:
+            self.extend(self.step_count + steps - self.config.steps)
+
+        def each(_run: Run, row: dict[str, Any]) -> bool:
             try:
-                if callback is not None and callback(row) is False:
-                    break
+                return callback is None or callback(row) is not False
             except StopRequested:
-                break
+                return False
+
+        run_to_end(self, each, stop=should_stop, max_steps=steps)
         return self.history
 
-    def record(self) -> "ExperimentRecord":  # noqa: F821
-        """The run as an :class:`~stylelab.record.ExperimentRecord` (config, seed, curves, final controls)."""
-        from ..record import ExperimentRecord
 
-        last = self.history[-1] if self.history else {}
-        summary = {"steps": self.step_count, **{k: v for k, v in last.items() if not k.endswith("_raw")},
-                   **self.parameters_now()}
-        return ExperimentRecord(lab="aesthetics", config=asdict(self.config), seed=self.config.seed,
-                                metrics=list(self.history), summary=summary, device=str(self.device))
+def small_run(seed: int = 0, device: Any = None) -> Adjuster:
+    """A small adjustment for the protocol tests and benchmarks: 32 px, MSE content term, 10 steps."""
+    from ..assets import load_bundled
+
+    photo = load_bundled("photo:astronaut", size=32)  # (3, 32, 32)
+    return Adjuster(photo, AdjustConfig(steps=10, content="mse", seed=seed), device=device)
 
 
 @dataclass

@@ -23,16 +23,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..errors import EmptyImageError, ImageError, NonFiniteError, ShapeError
+from ..validate import RANGE_TOL, as_image_batch  # noqa: F401  (RANGE_TOL: the one slack, re-exported)
 
 #: Longer side (px) above which the report, BRISQUE and NIQE score a resized copy.
 MAX_SIDE = 1024
-#: Slack on the [0, 1] range check (optimisers and resamplers overshoot by tiny amounts).
-RANGE_TOL = 1e-3
 
 
 def as_batch(x: torch.Tensor, min_side: int = 1, name: str = "image") -> torch.Tensor:
     """Validate an image (batch) and return it as ``(N, 3, H, W)`` floating point.
+
+    A thin wrapper over :func:`stylelab.validate.as_image_batch` (the one image validator of every
+    lab): grey is expanded to RGB, values must lie in [0, 1] (never clamped).
 
     Args:
         x: ``(3, H, W)``, ``(N, 3, H, W)`` or greyscale ``(1, H, W)`` / ``(N, 1, H, W)`` in [0, 1].
@@ -42,34 +43,8 @@ def as_batch(x: torch.Tensor, min_side: int = 1, name: str = "image") -> torch.T
     Raises:
         ShapeError, EmptyImageError, NonFiniteError, ImageError: see the module docstring.
     """
-    if not isinstance(x, torch.Tensor):
-        raise ImageError(f"The {name} must be a torch tensor (N, 3, H, W) in [0, 1], not {type(x).__name__}; "
-                         "load files with stylelab.imageio.load_image.")
-    if x.ndim == 3:
-        x = x.unsqueeze(0)
-    if x.ndim != 4:
-        raise ShapeError(f"The {name} must have shape (3, H, W) or (N, 3, H, W); got {tuple(x.shape)}.")
-    n, c, h, w = x.shape
-    if n == 0 or h == 0 or w == 0:
-        raise EmptyImageError(f"The {name} has no pixels: shape {tuple(x.shape)}.")
-    if c == 1:
-        x = x.expand(n, 3, h, w)  # (N, 3, H, W) grey as RGB
-    elif c != 3:
-        hint = " (drop the alpha channel or use stylelab.imageio.load_image)" if c == 4 else ""
-        raise ShapeError(f"The {name} must have 1 (grey) or 3 (RGB) channels; got {c}{hint}.")
-    if min(h, w) < min_side:
-        raise ShapeError(f"The {name} is {h}x{w} px; this measure needs at least {min_side}x{min_side} px.")
-    if not x.is_floating_point():
-        raise ImageError(f"The {name} must be a float tensor in [0, 1]; got dtype {x.dtype} "
-                         "(divide 8-bit pixels by 255).")
-    with torch.no_grad():
-        if not torch.isfinite(x).all():
-            raise NonFiniteError(f"The {name} contains NaN or infinite values.")
-        lo, hi = float(x.min()), float(x.max())
-    if lo < -RANGE_TOL or hi > 1 + RANGE_TOL:
-        raise ImageError(f"The {name} must hold values in [0, 1]; got [{lo:.3g}, {hi:.3g}]"
-                         + (" (looks like 0-255 pixels: divide by 255)." if hi > 2 else "."))
-    return x
+    batch, _ = as_image_batch(x, name=name, channels=3, grey="expand", range_check=True, min_side=min_side)
+    return batch  # (N, 3, H, W)
 
 
 def fit_max_side(x: torch.Tensor, max_side: int | None = MAX_SIDE) -> torch.Tensor:

@@ -25,20 +25,32 @@ noise), the content loss jumps from 0 to ~5.7, and 20 steps do not undo it. A la
 :math:`\varepsilon` (0.03, of the order of the content and style gradients) makes a pixel whose
 gradient is far below it move in proportion to its gradient, so weak terms stay weak. This is a teaching loop
 (128 px, Adam, tens of steps, VGG16); the full Gatys transfer lives in :mod:`stylelab.style`
-and uses the same loss functions. No UI code here: :meth:`MixingDesk.run` yields after every
-step and stops when asked.
+and uses the same loss functions. No UI code here: :class:`MixingDesk` is a
+:class:`stylelab.run.Run` (``step()`` -> one row of every weighted and raw term), so the Loss Lab
+drives it with :func:`stylelab.ui.live.live_run` and a script with :func:`stylelab.run.run_to_end`.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from ..errors import CheckpointError, ConfigError, StopRequested
+from ..errors import CheckpointError, ConfigError, RecordError, StopRequested
+from ..run import (
+    Run,
+    StopSignal,
+    as_record,
+    config_from_record,
+    config_to_dict,
+    make_generator,
+    run_to_end,
+    should_stop,
+)
 from .aesthetic import colorfulness_loss, contrast_loss
 from .perceptual import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, content_loss, gram_targets, style_loss_per_layer
 from .tv import total_variation
@@ -70,7 +82,8 @@ class MixingConfig:
         weights: ``{term: lambda}`` for every name in :func:`term_names` (missing names: 0).
         gram_normalize: Gram normalisation (see :func:`~stylelab.losses.perceptual.gram_matrix`).
         init: ``"content"`` (start from the content image) or ``"noise"``.
-        seed: seed of the noise initialisation.
+        seed: seed of the noise initialisation (the run's own generator; nothing global).
+        steps: how many steps the run makes (``MixingDesk.extend`` adds more).
         adam_eps: Adam's epsilon, the gradient scale below which a pixel's step shrinks in proportion
             to its gradient (see the module docstring; ``1e-8`` brings back the noise).
     """
@@ -84,12 +97,17 @@ class MixingConfig:
     init: str = "content"
     seed: int = 0
     adam_eps: float = 0.03
+    steps: int = 40
 
     def __post_init__(self) -> None:
         if not 16 <= int(self.size) <= 1024:
             raise ConfigError(f"size must be between 16 and 1024 pixels; got {self.size}.")
         if self.lr <= 0:
             raise ConfigError(f"The learning rate must be positive; got {self.lr}.")
+        if not isinstance(self.steps, int) or isinstance(self.steps, bool) or not 1 <= self.steps <= 100_000:
+            raise ConfigError(f"steps must be an integer between 1 and 100000; got {self.steps!r}.")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
+            raise ConfigError(f"seed must be an integer in [0, 2**63); got {self.seed!r}.")
         if not self.adam_eps > 0:
             raise ConfigError(f"adam_eps must be positive; got {self.adam_eps}.")
         if self.init not in ("content", "noise"):
@@ -110,53 +128,51 @@ class MixingConfig:
         self.weights = {name: float(self.weights.get(name, 0.0)) for name in term_names(self.style_layers)}
 
 
-@dataclass
-class StepResult:
-    """What one step produced: step number, every term (weighted and ``_raw``) and the image ``(3, H, W)``."""
-
-    step: int
-    values: dict[str, float]
-    image: torch.Tensor
+#: ``format`` of the desk's checkpoints before the Run contract (still read by :meth:`MixingDesk.load`).
+LEGACY_FORMAT = "stylelab.mixing"
 
 
-StopSignal = Callable[[], bool] | threading.Event | None
+class MixingDesk(Run):
+    r"""A resumable Adam loop over the pixels of one image (a :class:`stylelab.run.Run`).
 
-
-def _stopped(stop: StopSignal) -> bool:
-    if stop is None:
-        return False
-    if isinstance(stop, threading.Event):
-        return stop.is_set()
-    return bool(stop())
-
-
-class MixingDesk:
-    """A resumable Adam loop over the pixels of one image.
+    Each :meth:`step` takes one Adam step on :math:`x` (pixels clipped to [0, 1] after it) and
+    returns the row ``{"step", "total", <term>, <term>_raw, ...}``: every term of
+    :func:`term_names`, weighted (:math:`\lambda_i \mathcal L_i`) and raw (:math:`\mathcal L_i`).
 
     Args:
         content, style: ``(3, H, W)`` RGB in ``[0, 1]``; both are resized to ``config.size``
             (the style image to the content image's shape).
-        config: :class:`MixingConfig`.
+        config: :class:`MixingConfig` (its ``seed`` is the run's seed; ``steps`` its length).
         device: where to run (default: the extractor's device if one is given, else
             :func:`stylelab.device.get_device`).
         extractor: feature network (default: the pretrained VGG16 from :mod:`stylelab.features`).
+        seed: the run's seed; when given it must equal ``config.seed`` (the record keeps both).
     """
 
-    def __init__(self, content: torch.Tensor, style: torch.Tensor, config: MixingConfig | None = None,
-                 device: torch.device | str | None = None, extractor: torch.nn.Module | None = None) -> None:
-        from ..device import get_device
-        from ..imageio import resize_tensor
-        from ._checks import check_image
+    kind = "mixing"
+    lab = "loss"
+    config_class = MixingConfig
 
-        self.config = config or MixingConfig()
-        if device is None:
-            param = next(iter(extractor.parameters()), None) if extractor is not None else None
-            device = param.device if param is not None else get_device()
-        self.device = torch.device(device)
-        check_image(content[None] if content.ndim == 3 else content, "content", channels=3)
-        check_image(style[None] if style.ndim == 3 else style, "style", channels=3)
-        c = resize_tensor(content.detach().float().cpu(), self.config.size)  # (3, h, w)
-        s = resize_tensor(style.detach().float().cpu(), tuple(c.shape[-2:]))
+    def __init__(self, content: torch.Tensor, style: torch.Tensor, config: MixingConfig | None = None,
+                 device: torch.device | str | None = None, extractor: torch.nn.Module | None = None, *,
+                 seed: int | None = None) -> None:
+        from ..imageio import resize_tensor
+        from ..validate import as_image
+
+        config = config or MixingConfig()
+        # a copy: the sliders move this run's weights (set_weights), never the caller's config
+        config = dataclasses.replace(config, weights=dict(config.weights))
+        if seed is not None and seed != config.seed:
+            raise ConfigError(f"The seed ({seed}) and config.seed ({config.seed}) differ; set config.seed.")
+        if device is None and extractor is not None:
+            param = next(iter(extractor.parameters()), None)
+            device = param.device if param is not None else None
+        super().__init__(config, seed=config.seed, device=device)
+        content = as_image(content, name="content image", grey="refuse")  # (3, H, W)
+        style = as_image(style, name="style image", grey="refuse")
+        self._given = {"content": content.detach().float().cpu(), "style": style.detach().float().cpu()}
+        c = resize_tensor(self._given["content"], self.config.size)  # (3, h, w)
+        s = resize_tensor(self._given["style"], tuple(c.shape[-2:]))
         self.content = c[None].to(self.device)  # (1, 3, h, w)
         self.style = s[None].to(self.device)
         if extractor is None:
@@ -171,32 +187,48 @@ class MixingDesk:
             self.style_grams = gram_targets(self.net(self.style, self.layers), self.config.style_layers, self.config.gram_normalize)
         if self.config.init == "content":
             x0 = self.content.clone()
-        else:
-            g = torch.Generator().manual_seed(self.config.seed)
-            x0 = torch.rand(self.content.shape, generator=g).to(self.device)
+        else:  # uniform noise from this run's own generator (stream 0), on its device
+            gen = make_generator(self.seed, self.device, stream=0)
+            x0 = torch.rand(self.content.shape, generator=gen, device=self.device)  # (1, 3, h, w)
         self.x = x0.requires_grad_(True)  # (1, 3, h, w)
         self.optimizer = torch.optim.Adam([self.x], lr=self.config.lr, eps=self.config.adam_eps)
-        self.step_count = 0
-        self.history: list[dict[str, float]] = []
+
+    # ------------------------------------------------------------------ the Run contract
+    @property
+    def total_steps(self) -> int:
+        return self.config.steps
+
+    def extend(self, steps: int) -> None:
+        """Make the run ``steps`` steps longer (the page's Continue after a finished run)."""
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ConfigError(f"extend takes a positive number of steps; got {steps!r}.")
+        self.config.steps = max(self.config.steps, self.step_count) + steps
 
     @property
     def weights(self) -> dict[str, float]:
         return self.config.weights
 
-    def set_weights(self, weights: dict[str, float]) -> None:
-        """Change term weights between steps (the mixing desk's sliders)."""
+    def set_weights(self, weights: Mapping[str, float]) -> None:
+        """Change term weights between steps (the mixing desk's sliders); the record keeps the last ones."""
         unknown = [k for k in weights if k not in self.config.weights]
         if unknown:
             raise ConfigError(f"Unknown term(s) {unknown}; the terms are {list(self.config.weights)}.")
         for k, v in weights.items():
             if not float(v) >= 0:
                 raise ConfigError(f"Weight of {k} must be >= 0; got {v}.")
+        for k, v in weights.items():
             self.config.weights[k] = float(v)
 
     @property
     def image(self) -> torch.Tensor:
         """The current image ``(3, H, W)`` on the CPU."""
-        return self.x.detach()[0].cpu().clamp(0, 1)
+        return self.x.detach()[0].float().cpu().clamp(0, 1)
+
+    def preview(self) -> torch.Tensor:
+        return self.image
+
+    def inputs(self) -> dict[str, torch.Tensor]:
+        return dict(self._given)
 
     def terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every unweighted term for the image ``x`` ``(1, 3, H, W)``."""
@@ -210,8 +242,8 @@ class MixingDesk:
         terms["contrast"] = contrast_loss(x)
         return terms
 
-    def step(self) -> StepResult:
-        """One Adam step; pixels are clipped to ``[0, 1]`` after it."""
+    def _step(self) -> dict[str, float]:
+        """One Adam step on the pixels, then clip them to [0, 1]: ``x <- clip(x - lr * Adam(grad L))``."""
         self.optimizer.zero_grad(set_to_none=True)
         total, values = weighted_sum(self.terms(self.x), self.config.weights)
         if total.requires_grad:
@@ -219,55 +251,95 @@ class MixingDesk:
             self.optimizer.step()
         with torch.no_grad():
             self.x.clamp_(0, 1)
-        self.step_count += 1
-        values = {"step": float(self.step_count), **values}
-        self.history.append(values)
-        return StepResult(self.step_count, values, self.image)
+        return values
 
-    def run(self, n_steps: int, stop: StopSignal = None) -> Iterator[StepResult]:
-        """Yield after each of ``n_steps`` steps; end early when ``stop`` says so."""
-        for _ in range(int(n_steps)):
-            if _stopped(stop):
-                return
-            yield self.step()
+    def _state(self) -> dict[str, Any]:
+        return {"x": self.x.detach().cpu(), "optimizer": self.optimizer.state_dict()}
 
-    def run_all(self, n_steps: int, stop: StopSignal = None, raise_on_stop: bool = False) -> StepResult | None:
-        """Run ``n_steps`` steps; return the last result. ``raise_on_stop`` raises :class:`StopRequested`."""
-        last = None
-        for i, last in enumerate(self.run(n_steps, stop), 1):  # noqa: B007
-            pass
-        if raise_on_stop and (last is None or i < n_steps):
-            raise StopRequested(f"Stopped after {self.step_count} steps.")
-        return last
-
-    # ------------------------------------------------------------------ checkpoints
-    def state_dict(self) -> dict:
-        cfg = asdict(self.config)
-        return {"kind": "stylelab.mixing", "config": cfg, "x": self.x.detach().cpu(),
-                "optimizer": self.optimizer.state_dict(), "step": self.step_count, "history": self.history}
-
-    def load_state_dict(self, state: dict) -> None:
-        if not isinstance(state, dict) or state.get("kind") != "stylelab.mixing":
-            raise CheckpointError("This checkpoint is not a mixing-desk checkpoint.")
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         x = state.get("x")
         if not isinstance(x, torch.Tensor) or x.shape != self.x.shape:
-            raise CheckpointError(f"Checkpoint image has shape {getattr(x, 'shape', None)}; this desk uses {tuple(self.x.shape)}.")
+            raise CheckpointError(f"Checkpoint image has shape {getattr(x, 'shape', None)}; "
+                                  f"this desk uses {tuple(self.x.shape)}.")
         with torch.no_grad():
             self.x.copy_(x.to(self.device))
         self.optimizer.load_state_dict(state["optimizer"])
-        self.step_count = int(state["step"])
-        self.history = list(state["history"])
-        self.set_weights(dict(state["config"]["weights"]))
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state_dict` (or a desk checkpoint saved before the Run contract).
+
+        The weights saved with the state replace this desk's (they may have been moved live).
+        """
+        if isinstance(state, Mapping) and state.get("kind") == LEGACY_FORMAT:  # the unversioned old layout
+            self._load_state({"x": state.get("x"), "optimizer": state["optimizer"]})
+            self.step_count = int(state["step"])
+            self.history = [{**dict(r), "step": int(r["step"])} for r in state["history"]]
+            self.set_weights(dict(state["config"]["weights"]))
+            return
+        if isinstance(state, Mapping) and isinstance(state.get("config"), Mapping):
+            # the live settings (weights moved by the sliders, a run extended) come with the state;
+            # every other setting must match this desk's, which the base class checks
+            saved, mine = dict(state["config"]), config_to_dict(self.config)
+            weights, steps = saved.get("weights"), saved.get("steps")
+            live_ok = (isinstance(weights, Mapping) and set(weights) == set(self.config.weights)
+                       and isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1)
+            if live_ok and {k: v for k, v in saved.items() if k not in ("weights", "steps")} == \
+                    {k: v for k, v in mine.items() if k not in ("weights", "steps")}:
+                self.set_weights(weights)
+                self.config.steps = steps
+        super().load_state_dict(state)
+
+    @classmethod
+    def from_record(cls, record: Any, *, device: Any = None, **inputs: Any) -> "MixingDesk":
+        """Rebuild the desk from its record (with the weights it ended with) and ``content=``, ``style=``."""
+        rec = as_record(record, cls.lab)
+        config = config_from_record(rec, MixingConfig, kind=cls.kind)
+        if rec.seed != config.seed:
+            raise RecordError(f"The record's seed ({rec.seed}) and its config seed ({config.seed}) differ.")
+        missing = [n for n in ("content", "style") if inputs.get(n) is None]
+        if missing:
+            raise RecordError("A mixing-desk record holds the settings, not the pictures: pass "
+                              + ", ".join(f"{n}=..." for n in missing) + ".")
+        return cls(inputs["content"], inputs["style"], config, device=device)
+
+    # ------------------------------------------------------------------ thin drivers and files
+    def run_all(self, n_steps: int | None = None, stop: StopSignal = None, raise_on_stop: bool = False) -> dict | None:
+        """Step until done, or ``n_steps`` more steps; return the last row (None if none was made).
+
+        ``raise_on_stop`` raises :class:`StopRequested` when ``stop`` ended it early.
+        """
+        if n_steps is not None and self.step_count + n_steps > self.config.steps:
+            self.extend(self.step_count + n_steps - self.config.steps)
+        before = self.step_count
+        finished = run_to_end(self, stop=stop, max_steps=n_steps)
+        stopped = not finished and (n_steps is None or self.step_count - before < n_steps)
+        if raise_on_stop and stopped:
+            raise StopRequested(f"Stopped after {self.step_count} steps.")
+        return self.history[-1] if self.step_count > before else None
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        torch.save(self.state_dict(), path)
-        return path
+        """Write :meth:`state_dict` atomically (the folder is created if needed)."""
+        from ..checkpoint import save_checkpoint
+
+        return save_checkpoint(self.state_dict(), path)
 
     def load(self, path: str | Path) -> None:
         from ..checkpoint import load_checkpoint
 
         self.load_state_dict(load_checkpoint(path, "mixing-desk checkpoint"))
+
+
+def small_run(seed: int = 0, device: Any = None) -> MixingDesk:
+    """A small desk for the protocol tests and benchmarks: 32 px, noise start (so the seed matters)."""
+    from ..assets import load_bundled
+
+    content = load_bundled("photo:astronaut", size=32)  # (3, 32, 32)
+    style = load_bundled("texture:brick", size=32)
+    cfg = MixingConfig(size=32, init="noise", seed=seed, steps=10, content_layers=("relu2_2",),
+                       style_layers=("relu1_1", "relu2_1"),
+                       weights={"content": 1.0, "style:relu1_1": 1e4, "style:relu2_1": 1e4, "tv": 1.0,
+                                "colorfulness": 0.1, "contrast": 0.1})
+    return MixingDesk(content, style, cfg, device=device)
 
 
 #: Term groups the ablation grid switches off one at a time.
@@ -286,7 +358,8 @@ class AblationResult:
 def ablation_study(content: torch.Tensor, style: torch.Tensor, config: MixingConfig, steps: int = 20,
                    device: torch.device | str | None = None, progress: Callable[[float], None] | None = None,
                    stop: StopSignal = None) -> list[AblationResult]:
-    """Rerun the desk from scratch with each active term group switched off (plus one with all on).
+    """Rerun the desk from scratch for ``steps`` steps with each active term group switched off
+    (plus one with all on). A stop keeps the cells finished so far.
 
     Groups with weight 0 everywhere are skipped (switching them off changes nothing).
     """
@@ -297,17 +370,17 @@ def ablation_study(content: torch.Tensor, style: torch.Tensor, config: MixingCon
         weights = {k: (0.0 if group is not None and (k == group or k.startswith(group + ":")) else v)
                    for k, v in config.weights.items()}
         cfg = MixingConfig(**{**asdict(config), "weights": weights})
+        cfg.steps = steps
         desk = MixingDesk(content, style, cfg, device=device)
-        last = desk.run_all(steps, stop)
-        if last is None:
+        if not run_to_end(desk, stop=stop) and desk.step_count == 0:
             break
-        results.append(AblationResult(group, last.image, last.values))
+        results.append(AblationResult(group, desk.image, {k: v for k, v in desk.history[-1].items() if k != "step"}))
         if progress is not None:
             progress((i + 1) / len(groups))
-        if _stopped(stop):
+        if should_stop(stop):
             break
     return results
 
 
-__all__ = ["MixingConfig", "MixingDesk", "StepResult", "AblationResult", "ABLATION_GROUPS", "STYLE_PREFIX",
-           "ablation_study", "default_weights", "term_names"]
+__all__ = ["MixingConfig", "MixingDesk", "AblationResult", "ABLATION_GROUPS", "STYLE_PREFIX", "LEGACY_FORMAT",
+           "ablation_study", "default_weights", "small_run", "term_names"]

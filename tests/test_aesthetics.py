@@ -347,7 +347,12 @@ def test_adjust_raises_colourfulness_and_contrast_of_a_washed_out_photo(coffee):
     from stylelab.record import ExperimentRecord
 
     back = ExperimentRecord.from_json(rec.to_json(), lab="aesthetics")
-    assert back.config_as(AdjustConfig).steps == 25 and len(back.metrics) == 25
+    assert back.config["kind"] == "adjust" and back.seed == rec.seed == 0
+    again = Adjuster.from_record(back, image=washed, device=res.adjuster.device)
+    assert again.config.steps == 25 and again.config == res.adjuster.config and len(back.metrics) == 25
+    assert [r["step"] for r in back.metrics] == list(range(1, 26))  # the row of step k says k (logged after it)
+    again.run()
+    assert again.history == res.history  # nothing random: the same photo and record give the same rows
 
 
 def test_adjust_pixels_mode_stays_in_range_and_stops(coffee):

@@ -7,9 +7,10 @@ import threading
 import pytest
 import torch
 
-from stylelab.errors import CheckpointError, ConfigError
+from stylelab.errors import CheckpointError, ConfigError, RecordError, StopRequested
 from stylelab.losses import DISTORTIONS, REGISTRY, distort, distortion_study, get_spec, mse
 from stylelab.losses.mixing import MixingConfig, MixingDesk, ablation_study, default_weights, term_names
+from stylelab.run import run_to_end
 from tests.test_losses_perceptual import tiny_extractor
 
 
@@ -77,39 +78,60 @@ def _tiny_desk(**kw) -> MixingDesk:
 
 
 def test_mixing_desk_steps_lower_the_total_and_keep_every_term():
-    desk = _tiny_desk(weights={"content": 1.0, "style:relu1_1": 1e3, "style:relu2_1": 1e3, "tv": 0.1})
-    results = list(desk.run(8))
-    assert [r.step for r in results] == list(range(1, 9))
+    desk = _tiny_desk(weights={"content": 1.0, "style:relu1_1": 1e3, "style:relu2_1": 1e3, "tv": 0.1}, steps=8)
+    rows = []
+    assert run_to_end(desk, lambda run, row: rows.append(row)) is True and desk.done
+    assert [r["step"] for r in rows] == list(range(1, 9))
     names = term_names(("relu1_1", "relu2_1"))
-    assert set(names) <= set(results[0].values) and all(f"{n}_raw" in results[0].values for n in names)
-    assert results[-1].values["total"] < results[0].values["total"]
-    assert results[-1].image.shape == (3, 24, 24) and 0 <= results[-1].image.min() and results[-1].image.max() <= 1
-    assert len(desk.history) == 8
+    assert set(names) <= set(rows[0]) and all(f"{n}_raw" in rows[0] for n in names)
+    assert rows[-1]["total"] < rows[0]["total"]
+    assert desk.image.shape == (3, 24, 24) and 0 <= desk.image.min() and desk.image.max() <= 1
+    assert desk.history == rows and len(desk.history) == 8
+    with pytest.raises(StopRequested):
+        desk.step()  # finished: extend() makes it longer
+    desk.extend(2)
+    assert desk.run_all()["step"] == 10 and desk.done
 
 
 def test_mixing_desk_stops_and_resumes(tmp_path):
-    desk = _tiny_desk()
+    desk = _tiny_desk(steps=5)
     stop = threading.Event()
-    for r in desk.run(100, stop=stop):
-        if r.step == 3:
-            stop.set()
+    assert run_to_end(desk, lambda run, row: stop.set() if row["step"] == 3 else None, stop=stop) is False
     assert desk.step_count == 3
-    path = desk.save(tmp_path / "desk.pt")
+    path = desk.save(tmp_path / "new" / "desk.pt")  # the folder is created
+    blob = torch.load(path, weights_only=True)
+    assert blob["format"] == "stylelab.run/1" and blob["kind"] == "mixing"
     desk.run_all(2)
-    other = _tiny_desk()
+    other = _tiny_desk(steps=5)
     other.load(path)
     assert other.step_count == 3
     other.run_all(2)
-    assert torch.allclose(other.image, desk.image, atol=1e-6)  # resumed run = uninterrupted run
+    assert torch.equal(other.image, desk.image)  # resumed run = uninterrupted run
+    assert other.history == desk.history
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(CheckpointError):
         other.load(tmp_path / "junk.pt")
 
 
+def test_mixing_desk_reads_its_checkpoints_from_before_the_run_contract(tmp_path):
+    desk = _tiny_desk(steps=5)
+    desk.run_all(3)
+    old = {"kind": "stylelab.mixing", "config": {**desk.config.__dict__}, "x": desk.x.detach().cpu(),
+           "optimizer": desk.optimizer.state_dict(), "step": 3,
+           "history": [{**r, "step": float(r["step"])} for r in desk.history]}
+    torch.save(old, tmp_path / "old.pt")
+    other = _tiny_desk(steps=5)
+    other.load(tmp_path / "old.pt")
+    assert other.step_count == 3 and other.history == desk.history
+    desk.step()
+    other.step()
+    assert torch.equal(other.image, desk.image)
+
+
 def test_mixing_desk_weights_and_config_errors():
     desk = _tiny_desk()
     desk.set_weights({"tv": 0.0})
-    assert desk.step().values["tv"] == 0.0
+    assert desk.step()["tv"] == 0.0
     with pytest.raises(ConfigError, match="Unknown term"):
         desk.set_weights({"sharpness": 1.0})
     with pytest.raises(ConfigError):
@@ -118,6 +140,25 @@ def test_mixing_desk_weights_and_config_errors():
         MixingConfig(style_layers=())
     with pytest.raises(ConfigError, match=">= 0"):
         MixingConfig(weights={"content": -1.0})
+    with pytest.raises(ConfigError, match="steps"):
+        MixingConfig(steps=0)
+    cfg = MixingConfig(size=24, content_layers=("relu2_1",), style_layers=("relu1_1", "relu2_1"),
+                       weights=default_weights(("relu1_1", "relu2_1")))
+    _tiny_desk().set_weights({"tv": 5.0})
+    assert cfg.weights["tv"] == 1.0  # a desk moves its own copy of the weights, never the caller's
+
+
+def test_mixing_desk_record_rebuilds_with_its_last_weights():
+    desk = _tiny_desk(steps=3)
+    desk.set_weights({"tv": 3.0})
+    desk.run_all()
+    rec = desk.record()
+    assert rec.lab == "loss" and rec.config["kind"] == "mixing" and rec.config["weights"]["tv"] == 3.0
+    assert rec.config["size"] == 24 and rec.config["lr"] == desk.config.lr  # every setting, not only the weights
+    with pytest.raises(RecordError, match="content=..."):
+        MixingDesk.from_record(rec)
+    with pytest.raises(RecordError):
+        MixingDesk.from_record({**rec.to_dict(), "config": {**rec.config, "lr": -1.0}}, **desk.inputs())
 
 
 def test_ablation_switches_each_active_group_off(monkeypatch):
@@ -145,9 +186,9 @@ def test_mixing_desk_with_real_vgg_small():
     c = load_bundled("photo:astronaut", size=48)
     s = load_bundled("texture:brick", size=48)
     desk = MixingDesk(c, s, MixingConfig(size=48))
-    first = desk.step().values
+    first = desk.step()
     for _ in range(3):
-        last = desk.step().values
+        last = desk.step()
     assert first["content_raw"] == pytest.approx(0.0, abs=1e-6)  # starts at the content image
     assert last["content_raw"] > 0 and last["total"] < first["total"]
 

@@ -54,9 +54,29 @@ install_venv() {
   touch "$VENV/.stylelab-complete"
 }
 
+# This clone's stylelab, installed editable into the venv, so notebooks, kernels and scripts import it
+# from any working directory. The venv is shared by every clone with the same requirements, so the
+# install is re-pointed whenever it names another clone (checked from / so no cwd copy can answer).
+install_package() {
+  local here where
+  here="$(cd "$ROOT" && pwd -P)"
+  where="$(cd / && "$VENV/bin/python" -c 'import os, stylelab; print(os.path.dirname(os.path.dirname(os.path.realpath(stylelab.__file__))))' 2>/dev/null || true)"
+  [ "$where" = "$here" ] && return 0
+  log "installing this clone's stylelab into the venv, editable (${where:-not installed} -> $here)"
+  local isolation=()
+  # with setuptools in the venv no build environment is needed (works offline); else pip makes one
+  "$VENV/bin/python" -c 'import setuptools' >/dev/null 2>&1 && isolation=(--no-build-isolation)
+  local out  # the editable backend's warnings are noise: shown only if the install fails
+  if ! out="$("$VENV/bin/python" -m pip install -q --no-deps "${isolation[@]}" -e "$here" 2>&1)"; then
+    printf '%s\n' "$out" | grep -v "WARNING: Location" >&2
+    return 1
+  fi
+}
+
 setup() {
   install_debian_packages
   install_venv
+  install_package
   # Build derived asset caches (reassembled paintings) and show what is present.
   "$VENV/bin/python" -m stylelab assets --prepare
 }
@@ -74,7 +94,9 @@ notebooks() {
   venv_kernel
   local port="${NB_PORT:-8888}" root_flag=()
   [ "$(id -u)" -eq 0 ] && root_flag=(--allow-root)  # containers often run as root
-  export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"  # notebooks import this checkout's stylelab
+  # setup() installed this clone's stylelab; PYTHONPATH keeps this server's kernels on this clone even
+  # if another clone re-points the shared venv's editable install while JupyterLab runs
+  export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
   export JUPYTER_PREFER_ENV_PATH=1  # the venv's kernelspecs before any user-level "python3"
   log "JupyterLab on http://127.0.0.1:$port/lab (notebooks/; localhost only, so no token; Ctrl-C stops it)"
   # Offline: no update check, no news feed, no PyPI extension manager. The empty token is safe only

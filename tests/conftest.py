@@ -1,17 +1,17 @@
-"""Shared pytest fixtures: seeded RNGs and small real images; puts the repo and tests/ on sys.path."""
+"""Shared pytest fixtures: seeded RNGs and small real images.
+
+``stylelab`` is an installed (editable) package; pyproject's ``pythonpath`` puts this clone's root
+and ``tests/`` first on ``sys.path``, so the tests always import this clone's code.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-for _p in (ROOT, ROOT / "tests"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
 
 # Keep test runs deterministic and polite on a shared 2-core machine.
 os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")

@@ -316,3 +316,12 @@ def test_python_m_stylelab_bad_input_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "stylelab", "assets", "--no-such-flag"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "unrecognized arguments" in proc.stderr
+
+
+def test_stylelab_is_installed_for_any_cwd(tmp_path):
+    """The venv's editable install (scripts/stylelab.sh) makes `import stylelab` work without PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", "import stylelab, stylelab.run, stylelab.entry; print(stylelab.__file__)"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("stylelab/__init__.py")

@@ -15,6 +15,7 @@ Each DDP rank draws from its own seed (``seed + 1000 * rank``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,10 @@ def _square(img: torch.Tensor, size: int) -> torch.Tensor:
     return img[:, top:top + size, left:left + size].contiguous()
 
 
+_POOLS: dict[tuple, list["_Pool"]] = {}
+_POOLS_LOCK = threading.Lock()
+
+
 @dataclass
 class _Pool:
     images: list[torch.Tensor]  # each (3, H, W)
@@ -92,9 +97,12 @@ class InpaintData:
         if size < 16:
             raise ConfigError(f"Training crops must be at least 16 px, got {size}.")
         self.source, self.size, self.scale, self.stroke_fraction = source, size, scale, stroke_fraction
-        self.rng = np.random.default_rng(seed)
-        self.gen = torch.Generator().manual_seed(seed)
-        self.pools = self._load()
+        self.rng = np.random.default_rng(seed)  # this sampler's own stream: crops, flips, masks
+        key = (source, size, tuple(scale))
+        with _POOLS_LOCK:  # the pictures are read-only: load them once per process
+            if key not in _POOLS:
+                _POOLS[key] = self._load()
+            self.pools = _POOLS[key]
 
     def _load(self) -> list[_Pool]:
         from ..assets import load_bundled, load_fashion_mnist, load_lfw_subset
@@ -127,8 +135,28 @@ class InpaintData:
         twin = object.__new__(InpaintData)
         twin.__dict__.update(self.__dict__)
         twin.rng = np.random.default_rng(seed)
-        twin.gen = torch.Generator().manual_seed(seed)
         return twin
+
+    def get_state(self) -> dict[str, object]:
+        """The sampler's random state as plain values (``torch.load(weights_only=True)`` reads it back).
+
+        NumPy's PCG64 state holds 128-bit integers; they are stored as decimal strings.
+        """
+        st = self.rng.bit_generator.state
+        if st.get("bit_generator") != "PCG64":
+            raise ConfigError(f"InpaintData saves PCG64 states, not {st.get('bit_generator')!r}.")
+        return {"bit_generator": "PCG64", "state": str(st["state"]["state"]), "inc": str(st["state"]["inc"]),
+                "has_uint32": int(st["has_uint32"]), "uinteger": int(st["uinteger"])}
+
+    def set_state(self, state: dict[str, object]) -> None:
+        """Continue from :meth:`get_state`: the next batches are the ones the saved sampler would draw."""
+        self.rng = np.random.default_rng(0)  # replaced by the saved state just below
+        self.rng.bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": int(str(state["state"])), "inc": int(str(state["inc"]))},
+            "has_uint32": int(state["has_uint32"]),  # type: ignore[call-overload]
+            "uinteger": int(state["uinteger"]),  # type: ignore[call-overload]
+        }
 
     def _crop(self) -> torch.Tensor:
         pool = self.pools[int(self.rng.integers(len(self.pools)))]

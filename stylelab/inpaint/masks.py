@@ -35,8 +35,10 @@ __all__ = [
     "center_mask",
     "composite",
     "coverage",
+    "damage",
     "feather",
     "hole",
+    "hole_overlay",
     "mask_from_image",
     "random_rect_mask",
     "random_strokes",
@@ -47,10 +49,14 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- validation
 def as_batch(image: "torch.Tensor", mask: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor", bool]:
-    """Bring ``image`` and ``mask`` to ``(N, C, H, W)`` / ``(N, 1, H, W)`` and validate them.
+    """Bring ``image`` and ``mask`` to ``(N, 3, H, W)`` / ``(N, 1, H, W)`` and validate them.
+
+    The image goes through the one image validator of stylelab
+    (:func:`stylelab.validate.as_image_batch`: RGB or grey, float, finite, in [0, 1]); the mask
+    through :func:`validate_mask` (the mask convention, with its own messages).
 
     Args:
-        image: ``(C, H, W)`` or ``(N, C, H, W)`` float image in [0, 1].
+        image: ``(C, H, W)`` or ``(N, C, H, W)`` float image in [0, 1], C = 3 (or 1: grey, expanded).
         mask: ``(1, H, W)`` or ``(N, 1, H, W)`` (``(H, W)`` is accepted too); 1 = hole.
 
     Returns:
@@ -58,25 +64,18 @@ def as_batch(image: "torch.Tensor", mask: "torch.Tensor") -> tuple["torch.Tensor
         and whether the caller passed an unbatched image (so the result can be squeezed back).
 
     Raises:
-        ShapeError: wrong ranks, or the mask's size does not match the image's.
+        ShapeError: wrong ranks or channels, or the mask's size does not match the image's.
+        ImageError: not a float tensor in [0, 1]. NonFiniteError: NaN / inf in the image or the mask.
         ConfigError: the mask has no hole, or it hides the whole image.
-        NonFiniteError: NaN / inf in the image or the mask.
     """
-    import torch
+    from ..validate import as_image_batch
 
-    if not isinstance(image, torch.Tensor):
-        raise ShapeError(f"The image must be a tensor, got {type(image).__name__}.")
-    squeezed = image.ndim == 3
-    x = image.unsqueeze(0) if squeezed else image
-    if x.ndim != 4:
-        raise ShapeError(f"The image must be (C, H, W) or (N, C, H, W), got shape {tuple(image.shape)}.")
-    if not torch.isfinite(x).all():
-        raise NonFiniteError("The image contains NaN or infinite values.")
+    x, squeezed = as_image_batch(image, name="image to inpaint")  # (N, 3, H, W)
     m = validate_mask(mask, size=tuple(x.shape[-2:]))
     if m.shape[0] not in (1, x.shape[0]):
         raise ShapeError(f"The mask batch ({m.shape[0]}) does not match the image batch ({x.shape[0]}).")
     m = m.to(device=x.device, dtype=x.dtype).expand(x.shape[0], 1, *x.shape[-2:])  # (N, 1, H, W)
-    return x.float() if not x.is_floating_point() else x, m, squeezed
+    return x, m, squeezed
 
 
 def validate_mask(mask: "torch.Tensor", size: tuple[int, int] | None = None) -> "torch.Tensor":
@@ -164,6 +163,47 @@ def hole(mask: "torch.Tensor") -> "torch.Tensor":
 def coverage(mask: "torch.Tensor") -> float:
     """Fraction of pixels in the hole (``mask > 0``), in [0, 1]."""
     return float((mask > 0).float().mean())
+
+
+def damage(image: "torch.Tensor", mask: "torch.Tensor") -> "torch.Tensor":
+    r"""The damaged input every method receives: the hole blanked to 0, so no method can peek into it.
+
+    .. math::
+        x_{damaged} = (1 - [m > 0]) \odot x
+
+    Args:
+        image: ``(3, H, W)`` or ``(N, 3, H, W)``.
+        mask: ``(1, H, W)`` or ``(N, 1, H, W)`` (feathered values count as hole).
+
+    Returns:
+        same shape as ``image``.
+    """
+    if mask.shape[-2:] != image.shape[-2:]:
+        raise ShapeError(f"The mask is {tuple(mask.shape[-2:])} but the image is {tuple(image.shape[-2:])}: "
+                         "they must be the same size.")
+    return image * (1.0 - hole(mask))
+
+
+#: The colour the hole is shown in (RGB in [0, 1]): magenta, which no photo is full of.
+HOLE_COLOUR = (1.0, 0.0, 1.0)
+
+
+def hole_overlay(image: "torch.Tensor", mask: "torch.Tensor", colour: tuple[float, float, float] = HOLE_COLOUR) -> "torch.Tensor":
+    r"""The picture with its hole painted in ``colour`` (magenta): what the page shows as "with the hole".
+
+    .. math::
+        (1 - [m > 0]) \odot x + [m > 0] \odot c
+
+    Args:
+        image: ``(3, H, W)`` or ``(N, 3, H, W)``; mask: ``(1, H, W)`` or ``(N, 1, H, W)``.
+
+    Returns:
+        same shape as ``image``, in [0, 1].
+    """
+    import torch
+
+    c = torch.tensor(colour, dtype=image.dtype, device=image.device)[:, None, None]  # (3, 1, 1)
+    return damage(image, mask) + hole(mask) * c
 
 
 # ----------------------------------------------------------------------------- generators

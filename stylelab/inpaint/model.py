@@ -28,6 +28,8 @@ from .unet import UNet, UNetConfig
 __all__ = [
     "CHECKPOINT_DIR",
     "FORMAT",
+    "FORMATS",
+    "checkpoint_blob",
     "Inpainter",
     "list_checkpoints",
     "load_inpainter",
@@ -35,7 +37,10 @@ __all__ = [
     "save_checkpoint",
 ]
 
+#: The format key written into every inpainting checkpoint (bump when the layout changes).
 FORMAT = "stylelab.inpaint/1"
+#: Formats this version reads (the shipped checkpoints' included).
+FORMATS = (FORMAT,)
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 
 
@@ -72,38 +77,57 @@ class Inpainter:
     def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Inpaint: ``mask * prediction + (1 - mask) * image``, same shape as ``image``."""
         x, m, squeezed = as_batch(image, mask)
-        pred = self.predict(x, m)
+        pred = self.predict(x, m).to(x.device)  # (N, 3, H, W)
         out = composite(pred, x, m)
         return out[0] if squeezed else out
 
 
-def save_checkpoint(path: str | Path, net: UNet, train: dict[str, Any], meta: dict[str, Any], half: bool = False) -> Path:
-    """Save ``net`` as a weights-only checkpoint (``half=True`` stores fp16 weights: half the size)."""
+def checkpoint_blob(net: UNet, train: dict[str, Any], meta: dict[str, Any], half: bool = False,
+                    **extra: Any) -> dict[str, Any]:
+    """The checkpoint dict of ``net`` (``half=True`` stores fp16 weights: half the size).
+
+    ``extra`` adds entries (the trainer's ``optimizer``, ``disc``, ``d_optimizer`` for a resumable file).
+    """
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
              for k, v in net.state_dict().items()}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"format": FORMAT, "unet": net.config.to_dict(), "state_dict": state,
-                "train": dict(train), "meta": dict(meta)}, path)
-    return path
+    return {"format": FORMAT, "unet": net.config.to_dict(), "state_dict": state,
+            "train": dict(train), "meta": dict(meta), **extra}
+
+
+def save_checkpoint(path: str | Path, net: UNet, train: dict[str, Any], meta: dict[str, Any], half: bool = False,
+                    **extra: Any) -> Path:
+    """Save ``net`` as a weights-only checkpoint, once and atomically (:func:`stylelab.checkpoint.save_checkpoint`)."""
+    from ..checkpoint import save_checkpoint as save_atomic
+
+    return save_atomic(checkpoint_blob(net, train, meta, half=half, **extra), path)
 
 
 def _load_payload(path: Path) -> dict[str, Any]:
+    """A checkpoint's dict, read with ``weights_only=True``; its ``format`` must be one of :data:`FORMATS`."""
     from ..checkpoint import load_checkpoint
 
-    payload = load_checkpoint(path, "stylelab inpainting checkpoint", format_key="format", format_value=FORMAT)
+    what = "stylelab inpainting checkpoint"
+    payload = load_checkpoint(path, what)
+    if not isinstance(payload, dict) or payload.get("format") not in FORMATS:
+        raise CheckpointError(f"{Path(path).name} is not a {what} (expected format {FORMAT!r}).")
     for key in ("unet", "state_dict"):
         if not isinstance(payload.get(key), dict):
-            raise CheckpointError(f"{path.name} lacks its {key!r} entry.")
+            raise CheckpointError(f"{Path(path).name} lacks its {key!r} entry.")
     return payload
 
 
-def load_inpainter(name_or_path: str | Path, device: torch.device | str = "cpu") -> Inpainter:
+def load_inpainter(name_or_path: str | Path, device: torch.device | str | None = None) -> Inpainter:
     """Load a shipped checkpoint by name (``"unet64-mse"``) or any checkpoint file by path.
+
+    Args:
+        name_or_path: a shipped name (see :func:`list_checkpoints`) or a ``.pt`` path.
+        device: where the network goes (None: :func:`~stylelab.device.get_device`).
 
     Raises:
         CheckpointError: unknown name, unreadable/unsafe file, or weights of another model.
     """
+    from ..run import resolve_device
+
     path = Path(name_or_path)
     if not path.suffix:
         path = CHECKPOINT_DIR / f"{name_or_path}.pt"
@@ -112,11 +136,13 @@ def load_inpainter(name_or_path: str | Path, device: torch.device | str = "cpu")
     payload = _load_payload(path)
     try:
         cfg = UNetConfig(**payload["unet"])
-        net = UNet.from_config(cfg)
+        with torch.device("meta"):  # no random initialisation (the weights are loaded just below)
+            net = UNet.from_config(cfg)
+        net = net.to_empty(device="cpu")
         net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()})
     except (TypeError, RuntimeError, ValueError) as exc:
         raise CheckpointError(f"{path.name} does not fit a stylelab U-Net: {exc}") from exc
-    return Inpainter(net.to(device), payload.get("meta"), payload.get("train"))
+    return Inpainter(net.to(resolve_device(device)), payload.get("meta"), payload.get("train"))
 
 
 def list_checkpoints() -> list[str]:

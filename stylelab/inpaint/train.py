@@ -1,4 +1,4 @@
-r"""Training the U-Net inpainter: a plain loop with callbacks, checkpoints and optional DDP.
+r"""Training the U-Net inpainter: a :class:`~stylelab.run.Run`, with checkpoints and optional DDP.
 
 One step, for a batch of crops :math:`x` with holes :math:`m`:
 
@@ -10,52 +10,57 @@ One step, for a batch of crops :math:`x` with holes :math:`m`:
         + \lambda_\partial\,\mathcal{L}_\partial(\hat x, x),
 
 with the weights of the chosen :data:`~stylelab.inpaint.losses.LOSS_CHOICES` entry (absent terms
-have weight 0) and :math:`\lambda_\partial` = ``TrainConfig.boundary`` (default 0) for the
-known-ring term :func:`~stylelab.inpaint.losses.boundary_mse` against seams. With the adversarial term, a PatchGAN :math:`D` first takes one step on
-real crops vs. composites, with the loss ``TrainConfig.adv_kind`` (hinge by default) applied to every
-patch logit; ``"wgan-gp"`` adds :func:`~stylelab.losses.adversarial.gradient_penalty` (weight
-``TrainConfig.gp_weight``) on the critic's per-sample score, the mean of its patch scores.
+have weight 0) and :math:`\lambda_\partial` = ``InpaintTrainConfig.boundary`` (default 0) for the
+known-ring term :func:`~stylelab.inpaint.losses.boundary_mse` against seams. With the adversarial
+term, a PatchGAN :math:`D` first takes one step on real crops vs. composites, with the loss
+``InpaintTrainConfig.adv_kind`` (hinge by default) applied to every patch logit; ``"wgan-gp"`` adds
+:func:`~stylelab.losses.adversarial.gradient_penalty` (weight ``InpaintTrainConfig.gp_weight``) on the
+critic's per-sample score, the mean of its patch scores.
 
-Use it from Python (:class:`Trainer`: ``step()``, ``run(steps, callback, should_stop)``,
-``save()`` / ``resume``) or from a shell, also on several processes::
+Use it from Python (:class:`InpaintTrainer`, kind ``"inpaint-train"``: ``step()`` -> row,
+``save()``, ``init=`` a checkpoint to continue from) or from a shell, also on several processes::
 
-    python -m stylelab.inpaint.train --loss mse --steps 300 --out /tmp/unet.pt
+    python -m stylelab inpaint-train --loss mse --steps 300 --out /tmp/unet.pt
+    python -m stylelab inpaint-train --dry-run            # one step, nothing written
     torchrun --nproc_per_node 2 -m stylelab.inpaint.train --steps 50 --out /tmp/unet.pt
 
-Under ``torchrun`` every rank samples its own crops and the gradients are averaged
-(DistributedDataParallel, ``gloo`` on CPU); rank 0 writes the checkpoint.
+Randomness: the initial weights come from the run's own generator (the same seed gives the same
+start on every rank), the crops and masks from the sampler's own stream (``seed + 1000 rank``),
+the gradient penalty's interpolation weights from a third one; torch's global RNG is never used.
+Under ``torchrun`` (:func:`stylelab.entry.torchrun`) every rank samples its own crops and the
+gradients are averaged (DistributedDataParallel, ``gloo`` on CPU); rank 0 writes the checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from ..device import autocast, seed_everything
-from ..errors import CheckpointError, ConfigError, StylelabError
+from ..device import autocast
+from ..errors import CheckpointError, ConfigError
+from ..run import Run, StopSignal, make_generator, run_to_end
 from .data import SOURCES, InpaintData
 from .losses import boundary_mse, get_loss_choice, masked_mse
 from .masks import composite
 from .model import FORMAT, _load_payload, network_input, save_checkpoint
-from .unet import UNet, UNetConfig
+from .unet import UNet, UNetConfig, build_seeded
 
-__all__ = ["PERCEPTUAL_LAYERS", "TrainConfig", "Trainer", "main"]
+__all__ = ["PERCEPTUAL_LAYERS", "InpaintTrainConfig", "InpaintTrainer", "TrainConfig", "Trainer",
+           "add_train_arguments", "main", "small_run", "train_command"]
 
 #: VGG16 layers of the perceptual term (Johnson et al. 2016's choice, minus relu4_3 at 64 px).
 PERCEPTUAL_LAYERS = ("relu1_2", "relu2_2", "relu3_3")
 
 
 @dataclass
-class TrainConfig:
+class InpaintTrainConfig:
     """Everything a training run depends on (stored in every checkpoint and record).
 
     Defaults are small and CPU-friendly: ~0.1-0.3 s per step on 2 cores for ``loss="mse"``.
@@ -82,6 +87,8 @@ class TrainConfig:
         get_loss_choice(self.loss)
         if self.data not in SOURCES:
             raise ConfigError(f"Unknown training data {self.data!r}; choose one of {SOURCES}.")
+        if self.base < 1 or self.depth < 1 or self.d_base < 1:
+            raise ConfigError("base, depth and d_base must be >= 1.")
         if self.size < 16 or self.size % (2 ** (self.depth - 1)):
             raise ConfigError(f"Crop size {self.size} must be >= 16 and a multiple of {2 ** (self.depth - 1)}.")
         if self.batch < 1 or self.steps < 0:
@@ -90,6 +97,8 @@ class TrainConfig:
             raise ConfigError("Learning rates must be in (0, 1).")
         if self.boundary < 0 or self.boundary_width < 1:
             raise ConfigError("boundary weight must be >= 0 and boundary_width >= 1.")
+        if not 0 <= self.seed < 2**63:
+            raise ConfigError(f"The seed must be an integer in [0, 2**63), got {self.seed}.")
         from ..losses.adversarial import ADVERSARIAL_LOSSES
 
         if self.adv_kind not in ADVERSARIAL_LOSSES:
@@ -99,44 +108,63 @@ class TrainConfig:
                               "without it the critic is not Lipschitz and the Wasserstein loss is meaningless.")
 
 
-class Trainer:
-    """Trains one U-Net inpainter; holds no UI code.
+#: the former name (kept for scripts and notebooks)
+TrainConfig = InpaintTrainConfig
+
+
+class InpaintTrainer(Run):
+    """Trains one U-Net inpainter (a :class:`~stylelab.run.Run`, kind ``"inpaint-train"``); holds no UI code.
 
     Args:
-        config: :class:`TrainConfig`.
+        config: :class:`InpaintTrainConfig`.
         init: checkpoint path to start from (a shipped or resumed checkpoint); its optimiser
             state is restored too when it has one and the loss matches (with ``config.lr``, so a
-            resumed run can lower the learning rate).
-        device: where to train (CPU here).
+            resumed run can lower the learning rate). The run then makes ``config.steps`` more steps.
+        device: where to train (None: :func:`~stylelab.device.get_device`).
         data: a ready sampler (default: built from ``config``; DDP ranks get ``seed + 1000 rank``).
+        seed: the run's seed (default ``config.seed``; a different one replaces it in the config).
+
+    Rows: ``{"step", "total", "<term>", "<term>_raw", ...}`` (weighted and raw loss terms, ``d_loss``
+    and ``gp`` with the adversarial term); no wall times.
     """
 
-    def __init__(self, config: TrainConfig | None = None, init: str | Path | None = None,
-                 device: torch.device | str = "cpu", data: InpaintData | None = None) -> None:
-        self.config = cfg = config or TrainConfig()
+    kind: ClassVar[str] = "inpaint-train"
+    lab: ClassVar[str] = "inpaint"
+    config_class: ClassVar[type] = InpaintTrainConfig
+
+    def __init__(self, config: InpaintTrainConfig | None = None, init: str | Path | None = None,
+                 device: Any = None, data: InpaintData | None = None, *, seed: int | None = None) -> None:
+        cfg = config or InpaintTrainConfig()
+        if seed is not None and seed != cfg.seed:
+            cfg = replace(cfg, seed=seed)
         cfg.validate()
+        super().__init__(cfg, seed=cfg.seed, device=device)
         self.choice = get_loss_choice(cfg.loss)
-        self.device = torch.device(device)
         self.rank, self.world = _rank_world()
-        seed_everything(cfg.seed)  # same initial weights on every rank
-        self.net = UNet(4, 3, base=cfg.base, depth=cfg.depth).to(self.device, memory_format=torch.channels_last)
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, betas=(0.5, 0.999) if self.choice.adversarial else (0.9, 0.999))
-        self.disc = self.d_opt = None
+        dev = self.device
+        # Initial weights from the run's own generator: the same on every rank, never the global RNG.
+        init_gen = make_generator(cfg.seed, "cpu", stream=0)
+        self.net = build_seeded(lambda: UNet(4, 3, base=cfg.base, depth=cfg.depth), init_gen, dev)
+        self.net = self.net.to(memory_format=torch.channels_last)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr,
+                                    betas=(0.5, 0.999) if self.choice.adversarial else (0.9, 0.999))
+        self.disc = self.d_opt = self.gp_gen = None
         if self.choice.adversarial:
             from ..patchgan import PatchDiscriminator
 
-            self.disc = PatchDiscriminator(3, base_channels=cfg.d_base, n_layers=2, norm="none", spectral=True).to(self.device)
+            self.disc = build_seeded(lambda: PatchDiscriminator(3, base_channels=cfg.d_base, n_layers=2, norm="none",
+                                                                spectral=True), init_gen, dev)
             self.d_opt = torch.optim.Adam(self.disc.parameters(), lr=cfg.d_lr, betas=(0.5, 0.999))
-            # the gradient penalty's interpolation weights: this run's own RNG (one stream per rank)
-            self.gp_gen = torch.Generator().manual_seed(cfg.seed + 7919 * (1 + self.rank))
+            # the gradient penalty's interpolation weights: this run's own stream, one per rank
+            self.gp_gen = make_generator(cfg.seed, dev, stream=1 + self.rank)
         self.features = None
         if self.choice.perceptual:
             from ..features import get_extractor
 
-            self.features = get_extractor("vgg16", device=self.device, normalisation="imagenet")
-        self.step_count = 0
-        self.history: list[dict[str, float]] = []
-        self.elapsed = 0.0
+            self.features = get_extractor("vgg16", device=dev, normalisation="imagenet")
+        self.init = None if init is None else str(init)
+        self.init_from: dict[str, Any] | None = None
+        self._start = 0
         if init is not None:
             self._load_init(Path(init))
         self.data = data or InpaintData(cfg.data, cfg.size, seed=cfg.seed + 1000 * self.rank)
@@ -147,6 +175,16 @@ class Trainer:
             self._net = DDP(self.net)
             if self.disc is not None:
                 self._disc = DDP(self.disc)
+
+    @property
+    def total_steps(self) -> int:  # type: ignore[override]
+        """The steps of the checkpoint it started from (if any) plus ``config.steps``."""
+        return self._start + self.config.steps
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds spent training (the former name of :attr:`seconds`)."""
+        return self.seconds
 
     # ------------------------------------------------------------------ checkpoints
     def _load_init(self, path: Path) -> None:
@@ -163,25 +201,48 @@ class Trainer:
         if same_loss and self.disc is not None and isinstance(payload.get("disc"), dict):
             self.disc.load_state_dict(payload["disc"])
             self.d_opt.load_state_dict(payload["d_optimizer"])  # type: ignore[union-attr]
-        self.step_count = int(meta.get("steps", 0)) if same_loss else 0
+        self._start = self.step_count = int(meta.get("steps", 0)) if same_loss else 0
         self.init_from = {"path": path.name, "steps": int(meta.get("steps", 0)), "loss": payload.get("train", {}).get("loss")}
 
     def save(self, path: str | Path, meta: dict[str, Any] | None = None, resumable: bool = True,
              half: bool = False) -> Path:
-        """Write a weights-only checkpoint (with optimiser state when ``resumable``)."""
-        info = {"steps": self.step_count, "loss": self.config.loss, "wall_s": round(self.elapsed, 1),
+        """Write a weights-only checkpoint (format :data:`~stylelab.inpaint.model.FORMAT`), once and atomically.
+
+        ``resumable`` adds the optimiser (and discriminator) states, so ``init=`` continues it.
+        """
+        info = {"steps": self.step_count, "loss": self.config.loss, "wall_s": round(self.seconds, 1),
                 "world_size": self.world, **(meta or {})}
-        if getattr(self, "init_from", None):
+        if self.init_from:
             info["init_from"] = self.init_from
-        path = save_checkpoint(path, self.net, asdict(self.config), info, half=half)
+        extra: dict[str, Any] = {}
         if resumable:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-            payload["optimizer"] = self.opt.state_dict()
+            extra["optimizer"] = self.opt.state_dict()
             if self.disc is not None:
-                payload["disc"] = self.disc.state_dict()
-                payload["d_optimizer"] = self.d_opt.state_dict()  # type: ignore[union-attr]
-            torch.save(payload, path)
-        return path
+                extra["disc"] = self.disc.state_dict()
+                extra["d_optimizer"] = self.d_opt.state_dict()  # type: ignore[union-attr]
+        return save_checkpoint(path, self.net, asdict(self.config), info, half=half, **extra)
+
+    def _state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"net": self.net.state_dict(), "opt": self.opt.state_dict(),
+                                 "data": self.data.get_state(), "start": self._start}
+        if self.disc is not None:
+            state.update(disc=self.disc.state_dict(), d_opt=self.d_opt.state_dict(),  # type: ignore[union-attr]
+                         gp_gen=self.gp_gen.get_state())  # type: ignore[union-attr]
+        return state
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        self.data.set_state(state["data"])
+        self._start = int(state["start"])
+        if self.disc is not None:
+            self.disc.load_state_dict(state["disc"])
+            self.d_opt.load_state_dict(state["d_opt"])  # type: ignore[union-attr]
+            self.gp_gen.set_state(state["gp_gen"])  # type: ignore[union-attr]
+
+    def inputs(self) -> dict[str, Any]:
+        """The checkpoint it started from, if any (a record names only the settings)."""
+        return {} if self.init is None else {"init": self.init}
 
     # ------------------------------------------------------------------ training
     def _generator_terms(self, x: torch.Tensor, m: torch.Tensor, pred: torch.Tensor, comp: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -206,11 +267,10 @@ class Trainer:
             terms["adv"] = generator_loss(fake_logits.float(), kind=self.config.adv_kind)
         return terms
 
-    def step(self) -> dict[str, float]:
+    def _step(self) -> dict[str, Any]:
         """One optimisation step (D first when adversarial); returns the logged values."""
         from ..losses import discriminator_loss, gradient_penalty, weighted_sum
 
-        t0 = time.perf_counter()
         cfg = self.config
         x, m = self.data.batch(cfg.batch)  # (B, 3, S, S), (B, 1, S, S)
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
@@ -220,7 +280,7 @@ class Trainer:
             pred = self._net(network_input(x, m).contiguous(memory_format=torch.channels_last))  # (B, 3, S, S)
         pred = pred.float()
         comp = composite(pred, x, m)  # the result: known pixels kept
-        row: dict[str, float] = {}
+        row: dict[str, Any] = {}
         if self._disc is not None:
             # D step: max E[log D(x)] + E[log(1 - D(y))] (in its adv_kind form, per patch), on detached fakes.
             with autocast(self.device, enabled=cfg.bf16):
@@ -239,28 +299,20 @@ class Trainer:
             row["d_loss"] = float(d_loss.detach())
         terms = self._generator_terms(x, m, pred, comp)
         weights = {**self.choice.weights, **({"boundary": cfg.boundary} if cfg.boundary > 0 else {})}
-        total, values = weighted_sum(terms, weights)
+        total, values = weighted_sum(terms, weights)  # sum_i lambda_i L_i
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
-        self.step_count += 1
-        self.elapsed += time.perf_counter() - t0
-        row.update({"step": self.step_count, **values, "seconds": time.perf_counter() - t0})
-        self.history.append(row)
+        row.update(values)
         return row
 
-    def run(self, steps: int | None = None, callback: Callable[[dict[str, float]], None] | None = None,
-            should_stop: Callable[[], bool] | None = None) -> list[dict[str, float]]:
-        """Run ``steps`` steps (default ``config.steps``); stoppable between steps."""
-        rows = []
-        for _ in range(self.config.steps if steps is None else steps):
-            row = self.step()
-            rows.append(row)
-            if callback is not None:
-                callback(row)
-            if should_stop is not None and should_stop():
-                break
-        return rows
+    def run(self, steps: int | None = None, callback: Callable[[dict[str, Any]], None] | None = None,
+            stop: StopSignal = None) -> list[dict[str, Any]]:
+        """Train ``steps`` more steps (default: to the end); ``callback(row)`` after each; ``stop`` between steps."""
+        first = len(self.history)
+        run_to_end(self, None if callback is None else (lambda _run, row: callback(row)), stop=stop,
+                   max_steps=steps)
+        return self.history[first:]
 
     def inpainter(self) -> Any:
         """The model as a ready :class:`~stylelab.inpaint.model.Inpainter` (shares the weights)."""
@@ -271,6 +323,10 @@ class Trainer:
     def finish(self) -> None:
         """Put the model back into evaluation mode (call before using it to inpaint)."""
         self.net.eval()
+
+
+#: the former name (kept for scripts and notebooks)
+Trainer = InpaintTrainer
 
 
 def _rank_world() -> tuple[int, int]:
@@ -286,70 +342,92 @@ def parameter_checksum(net: torch.nn.Module) -> float:
     return float(sum(p.detach().double().abs().sum() for p in net.parameters()))
 
 
+def small_run(seed: int = 0, device: Any = None) -> InpaintTrainer:
+    """The catalogue's small training run: a 4-8-16 channel U-Net on 32 px face crops, batch 2, MSE."""
+    return InpaintTrainer(InpaintTrainConfig(loss="mse", data="faces", size=32, batch=2, steps=20, base=4, depth=3,
+                                             seed=seed), device=device)
+
+
+# ----------------------------------------------------------------------------- command line
+_HELP = {
+    "loss": "mse | mse+ssim | mse+ssim+perceptual | mse+ssim+perceptual+adv",
+    "data": "training crops: " + " | ".join(SOURCES),
+    "bf16": "bfloat16 autocast (--no-bf16: train in float32)",
+    "boundary": "weight of the known-ring term against seams (0: off)",
+    "adv_kind": "GAN loss of the adversarial term: ns | lsgan | hinge | wgan-gp | minimax",
+    "gp_weight": "gradient penalty weight (adv-kind wgan-gp)",
+}
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training flags: one per :class:`InpaintTrainConfig` field, plus files, logging and ``--dry-run``."""
+    from ..entry import add_config_arguments, add_dry_run
+
+    add_config_arguments(parser, InpaintTrainConfig, help=_HELP)
+    parser.add_argument("--init", default=None, help="checkpoint to start from (warm start / resume)")
+    parser.add_argument("--out", default=None, help="where rank 0 writes the checkpoint")
+    parser.add_argument("--half", action="store_true", help="store fp16 weights and no optimiser state (shipping)")
+    parser.add_argument("--log-every", type=int, default=25)
+    parser.add_argument("--save-every", type=int, default=0, help="rank 0 also saves --out every N steps (0: only at the end)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    parser.add_argument("--checksum-dir", default=None, help="each rank writes its final weight checksum here (DDP check)")
+    add_dry_run(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    d = TrainConfig()
-    p = argparse.ArgumentParser(prog="python -m stylelab.inpaint.train", description="Train the U-Net inpainter (works under torchrun).")
-    p.add_argument("--loss", default=d.loss, help="mse | mse+ssim | mse+ssim+perceptual | mse+ssim+perceptual+adv")
-    p.add_argument("--data", default=d.data, choices=SOURCES)
-    for name in ("size", "batch", "steps", "base", "depth", "seed"):
-        p.add_argument(f"--{name}", type=int, default=getattr(d, name))
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--boundary", type=float, default=d.boundary, help="weight of the known-ring term against seams (0: off)")
-    p.add_argument("--adv-kind", default=d.adv_kind, help="GAN loss of the adversarial term: ns | lsgan | hinge | wgan-gp | minimax")
-    p.add_argument("--gp-weight", type=float, default=d.gp_weight, help="gradient penalty weight (adv-kind wgan-gp)")
-    p.add_argument("--no-bf16", action="store_true", help="train in float32")
-    p.add_argument("--init", default=None, help="checkpoint to start from (warm start / resume)")
-    p.add_argument("--out", default=None, help="where rank 0 writes the checkpoint")
-    p.add_argument("--half", action="store_true", help="store fp16 weights and no optimiser state (shipping)")
-    p.add_argument("--log-every", type=int, default=25)
-    p.add_argument("--save-every", type=int, default=0, help="rank 0 also saves --out every N steps (0: only at the end)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads per process")
-    p.add_argument("--checksum-dir", default=None, help="each rank writes its final weight checksum here (DDP check)")
+    p = argparse.ArgumentParser(prog="python -m stylelab.inpaint.train",
+                                description="Train the U-Net inpainter (works under torchrun).")
+    add_train_arguments(p)
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1:
-        import torch.distributed as dist
+def train_command(args: argparse.Namespace) -> int:
+    """Train as the flags say (under :func:`stylelab.entry.torchrun`: one process or every DDP rank)."""
+    from ..entry import config_from_args, torchrun
 
-        dist.init_process_group("gloo")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
-        cfg = TrainConfig(loss=args.loss, data=args.data, size=args.size, batch=args.batch, steps=args.steps,
-                          lr=args.lr, base=args.base, depth=args.depth, seed=args.seed, bf16=not args.no_bf16,
-                          boundary=args.boundary, adv_kind=args.adv_kind, gp_weight=args.gp_weight)
-        trainer = Trainer(cfg, init=args.init)
-        rank = trainer.rank
+    cfg = config_from_args(args, InpaintTrainConfig)
+    if args.dry_run:
+        cfg = replace(cfg, steps=1)
+    if args.log_every < 1 or args.save_every < 0:
+        raise ConfigError("--log-every must be >= 1 and --save-every >= 0.")
 
-        def log(row: dict[str, float]) -> None:
-            if rank == 0 and args.out and args.save_every and row["step"] % args.save_every == 0:
+    def body(ctx: Any) -> int:
+        trainer = InpaintTrainer(cfg, init=args.init, device=ctx.device)
+        writes = ctx.is_main and args.out and not args.dry_run
+
+        def log(row: dict[str, Any]) -> None:
+            if writes and args.save_every and row["step"] % args.save_every == 0:
                 trainer.save(args.out, resumable=not args.half, half=args.half)
-            if rank == 0 and (row["step"] % args.log_every == 0 or row["step"] == 1):
+            if ctx.is_main and (row["step"] % args.log_every == 0 or row["step"] == 1):
                 shown = {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items() if not k.endswith("_raw")}
                 print(json.dumps(shown), flush=True)
 
         trainer.run(callback=log)
+        if args.dry_run:
+            print(f"dry run: 1 step of {cfg.loss} on {trainer.device} ({trainer.seconds:.2f} s); nothing written", flush=True)
+            return 0
         if args.checksum_dir:
             Path(args.checksum_dir).mkdir(parents=True, exist_ok=True)
-            (Path(args.checksum_dir) / f"rank{rank}.json").write_text(
-                json.dumps({"rank": rank, "world": trainer.world, "checksum": parameter_checksum(trainer.net),
+            (Path(args.checksum_dir) / f"rank{ctx.rank}.json").write_text(
+                json.dumps({"rank": ctx.rank, "world": trainer.world, "checksum": parameter_checksum(trainer.net),
                             "steps": trainer.step_count}))
-        if args.out and rank == 0:
+        if writes:
             trainer.save(args.out, resumable=not args.half, half=args.half)
-            print(f"saved {args.out} ({FORMAT}, {trainer.step_count} steps, {trainer.elapsed:.0f} s)", flush=True)
-    except StylelabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        if world > 1:
-            import torch.distributed as dist
+            print(f"saved {args.out} ({FORMAT}, {trainer.step_count} steps, {trainer.seconds:.0f} s)", flush=True)
+        return 0
 
-            if dist.is_initialized():
-                dist.destroy_process_group()
-    return 0
+    return torchrun(body, threads=args.threads)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    return train_command(build_parser().parse_args(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m stylelab.inpaint.train``: a bad setting is one ``error:`` line and exit status 2."""
+    from ..entry import run_main
+
+    return run_main(_main, argv)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ Channels per level: ``base, 2 base, 4 base, ...`` (``base=32, depth=4``: 32-64-1
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -23,7 +25,7 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError
 
-__all__ = ["UNet", "UNetConfig"]
+__all__ = ["UNet", "UNetConfig", "build_seeded", "init_weights"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +123,66 @@ class UNet(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# ----------------------------------------------------------------------------- weights from a run's own generator
+def build_seeded(factory: Callable[[], nn.Module], generator: torch.Generator, device: object = None) -> nn.Module:
+    """Build ``factory()`` without touching torch's global RNG, then draw its weights from ``generator``.
+
+    PyTorch modules initialise their weights from the process-wide RNG when they are built, which
+    every Streamlit session of one server shares. Here the module is built on the ``meta`` device
+    (no numbers, no random draws), given real CPU storage, filled by :func:`init_weights` from the
+    run's own CPU ``generator`` (so the same seed gives the same start on every device), and moved
+    to ``device``.
+
+    Args:
+        factory: builds the module (e.g. ``lambda: UNet(4, 3, base=16, depth=4)``).
+        generator: a CPU ``torch.Generator`` (see :func:`stylelab.run.make_generator`).
+        device: where the module goes (None: the CPU).
+    """
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device="cpu")
+    init_weights(module, generator)
+    return module if device is None else module.to(device)
+
+
+@torch.no_grad()
+def init_weights(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    r"""PyTorch's default initialisation, drawn from ``generator`` instead of the global RNG.
+
+    - ``Conv2d`` / ``Linear`` weights and biases: :math:`\mathcal U(-b, b)`, :math:`b = 1/\sqrt{\text{fan\_in}}`
+      (what ``kaiming_uniform_(a=\sqrt 5)`` gives, torch's default);
+    - BatchNorm / InstanceNorm: :math:`\gamma = 1`, :math:`\beta = 0`, running mean 0, variance 1;
+    - spectral-norm power-iteration vectors ``weight_u`` / ``weight_v``: unit vectors from
+      :math:`\mathcal N(0, I)`.
+
+    Raises:
+        ConfigError: a parameter or buffer of a layer type this does not know (it would be left
+            uninitialised: never silently).
+    """
+    done: set[int] = set()
+    for mod in module.modules():
+        if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            weight = getattr(mod, "weight_orig", None)
+            weight = mod.weight if weight is None else weight
+            fan_in = weight[0].numel() if not isinstance(mod, nn.ConvTranspose2d) else weight.shape[0] * weight[0, 0].numel()
+            bound = 1.0 / math.sqrt(fan_in)
+            weight.uniform_(-bound, bound, generator=generator)
+            done.add(id(weight))
+            if mod.bias is not None:
+                mod.bias.uniform_(-bound, bound, generator=generator)
+                done.add(id(mod.bias))
+            for name in ("weight_u", "weight_v"):  # spectral norm's power-iteration vectors
+                vec = getattr(mod, name, None)
+                if isinstance(vec, Tensor):
+                    vec.normal_(0.0, 1.0, generator=generator)
+                    vec.div_(vec.norm().clamp_min(1e-12))
+                    done.add(id(vec))
+        elif isinstance(mod, nn.modules.batchnorm._NormBase):
+            mod.reset_parameters()  # gamma 1, beta 0, running mean 0, var 1, counter 0: no randomness
+            done.update(id(t) for t in (*mod.parameters(recurse=False), *mod.buffers(recurse=False)))
+    left = [n for n, t in (*module.named_parameters(), *module.named_buffers()) if id(t) not in done]
+    if left:
+        raise ConfigError(f"init_weights does not know how to initialise {left[:5]}.")
+    return module

@@ -88,6 +88,63 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+def _reset(module: nn.Module, generator: torch.Generator, dcgan: bool) -> None:
+    """Initialise every parameter of ``module`` in place from ``generator`` (never the global RNG).
+
+    ``dcgan``: the DCGAN rule (weights ~ N(0, 0.02), batch-norm scale ~ N(1, 0.02), biases 0).
+    Otherwise torch's own default for the layer: ``W ~ U(-b, b)`` with the Kaiming-uniform bound
+    ``b = sqrt(6 / ((1 + a^2) fan_in))``, ``a = sqrt(5)`` (i.e. ``b = 1 / sqrt(fan_in)``), and the
+    bias ``~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``. Embeddings ``~ N(0, 1)`` as in torch.
+    """
+    done: set[int] = set()
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+                if dcgan:
+                    m.weight.normal_(0.0, 0.02, generator=generator)
+                    if m.bias is not None:
+                        m.bias.zero_()
+                else:
+                    nn.init.kaiming_uniform_(m.weight, a=5**0.5, generator=generator)
+                    if m.bias is not None:
+                        fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                        bound = 1 / fan_in**0.5 if fan_in > 0 else 0.0
+                        m.bias.uniform_(-bound, bound, generator=generator)
+            elif isinstance(m, nn.BatchNorm2d):
+                m.reset_running_stats()
+                if dcgan:
+                    m.weight.normal_(1.0, 0.02, generator=generator)
+                else:
+                    m.weight.fill_(1.0)
+                m.bias.zero_()
+            elif isinstance(m, nn.Embedding):
+                m.weight.normal_(0.0, 1.0, generator=generator)
+            else:
+                if any(True for _ in m.parameters(recurse=False)) or any(True for _ in m.buffers(recurse=False)):
+                    raise ConfigError(f"No seeded initialisation for a {type(m).__name__} layer.")
+                continue
+            done.update(id(t) for t in m.parameters(recurse=False))
+            done.update(id(t) for t in m.buffers(recurse=False))
+    missed = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if id(t) not in done]
+    if missed:  # pragma: no cover - a new layer type above
+        raise ConfigError(f"Seeded initialisation left {missed} unset.")
+
+
+def build_seeded(factory, generator: torch.Generator) -> nn.Module:  # noqa: ANN001 - a zero-argument callable
+    """``factory()`` built without touching torch's global RNG, its weights drawn from ``generator``.
+
+    The module is constructed on the ``meta`` device (layer constructors draw their default
+    initialisation from the global RNG, which every thread and Streamlit session shares), then
+    materialised on the CPU and initialised by :func:`_reset` from the run's own CPU generator,
+    so the same seed gives the same weights on every device and every DDP rank.
+    """
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device="cpu")
+    _reset(module, generator, dcgan=isinstance(module, (DCGenerator, DCDiscriminator)))
+    return module
+
+
 class DCGenerator(nn.Module):
     """DCGAN generator: z -> (2c, s/4, s/4) -> (c, s/2, s/2) -> (channels, s, s) in [-1, 1].
 

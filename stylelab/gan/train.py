@@ -1,4 +1,4 @@
-r"""Training a GAN: a config, a trainer with ``step()`` and ``train(n, callback)``, checkpoints.
+r"""Training a GAN: a config and a trainer that is a :class:`stylelab.run.Run` (kind ``"gan"``).
 
 One training step (Goodfellow et al. 2014, Algorithm 1; the loss of each player is a function of
 ``stylelab.losses.adversarial``, chosen by ``GANConfig.loss``)::
@@ -11,13 +11,17 @@ One training step (Goodfellow et al. 2014, Algorithm 1; the loss of each player 
     L_G = generator_loss(D(G(z)))                 # reuses the last G(z) (as pytorch/examples dcgan)
     theta_G <- optimiser(theta_G, grad L_G)
 
-Everything random (data batches, z, instance noise, the WGAN-GP epsilon) comes from the trainer's
-own :class:`torch.Generator`, whose state is part of the checkpoint: training 2N steps equals
-training N, saving, loading and training N more (bit for bit, same device and versions).
-Evaluation (energy distance, mode coverage, FID, KID) uses its own seeded generator, so measuring
-never changes the course of training.
+Everything random comes from the trainer's own generators (:func:`stylelab.run.make_generator`,
+one stream each): the data set (stream 0), the initial weights (stream 1, on the CPU, built
+without the global RNG by :func:`stylelab.gan.models.build_seeded`), the fixed noise (2), the
+default samples (3), and the training stream of batches, z, instance noise and the WGAN-GP epsilon
+(100 + rank), whose state is part of the checkpoint: training 2N steps equals training N, saving,
+loading and training N more (bit for bit, same device and versions). Evaluation (energy distance,
+mode coverage, FID, KID) uses its own seeded generator, so measuring never changes the course of
+training. Nothing here seeds or draws from torch's global RNG.
 
-The trainer holds no UI code: the page, the CLI and ``stylelab.gan.ddp`` drive it.
+The trainer holds no UI code: the page (through :func:`stylelab.ui.live.live_run`), the CLI and
+``stylelab.gan.ddp`` drive it with :func:`stylelab.run.advance` / :func:`stylelab.run.run_to_end`.
 """
 
 from __future__ import annotations
@@ -26,8 +30,7 @@ import contextlib
 import dataclasses
 import functools
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,20 +38,46 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..errors import CheckpointError, ConfigError, StopRequested
-from ..losses.adversarial import ADVERSARIAL_LOSSES, discriminator_loss, generator_loss, gradient_penalty
+from ..errors import CheckpointError, ConfigError, RecordError, StopRequested
+from ..losses.adversarial import discriminator_loss, generator_loss, gradient_penalty
+from ..run import (
+    STATE_FORMAT,
+    Run,
+    as_record,
+    check_state,
+    config_from_record,
+    config_to_dict,
+    make_generator,
+    run_to_end,
+)
 from .data import TOY_DATASETS, check_dataset, is_toy, load_image_set, sample_toy, to_unit, toy_modes
 from .metrics import energy_distance, mode_collapse_warning, mode_coverage
-from .models import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
+from .models import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator, build_seeded
+from .objectives import PROBABILISTIC, SMOOTHING_OK, check_smoothing, loss_spec
 from .optim import LeanAdam
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+#: The format of the GAN checkpoints written before the Run contract; :meth:`GANTrainer.load` still reads them.
 CHECKPOINT_FORMAT = "stylelab.gan.checkpoint/1"
 #: Fields that can change while a run is going (the page's live controls); others need a new run.
 LIVE_FIELDS = ("loss", "lr_g", "lr_d", "beta1", "beta2", "d_steps", "label_smoothing", "instance_noise",
                "instance_noise_decay", "gp_weight", "metrics_every")
-#: Losses whose D output is a probability through a sigmoid; the others output raw scores.
-PROBABILISTIC = ("minimax", "ns")
+#: Fields a checkpoint may differ in from the run it is loaded into (how, where and how long it runs).
+_RESUMABLE_FIELDS = (*LIVE_FIELDS, "device", "eval_samples", "threads", "amp", "steps")
+#: The default learning rate of G and D: 1e-3 for the 2-D MLPs, 2e-4 for DCGAN images (Radford et al.).
+DEFAULT_LR = {"points": 1e-3, "images": 2e-4}
+#: How often a run is evaluated by default: every 100 steps for points, 200 for images.
+DEFAULT_METRICS_EVERY = {"points": 100, "images": 200}
+
+
+def default_lr(data: str) -> float:
+    """The default G and D learning rate for data set ``data`` (see :data:`DEFAULT_LR`)."""
+    return DEFAULT_LR["points" if is_toy(data) else "images"]
+
+
+def default_metrics_every(data: str) -> int:
+    """The default evaluation interval for data set ``data`` (see :data:`DEFAULT_METRICS_EVERY`)."""
+    return DEFAULT_METRICS_EVERY["points" if is_toy(data) else "images"]
 
 
 @dataclass
@@ -76,7 +105,9 @@ class GANConfig:
         metrics_every: evaluate (energy distance / coverage or FID / KID) every k steps (0: never).
         eval_samples: generated samples per evaluation.
         num_fixed: size of the fixed-noise sample grid.
-        seed: the run's seed; device: ``cpu``, ``cuda``...; amp: bf16 autocast for image models.
+        steps: the run's length in generator steps (0: open-ended, it runs until stopped).
+        seed: the run's seed; device: ``cpu``, ``cuda``... (None: :func:`stylelab.device.get_device`);
+            amp: bf16 autocast for image models.
         threads: CPU threads while training and evaluating (0: one thread on CPU, see
             ``GANTrainer._threads``; more can pay on an idle many-core machine).
     """
@@ -105,8 +136,9 @@ class GANConfig:
     metrics_every: int = 100
     eval_samples: int = 512
     num_fixed: int = 64
+    steps: int = 0
     seed: int = 0
-    device: str = "cpu"
+    device: str | None = None
     amp: bool = False
     threads: int = 0
 
@@ -124,23 +156,22 @@ class GANConfig:
 
     @property
     def lr_g_value(self) -> float:
-        return self.lr_g if self.lr_g is not None else (1e-3 if self.is_toy else 2e-4)
+        return self.lr_g if self.lr_g is not None else default_lr(self.data)
 
     @property
     def lr_d_value(self) -> float:
-        return self.lr_d if self.lr_d is not None else (1e-3 if self.is_toy else 2e-4)
+        return self.lr_d if self.lr_d is not None else default_lr(self.data)
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` with a readable message for any value out of range."""
         check_dataset(self.data)
-        if self.loss not in ADVERSARIAL_LOSSES:
-            raise ConfigError(f"Unknown GAN loss {self.loss!r}; choose one of {', '.join(ADVERSARIAL_LOSSES)}.")
+        loss_spec(self.loss)
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"Unknown optimiser {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
         ints = {"n_points": (16, 1_000_000), "latent_dim": (0, 512), "hidden": (4, 1024), "depth": (1, 8),
                 "base_channels": (4, 512), "batch_size": (2, 4096), "d_steps": (1, 20), "metrics_every": (0, 10**9),
                 "eval_samples": (16, 20_000), "num_fixed": (1, 1024), "instance_noise_decay": (0, 10**9), "threads": (0, 256),
-                "seed": (0, 2**32 - 1)}
+                "steps": (0, 10**9), "seed": (0, 2**32 - 1)}
         for name, (lo, hi) in ints.items():
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
@@ -154,12 +185,14 @@ class GANConfig:
             v = getattr(self, name)
             if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1):
                 raise ConfigError(f"{name} must be in (0, 1], got {v!r}.")
-        if self.label_smoothing and self.loss not in ("minimax", "ns", "lsgan"):
-            raise ConfigError(f"Label smoothing is defined for minimax, ns and lsgan, not for {self.loss!r}.")
+        check_smoothing(self.loss, self.label_smoothing)
         if self.is_toy and (self.conditional or self.classes):
             raise ConfigError("Classes and class-conditional models are for image sets, not 2-D points.")
-        if self.data_noise is not None and not (0 <= self.data_noise <= 2):
+        if self.data_noise is not None and (not isinstance(self.data_noise, (int, float)) or isinstance(self.data_noise, bool)
+                                            or not 0 <= self.data_noise <= 2):
             raise ConfigError(f"data_noise must be in [0, 2], got {self.data_noise!r}.")
+        if self.device is not None and (not isinstance(self.device, str) or not self.device.strip()):
+            raise ConfigError(f"device must be a device name such as 'cpu' or 'cuda' (or None), got {self.device!r}.")
 
 
 def label_smoothing_term(real_logits: Tensor, smoothing: float, kind: str) -> Tensor:
@@ -180,13 +213,13 @@ def label_smoothing_term(real_logits: Tensor, smoothing: float, kind: str) -> Te
     Args:
         real_logits: ``(N,)`` D logits on real samples.
         smoothing: ``s`` in [0, 0.5].
-        kind: ``minimax``, ``ns`` or ``lsgan``.
+        kind: ``minimax``, ``ns`` or ``lsgan`` (:data:`stylelab.gan.objectives.SMOOTHING_OK`).
 
     Returns:
         Scalar to add to ``discriminator_loss(real_logits, fake_logits, kind)``.
     """
-    if kind not in ("minimax", "ns", "lsgan"):
-        raise ConfigError(f"Label smoothing is defined for minimax, ns and lsgan, not for {kind!r}.")
+    if kind not in SMOOTHING_OK:
+        check_smoothing(kind, 1.0)
     shift = 0.5 if kind == "lsgan" else 0.0
     return smoothing * (real_logits.mean() - shift)
 
@@ -222,36 +255,46 @@ def _update(opt: torch.optim.Optimizer) -> None:
     (opt.fast_step if isinstance(opt, LeanAdam) else opt.step)()
 
 
-class GANTrainer:
-    """Trains one GAN, a step at a time.
+class GANTrainer(Run):
+    """Trains one GAN, a step at a time: a :class:`stylelab.run.Run` of kind ``"gan"``.
 
     Args:
-        config: the run's :class:`GANConfig`.
+        config: the run's :class:`GANConfig` (its ``seed`` is the run's seed).
         rank, world_size: this process and the number of processes (``stylelab.gan.ddp``).
             Model weights are initialised identically on every rank; each rank draws its data
             shard and noise from its own stream.
+        device: where to train (None: ``config.device``, and if that is None too
+            :func:`stylelab.device.get_device`).
+        seed: optional; must equal ``config.seed`` (the seed lives in the config).
 
     Attributes:
         G, D: the generator and discriminator (plain modules, also under DDP).
-        history: one dict per step (``step``, ``loss_d``, ``loss_g``, ``d_real``, ``d_fake``) plus
+        history: one row per step (``step``, ``loss_d``, ``loss_g``, ``d_real``, ``d_fake``) plus
             evaluation keys every ``metrics_every`` steps.
-        step_count: generator updates done.
+        step_count: generator updates done; ``seconds``: wall time spent stepping.
+        total_steps: ``config.steps`` (None when 0: open-ended), or the target set by :meth:`play_until`.
     """
 
-    def __init__(self, config: GANConfig, rank: int = 0, world_size: int = 1) -> None:
+    kind = "gan"
+    lab = "gan"
+    config_class = GANConfig
+
+    def __init__(self, config: GANConfig, rank: int = 0, world_size: int = 1, *, device: Any = None,
+                 seed: int | None = None) -> None:
         if not isinstance(config, GANConfig):
             raise ConfigError("GANTrainer needs a GANConfig.")
         config.validate()
-        self.config = config
+        if seed is not None and seed != config.seed:
+            raise ConfigError(f"A GAN run's seed lives in its config (seed={config.seed}); got seed={seed!r} as well.")
+        super().__init__(config, seed=config.seed, device=device if device is not None else config.device)
         self.rank, self.world_size = rank, world_size
-        self.device = torch.device(config.device)
         if config.batch_size % world_size:
             raise ConfigError(f"batch_size {config.batch_size} must be divisible by the {world_size} processes.")
         self.local_batch = config.batch_size // world_size
+        self._target: int | None = None
         self._build_data()
-        with torch.random.fork_rng(devices=[]):  # same initial weights on every rank, global RNG untouched
-            torch.manual_seed(config.seed)
-            self.G, self.D = self._build_models()
+        weights = make_generator(self.seed, "cpu", stream=1)  # same initial weights on every rank and device
+        self.G, self.D = self._build_models(weights)
         self.G.to(self.device)
         self.D.to(self.device)
         self.G_train: nn.Module = self.G  # replaced by DDP wrappers in stylelab.gan.ddp
@@ -259,21 +302,17 @@ class GANTrainer:
         self._g_params, self._d_params = list(self.G.parameters()), list(self.D.parameters())
         self.opt_g = self._optimizer(self.G, config.lr_g_value)
         self.opt_d = self._optimizer(self.D, config.lr_d_value)
-        self.gen = torch.Generator(device=self.device)
-        self.gen.manual_seed(config.seed * 1000 + 17 + rank)  # rank-specific training stream
-        fixed = torch.Generator(device=self.device).manual_seed(config.seed + 1)
+        self.gen = make_generator(self.seed, self.device, stream=100 + rank)  # rank-specific training stream
+        fixed = make_generator(self.seed, self.device, stream=2)
         self.fixed_z = torch.randn(config.num_fixed, config.z_dim, generator=fixed, device=self.device)  # (F, Z)
         self.fixed_labels = (torch.arange(config.num_fixed, device=self.device) % max(1, self.num_classes))
-        self.step_count = 0
-        self.history: list[dict[str, Any]] = []
-        self.seconds = 0.0  # wall time spent in step()
         self._evaluator = None
         self._d_bn: bool | None = None
 
     # ------------------------------------------------------------------ construction
     def _build_data(self) -> None:
         cfg = self.config
-        gen = torch.Generator().manual_seed(cfg.seed)  # the data set is the same on every rank
+        gen = make_generator(self.seed, "cpu", stream=0)  # the data set is the same on every rank
         if cfg.is_toy:
             self.real = sample_toy(cfg.data, cfg.n_points, cfg.data_noise, generator=gen).to(self.device)  # (P, 2)
             self.labels = None
@@ -292,15 +331,17 @@ class GANTrainer:
         self._shard_x = self.real[self.shard]  # this rank's samples: one gather per batch instead of two
         self._shard_y = None if self.labels is None else self.labels[self.shard]
 
-    def _build_models(self) -> tuple[nn.Module, nn.Module]:
+    def _build_models(self, generator: torch.Generator) -> tuple[nn.Module, nn.Module]:
         cfg = self.config
         if cfg.is_toy:
-            return (MLPGenerator(cfg.z_dim, cfg.hidden, cfg.depth), MLPDiscriminator(2, cfg.hidden, cfg.depth))
+            return (build_seeded(lambda: MLPGenerator(cfg.z_dim, cfg.hidden, cfg.depth), generator),
+                    build_seeded(lambda: MLPDiscriminator(2, cfg.hidden, cfg.depth), generator))
         k = self.num_classes if cfg.conditional else 0
         size = self.images.image_size
-        g = DCGenerator(cfg.z_dim, size, 1, cfg.base_channels, num_classes=k)
+        g = build_seeded(lambda: DCGenerator(cfg.z_dim, size, 1, cfg.base_channels, num_classes=k), generator)
         # WGAN-GP penalises each sample's gradient: batch norm would couple samples (Gulrajani et al.).
-        d = DCDiscriminator(size, 1, cfg.base_channels, num_classes=k, batch_norm=cfg.loss != "wgan-gp")
+        d = build_seeded(lambda: DCDiscriminator(size, 1, cfg.base_channels, num_classes=k,
+                                                 batch_norm=cfg.loss != "wgan-gp"), generator)
         return g, d
 
     def _optimizer(self, model: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -344,6 +385,7 @@ class GANTrainer:
 
     # ------------------------------------------------------------------ sampling
     def noise(self, n: int) -> Tensor:
+        """``n`` codes z ~ N(0, I) from the training stream: ``(n, Z)``."""
         return torch.randn(n, self.config.z_dim, generator=self.gen, device=self.device)  # (n, Z)
 
     def _real_batch(self) -> tuple[Tensor, Tensor | None]:
@@ -368,8 +410,13 @@ class GANTrainer:
 
     @torch.no_grad()
     def sample(self, n: int, labels: Tensor | None = None, seed: int | None = None) -> Tensor:
-        """``n`` generated samples in eval mode: ``(n, 2)`` points or ``(n, 1, H, W)`` images in [-1, 1]."""
-        gen = torch.Generator(device=self.device).manual_seed(self.config.seed + 2 if seed is None else seed)
+        """``n`` generated samples in eval mode: ``(n, 2)`` points or ``(n, 1, H, W)`` images in [-1, 1].
+
+        ``seed``: draw z from a generator seeded with it (None: the run's own sample stream, so the
+        same weights always give the same samples). Never touches the global RNG.
+        """
+        gen = (make_generator(self.seed, self.device, stream=3) if seed is None
+               else torch.Generator(device=self.device).manual_seed(seed))
         z = torch.randn(n, self.config.z_dim, generator=gen, device=self.device)
         if self.conditional and labels is None:
             labels = torch.arange(n, device=self.device) % self.num_classes
@@ -387,6 +434,10 @@ class GANTrainer:
             self.G.train(was)
         return torch.cat(outs).float()
 
+    def latent(self, seed: int) -> Tensor:
+        """The code z ~ N(0, I) of sample ``seed``: ``(Z,)`` on the CPU (the same for every run with this z size)."""
+        return torch.randn(self.config.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+
     def fixed_samples(self) -> Tensor:
         """G on the fixed noise: the sample grid that stays comparable across steps."""
         return self.generate(self.fixed_z, self.fixed_labels if self.conditional else None)
@@ -401,10 +452,28 @@ class GANTrainer:
         # Batch norm: separate real and fake batches, as in DCGAN (mixed statistics would leak labels).
         return module(real, y_real).float(), module(fake, y_fake).float()
 
-    def step(self) -> dict[str, Any]:
-        """One generator update after ``d_steps`` discriminator updates; returns this step's row."""
+    def _step(self) -> dict[str, Any]:
+        r"""One generator update after ``d_steps`` discriminator updates; returns this step's numbers.
+
+        For k = 1..d_steps, with :math:`x \sim` data, :math:`z \sim N(0, I)` (``(B, Z)``):
+
+        .. math::
+            \mathcal{L}_D = \ell_D(D(x + \sigma\epsilon), D(G(z) + \sigma\epsilon))
+                + s\,\mathbb{E}[d_r] + \lambda\,\mathrm{GP},\qquad
+            \theta_D \leftarrow \mathrm{opt}(\theta_D, \nabla_{\theta_D}\mathcal{L}_D)
+
+        then, on the last fakes judged by the updated D,
+        :math:`\mathcal{L}_G = \ell_G(D(G(z) + \sigma\epsilon))`,
+        :math:`\theta_G \leftarrow \mathrm{opt}(\theta_G, \nabla_{\theta_G}\mathcal{L}_G)`.
+
+        Raises:
+            StopRequested: the loss became NaN or infinite (the run stops; lower the learning rates).
+        """
+        with self._threads():
+            return self._update_once()
+
+    def _update_once(self) -> dict[str, Any]:
         cfg, kind = self.config, self.config.loss
-        t0 = time.perf_counter()
         amp = cfg.amp and not cfg.is_toy
         if amp:
             from ..device import autocast
@@ -425,69 +494,79 @@ class GANTrainer:
                         fake = self.G_train(z, y_fake)
                 real_in, fake_in = self._noisy(real), self._noisy(fake.detach())
                 d_r, d_f = self._d_logits(self.D_train, real_in, fake_in, y_real, y_fake)
-            loss_d = discriminator_loss(d_r, d_f, kind, check=False)  # the loss itself is checked below
-            if cfg.label_smoothing:
+            # L_D = l_D(d_r, d_f): the loss itself is checked below, once per step
+            loss_d = discriminator_loss(d_r, d_f, kind, check=False)
+            if cfg.label_smoothing:  # + s E[d_r] (- s/2 for LSGAN): the real label is 1 - s
                 loss_d = loss_d + label_smoothing_term(d_r, cfg.label_smoothing, kind)
-            if kind == "wgan-gp" and cfg.gp_weight > 0:
+            if kind == "wgan-gp" and cfg.gp_weight > 0:  # + lambda E[(||grad D(x_hat)|| - 1)^2]
                 critic = functools.partial(_critic, self.D, y_real if self.conditional else None)
                 loss_d = loss_d + gradient_penalty(critic, real_in, fake_in, weight=cfg.gp_weight, generator=self.gen)
             for p in self._d_params:
                 p.grad = None
             loss_d.backward()
-            _update(self.opt_d)
-        # G step on the last fakes, judged by the updated D (plain module: D is not being trained here).
+            _update(self.opt_d)  # theta_D <- opt(theta_D, grad L_D)
+        # L_G = l_G(D(G(z))) on the last fakes, judged by the updated D (plain module: D is not trained here).
         with precision():
             d_g = self.D(self._noisy(fake), y_fake).float()  # (B,)
         loss_g = generator_loss(d_g, kind, check=False)
         for p in self._g_params:
             p.grad = None
         loss_g.backward(inputs=self._g_params)
-        _update(self.opt_g)
-        self.step_count += 1
+        _update(self.opt_g)  # theta_G <- opt(theta_G, grad L_G)
+        step = self.step_count + 1
         with torch.no_grad():  # one stack, one copy to Python: the cheapest way to log 4 numbers
             values = torch.stack([loss_d.detach(), loss_g.detach(), d_output(d_r, kind).mean(),
                                   d_output(d_f, kind).mean()]).tolist()
-        row: dict[str, Any] = {"step": self.step_count, "loss_d": values[0], "loss_g": values[1],
-                               "d_real": values[2], "d_fake": values[3]}
+        row: dict[str, Any] = {"loss_d": values[0], "loss_g": values[1], "d_real": values[2], "d_fake": values[3]}
         if not (math.isfinite(row["loss_d"]) and math.isfinite(row["loss_g"])):
-            raise StopRequested(f"Training diverged at step {self.step_count} (loss is NaN or infinite); "
+            raise StopRequested(f"Training diverged at step {step} (loss is NaN or infinite); "
                                 "lower the learning rates or change the loss.")
-        self.seconds += time.perf_counter() - t0
-        if cfg.metrics_every and self.step_count % cfg.metrics_every == 0:
-            row.update(self.evaluate())
-        self.history.append(row)
+        if cfg.metrics_every and step % cfg.metrics_every == 0:
+            row.update(self._evaluate())
         return row
 
-    def train(self, steps: int, callback: Callable[["GANTrainer", dict[str, Any]], bool | None] | None = None) -> list[dict[str, Any]]:
-        """Run ``steps`` steps; ``callback(trainer, row)`` after each may return False to stop early.
+    # ------------------------------------------------------------------ length and drivers
+    @property
+    def total_steps(self) -> int | None:  # type: ignore[override]
+        """Where the run stops: the target of :meth:`play_until`, else ``config.steps`` (None if 0: open-ended)."""
+        if self._target is not None:
+            return self._target
+        return self.config.steps or None
 
-        Returns the rows of the steps run. A :class:`StopRequested` from the callback also stops
-        cleanly (the trainer stays consistent and can be resumed or saved).
+    def play_until(self, steps: int | None) -> None:
+        """Make the run stop after ``steps`` steps in all (None: back to ``config.steps``).
+
+        The page's "Step" and "Train N" buttons set ``step_count + N`` here, then let the live driver
+        play the run to that point.
+        """
+        if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 0):
+            raise ConfigError(f"A run length must be a non-negative integer, got {steps!r}.")
+        self._target = steps
+
+    def train(self, steps: int, callback: Callable[["GANTrainer", dict[str, Any]], bool | None] | None = None) -> list[dict[str, Any]]:
+        """Run ``steps`` more steps with :func:`stylelab.run.run_to_end`; returns their rows.
+
+        ``callback(trainer, row)`` after each step may return False (or raise :class:`StopRequested`)
+        to stop early; the trainer stays consistent and can be continued or saved.
         """
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
             raise ConfigError(f"steps must be a non-negative integer, got {steps!r}.")
-        rows = []
-        with self._threads():
-            for _ in range(steps):
-                row = self.step()
-                rows.append(row)
-                if callback is not None:
-                    try:
-                        if callback(self, row) is False:
-                            break
-                    except StopRequested:
-                        break
-        return rows
+        first = len(self.history)
+        stopped = False
 
-    def train_for(self, seconds: float, max_steps: int) -> list[dict[str, Any]]:
-        """Train until ``seconds`` of wall time have passed or ``max_steps`` steps are done.
+        def after(run: Run, row: dict[str, Any]) -> bool | None:
+            nonlocal stopped
+            if callback is None:
+                return None
+            try:
+                keep_going = callback(self, row)
+            except StopRequested:
+                keep_going = False
+            stopped = keep_going is False
+            return keep_going
 
-        The page calls this once per redraw, so it redraws at a steady rate however fast a step is.
-        """
-        if not seconds > 0:
-            raise ConfigError(f"seconds must be > 0, got {seconds!r}.")
-        deadline = time.perf_counter() + seconds
-        return self.train(max_steps, callback=lambda _t, _r: time.perf_counter() < deadline)
+        run_to_end(self, after, stop=lambda: stopped, max_steps=steps)
+        return self.history[first:]
 
     def _threads(self) -> contextlib.AbstractContextManager[None]:
         """The CPU threads this run uses (``config.threads``; 0: one thread on CPU).
@@ -540,46 +619,81 @@ class GANTrainer:
         x = self.sample(n).cpu()
         return x.numpy() if self.config.is_toy else to_unit(x)[:, 0].numpy()
 
-    def record(self) -> "Any":
-        """The run as an :class:`~stylelab.record.ExperimentRecord` (lab ``gan``)."""
-        from ..device import describe_device
-        from ..record import ExperimentRecord
+    def sample_grid(self, n: int | None = None, nrow: int = 8) -> Tensor:
+        """The fixed-noise samples (the first ``n``) tiled into one ``(1, H', W')`` grid in [0, 1] (images only)."""
+        from ..imageio import image_grid
 
+        if self.config.is_toy:
+            raise ConfigError("A sample grid is for image runs; 2-D runs are drawn as points.")
+        pics = self.fixed_samples().cpu()
+        return image_grid(to_unit(pics if n is None else pics[:n]), nrow=nrow)
+
+    def preview(self) -> Tensor:
+        """The current picture ``(3, H, W)`` in [0, 1] on the CPU.
+
+        Images: the fixed-noise sample grid (grey repeated to RGB). Points: 500 real (blue) and
+        500 generated (orange) points drawn as dots on a white 128 x 128 canvas over the real
+        points' bounds (the page draws the full interactive view itself).
+        """
+        if not self.config.is_toy:
+            return self.sample_grid().expand(3, -1, -1).contiguous().float()
+        size = 128
+        real = self.real[:500].float().cpu()
+        fake = self.sample(500).cpu()
+        lo, hi = float(real.min()) - 0.5, float(real.max()) + 0.5
+        canvas = torch.ones(3, size, size)
+        for pts, rgb in ((real, (0.12, 0.47, 0.71)), (fake, (1.0, 0.5, 0.05))):
+            ij = ((pts - lo) / (hi - lo) * (size - 1)).round().long()  # (n, 2) pixel columns / rows
+            keep = ((ij >= 0) & (ij < size)).all(dim=1)
+            x, y = ij[keep, 0], (size - 1) - ij[keep, 1]  # y grows upwards in the plot
+            for c in range(3):
+                canvas[c, y, x] = rgb[c]
+        return canvas
+
+    # ------------------------------------------------------------------ records
+    def summary(self) -> dict[str, Any]:
+        """Steps, wall time and the last evaluation (without the class histogram)."""
         last_eval = next((r for r in reversed(self.history) if "fid" in r or "energy_distance" in r), {})
-        summary = {"steps": self.step_count, "seconds": round(self.seconds, 3),
-                   **{k: v for k, v in last_eval.items() if k != "class_hist"}}
-        return ExperimentRecord(lab="gan", config=dataclasses.asdict(self.config), seed=self.config.seed,
-                                metrics=list(self.history), summary=summary, device=describe_device(self.device))
+        return {"steps": self.step_count, "seconds": round(self.seconds, 3),
+                **{k: v for k, v in last_eval.items() if k not in ("class_hist", "step")}}
+
+    def record(self, notes: str = "") -> "Any":
+        """The run as an :class:`~stylelab.record.ExperimentRecord` (lab ``gan``, config kind ``gan``)."""
+        from ..device import describe_device
+
+        rec = super().record(notes)
+        rec.device = describe_device(self.device)
+        return rec
+
+    @classmethod
+    def from_record(cls, record: Any, *, device: Any = None, **inputs: Any) -> "GANTrainer":
+        """The run of a record (before its first step); a bad value is a :class:`RecordError`, never clamped.
+
+        Records written before the Run contract (no ``kind`` in their config) are read too.
+        """
+        if inputs:
+            raise RecordError(f"A GAN record needs no pictures; got {sorted(inputs)}.")
+        rec = as_record(record, cls.lab)
+        config = config_from_record(rec, GANConfig, kind=cls.kind)
+        if rec.seed != config.seed:
+            raise RecordError(f"This GAN record's seed ({rec.seed!r}) differs from its config's seed ({config.seed}).")
+        try:
+            return cls(config, device=device)
+        except ConfigError as exc:
+            raise RecordError(f"Record config is not a valid GAN run: {exc}") from exc
 
     # ------------------------------------------------------------------ checkpoints
-    def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume exactly: config, step, weights, optimisers, RNG, history."""
+    def _state(self) -> dict[str, Any]:
         return {
-            "format": CHECKPOINT_FORMAT,
-            "config": dataclasses.asdict(self.config),
-            "step": self.step_count,
-            "seconds": self.seconds,
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "rng": self.gen.get_state(),
             "fixed_z": self.fixed_z,
-            "history": list(self.history),
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; a checkpoint of another model raises :class:`CheckpointError`."""
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise CheckpointError("This is not a GAN Lab checkpoint (missing or unknown 'format').")
-        skip = set(LIVE_FIELDS) | {"device", "eval_samples", "threads", "amp"}
-        mine = {k: v for k, v in dataclasses.asdict(self.config).items() if k not in skip}
-        theirs = {k: v for k, v in dict(state.get("config", {})).items() if k not in skip}
-        theirs["classes"] = tuple(theirs.get("classes", ()))
-        mine["classes"] = tuple(mine["classes"])
-        if mine != theirs:
-            diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-            raise CheckpointError(f"Checkpoint was made for another configuration (differs in {diff}).")
+    def _load_state(self, state: Mapping[str, Any]) -> None:
         try:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
@@ -589,39 +703,103 @@ class GANTrainer:
             self.fixed_z = state["fixed_z"].to(self.device)
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
             raise CheckpointError(f"Checkpoint does not fit this GAN: {exc}") from exc
-        self.update(**{k: v for k, v in state["config"].items() if k in LIVE_FIELDS})
-        self.step_count = int(state["step"])
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from a :meth:`state_dict` (or a checkpoint of the old ``stylelab.gan.checkpoint/1`` format).
+
+        The checkpoint may differ from this run only in :data:`LIVE_FIELDS` (taken from the
+        checkpoint) and where/how long it runs; anything else is a :class:`CheckpointError`.
+        """
+        state = _as_run_state(state)
+        check_state(state, self.kind)
+        if state.get("seed") != self.seed:
+            raise CheckpointError(f"This GAN checkpoint was saved with seed {state.get('seed')!r}, not {self.seed}.")
+        theirs = state.get("config")
+        if not isinstance(theirs, Mapping):
+            raise CheckpointError("This GAN Lab checkpoint has no config.")
+        mine = {k: v for k, v in config_to_dict(self.config).items() if k not in _RESUMABLE_FIELDS}
+        other = {k: v for k, v in config_to_dict(dict(theirs)).items() if k not in _RESUMABLE_FIELDS}
+        if mine != other:
+            diff = sorted(k for k in set(mine) | set(other) if mine.get(k) != other.get(k))
+            raise CheckpointError(f"Checkpoint was made for another configuration (differs in {diff}).")
+        self._load_state(state["state"])
+        try:
+            self.update(**{k: v for k, v in theirs.items() if k in LIVE_FIELDS})
+        except ConfigError as exc:
+            raise CheckpointError(f"Checkpoint settings are not valid: {exc}") from exc
+        self.step_count = int(state["step_count"])
         self.seconds = float(state.get("seconds", 0.0))
-        self.history = list(state.get("history", []))
+        self.history = [dict(r) for r in state["history"]]
 
     def save(self, path: str | Path) -> Path:
-        """Save a checkpoint with ``torch.save`` (load it with :meth:`load`)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.state_dict(), path)
-        return path
+        """Save a checkpoint atomically (:func:`stylelab.checkpoint.save_checkpoint`); read it with :meth:`load`."""
+        from ..checkpoint import save_checkpoint
+
+        return save_checkpoint(self.state_dict(), path)
 
     @classmethod
     def load(cls, source: "str | Path | bytes | Any", device: str | None = None) -> "GANTrainer":
-        """Rebuild a trainer from a checkpoint file, bytes or file object (``weights_only=True``)."""
+        """Rebuild a trainer from a checkpoint file, bytes or file object (``weights_only=True``).
+
+        Reads the Run format (``stylelab.run/1``, kind ``gan``) and the GAN Lab's older
+        ``stylelab.gan.checkpoint/1``. ``device``: where to continue (None: get_device()).
+        """
         from ..checkpoint import load_checkpoint
 
-        state = load_checkpoint(source, "GAN Lab checkpoint", map_location=device or "cpu",
-                                format_key="format", format_value=CHECKPOINT_FORMAT)
-        if not isinstance(state.get("config"), dict):
+        state = _as_run_state(load_checkpoint(source, "GAN Lab checkpoint", map_location="cpu"))
+        check_state(state, cls.kind)
+        if not isinstance(state.get("config"), Mapping):
             raise CheckpointError("This GAN Lab checkpoint has no config.")
         cfg_dict = dict(state["config"])
-        if device is not None:
-            cfg_dict["device"] = device
+        cfg_dict.pop("kind", None)
+        names = {f.name for f in dataclasses.fields(GANConfig)}
+        unknown = sorted(set(cfg_dict) - names)
+        if unknown:
+            raise CheckpointError(f"This GAN Lab checkpoint has settings {unknown} that this version does not know.")
+        cfg_dict["device"] = device
         try:
-            names = {f.name for f in dataclasses.fields(GANConfig)}
-            config = GANConfig(**{k: v for k, v in cfg_dict.items() if k in names})
+            config = GANConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg_dict.items()})
         except (TypeError, ConfigError) as exc:
             raise CheckpointError(f"Checkpoint config is not valid: {exc}") from exc
         trainer = cls(config)
-        trainer.load_state_dict({**state, "config": dataclasses.asdict(config) | {
-            k: v for k, v in cfg_dict.items() if k in LIVE_FIELDS}})
+        trainer.load_state_dict({**state, "config": config_to_dict(config)})
         return trainer
 
 
-__all__ = ["GANConfig", "GANTrainer", "LIVE_FIELDS", "OPTIMIZERS", "d_output", "label_smoothing_term", "is_toy"]
+def _as_run_state(state: Any) -> Any:
+    """A checkpoint in the Run layout; one of the old ``stylelab.gan.checkpoint/1`` format is converted."""
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f"This is not a GAN Lab checkpoint (a {type(state).__name__}, not a dict).")
+    if state.get("format") != CHECKPOINT_FORMAT:
+        if state.get("format") != STATE_FORMAT:
+            raise CheckpointError("This is not a GAN Lab checkpoint (missing or unknown 'format').")
+        return state
+    try:
+        config = dict(state["config"])
+        return {"format": STATE_FORMAT, "kind": GANTrainer.kind, "seed": config.get("seed"), "config": config,
+                "step_count": int(state["step"]), "seconds": float(state.get("seconds", 0.0)),
+                "history": list(state.get("history", [])),
+                "state": {k: state[k] for k in ("G", "D", "opt_g", "opt_d", "rng", "fixed_z")}}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"This GAN Lab checkpoint ({CHECKPOINT_FORMAT}) is incomplete: {exc}") from exc
+
+
+# ----------------------------------------------------------------------------- catalogue (stylelab.run.CATALOG)
+def small_run_2d(seed: int = 0, device: Any = None) -> GANTrainer:
+    """A small 2-D run for the protocol tests and benchmarks: the ring, 16-wide MLPs, batch 32, 50 steps,
+    evaluated every 2 steps (so rows carry the energy distance and coverage too)."""
+    cfg = GANConfig(data="ring", loss="ns", n_points=256, hidden=16, batch_size=32, metrics_every=2,
+                    eval_samples=64, steps=50, seed=seed)
+    return GANTrainer(cfg, device=device)
+
+
+def small_run_image(seed: int = 0, device: Any = None) -> GANTrainer:
+    """A small image run: 8x8 digits, an 8-wide DCGAN, batch 16, instance noise, 50 steps, no evaluation
+    (FID needs the feature classifier, trained once per data set)."""
+    cfg = GANConfig(data="digits8", loss="ns", base_channels=8, latent_dim=16, batch_size=16, metrics_every=0,
+                    instance_noise=0.1, num_fixed=16, steps=50, seed=seed)
+    return GANTrainer(cfg, device=device)
+
+
+__all__ = ["DEFAULT_LR", "GANConfig", "GANTrainer", "LIVE_FIELDS", "OPTIMIZERS", "PROBABILISTIC", "d_output", "default_lr",
+           "default_metrics_every", "is_toy", "label_smoothing_term", "small_run_2d", "small_run_image"]

@@ -1,0 +1,102 @@
+r"""The GAN Lab's tables and equations, written once.
+
+:data:`LOSSES` is the one table of the adversarial losses the lab trains with: each row says its
+label, whether D's output is a probability (``sigmoid(d)``, minimax and ns) or a raw score, and
+whether one-sided label smoothing is defined for it. Every "which losses are probabilistic",
+"which allow smoothing" and every loss label in the lab (config validation, the trainer, the
+decision surface, the page) reads this table.
+
+:data:`EQUATIONS` holds the lab-level objectives the GAN Lab page shows (the per-loss D and G
+losses themselves live in :mod:`stylelab.losses.registry` as ``d_<loss>`` / ``g_<loss>``):
+
+.. math::
+    \mathcal{L}_D^{smooth} = \mathcal{L}_D + s\,\mathbb{E}_x[d_r]\;(-\tfrac{s}{2}\text{ for LSGAN}),
+    \qquad D(x + \sigma\epsilon),\ \epsilon \sim \mathcal N(0, I).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..equations import Equation
+from ..errors import ConfigError
+from ..losses.adversarial import ADVERSARIAL_LOSSES
+
+
+@dataclass(frozen=True)
+class AdversarialSpec:
+    """One adversarial loss as the GAN Lab uses it.
+
+    Attributes:
+        name: the ``kind`` of :func:`stylelab.losses.adversarial.discriminator_loss`.
+        label: how the lab names it on screen.
+        probabilistic: D's output is read as a probability ``sigmoid(d)`` (else a raw score).
+        smoothing_ok: one-sided label smoothing (real label ``1 - s``) is defined for it.
+    """
+
+    name: str
+    label: str
+    probabilistic: bool
+    smoothing_ok: bool
+
+
+#: name -> spec, in the order of :data:`stylelab.losses.adversarial.ADVERSARIAL_LOSSES`
+LOSSES: dict[str, AdversarialSpec] = {s.name: s for s in (
+    AdversarialSpec("minimax", "minimax (saturating)", probabilistic=True, smoothing_ok=True),
+    AdversarialSpec("ns", "non-saturating", probabilistic=True, smoothing_ok=True),
+    AdversarialSpec("lsgan", "least squares (LSGAN)", probabilistic=False, smoothing_ok=True),
+    AdversarialSpec("hinge", "hinge", probabilistic=False, smoothing_ok=False),
+    AdversarialSpec("wgan-gp", "Wasserstein + gradient penalty", probabilistic=False, smoothing_ok=False),
+)}
+assert tuple(LOSSES) == ADVERSARIAL_LOSSES, "the GAN table must list every adversarial loss, in order"
+
+#: the losses whose D output is a probability (minimax, ns)
+PROBABILISTIC: tuple[str, ...] = tuple(n for n, s in LOSSES.items() if s.probabilistic)
+#: the losses for which one-sided label smoothing is defined (minimax, ns, lsgan)
+SMOOTHING_OK: tuple[str, ...] = tuple(n for n, s in LOSSES.items() if s.smoothing_ok)
+
+
+def loss_spec(name: str) -> AdversarialSpec:
+    """The :class:`AdversarialSpec` of ``name``; a :class:`ConfigError` names the choices otherwise."""
+    if name not in LOSSES:
+        raise ConfigError(f"Unknown GAN loss {name!r}; choose one of {', '.join(LOSSES)}.")
+    return LOSSES[name]
+
+
+def loss_label(name: str) -> str:
+    """The on-screen name of a loss (``"ns"`` -> ``"non-saturating"``)."""
+    return loss_spec(name).label
+
+
+def check_smoothing(loss: str, smoothing: float) -> None:
+    """Refuse label smoothing ``s > 0`` for a loss that does not define it (hinge, wgan-gp)."""
+    if smoothing and not loss_spec(loss).smoothing_ok:
+        raise ConfigError(f"Label smoothing is defined for {', '.join(SMOOTHING_OK)}, not for {loss!r}.")
+
+
+EQUATIONS: list[Equation] = [
+    Equation("gan.smoothing", "One-sided label smoothing (real label 1 − s) adds a linear penalty on D's real logits d_r",
+             r"\mathcal{L}_D^{smooth} = \mathcal{L}_D + s\,\mathbb{E}_x[d_r]", "objective", lab="gan",
+             description="minimax, ns (for lsgan a constant s/2 is subtracted: gan.smoothing_lsgan)"),
+    Equation("gan.smoothing_lsgan", "One-sided label smoothing (real label 1 − s) adds a linear penalty on D's real logits d_r",
+             r"\mathcal{L}_D^{smooth} = \mathcal{L}_D + s\,\mathbb{E}_x[d_r] - \tfrac{s}{2}", "objective", lab="gan",
+             description="LSGAN: (1 - s) ½(d - 1)² + s ½d² = ½(d - 1)² + s d - s/2"),
+    Equation("gan.instance_noise", "Instance noise",
+             r"D(x + \sigma\epsilon),\; D(G(z) + \sigma\epsilon),\quad \epsilon \sim \mathcal N(0, I)", "definition",
+             lab="gan", description="Gaussian noise on every D input (Sønderby et al. 2017), decayed linearly"),
+    Equation("gan.minimax_g_grad", "Minimax: G's gradient vanishes where D rejects the fakes",
+             r"\nabla \log(1 - D(G(z)))", "definition", lab="gan",
+             description="with D = sigmoid(l): d/dl log(1 - sigmoid(l)) = -sigmoid(l) -> 0 as D(G(z)) -> 0"),
+    Equation("gan.ns_g", "Non-saturating generator loss", r"-\log D(G(z))", "loss", lab="gan",
+             description="d/dl (-log sigmoid(l)) = -(1 - sigmoid(l)) -> -1: a full-size gradient where minimax stalls"),
+]
+
+
+def smoothing_equation(loss: str) -> str:
+    """The name of the label-smoothing equation for ``loss`` (``gan.smoothing`` or ``gan.smoothing_lsgan``)."""
+    check_smoothing(loss, 1.0)
+    return "gan.smoothing_lsgan" if loss == "lsgan" else "gan.smoothing"
+
+
+__all__ = ["AdversarialSpec", "EQUATIONS", "LOSSES", "PROBABILISTIC", "SMOOTHING_OK", "check_smoothing", "loss_label",
+           "loss_spec", "smoothing_equation"]

@@ -3,7 +3,8 @@
 Perceptual, content and style losses compare images in the feature space of a network trained
 on ImageNet. We build *only the convolutional stack* (no classifier: docs/performance.md measured 1.3 s and
 +550 MB for the full torchvision VGG19 vs 0.09 s for the conv part), load the real weights from
-an offline package (``stylelab.assets``), freeze them, and cache one copy per process and device.
+an offline package (``stylelab.assets``), freeze them, and cache one copy per process and device
+(``device=None``: :func:`stylelab.device.get_device`). Building one never draws from torch's global RNG.
 
 Layer names follow the papers: ``conv{block}_{i}`` is the convolution output and
 ``relu{block}_{i}`` its rectified output (VGG16: ``relu1_1 ... relu5_3``); AlexNet has
@@ -16,6 +17,7 @@ Input: ``(N, 3, H, W)`` RGB in ``[0, 1]``; the extractor applies the normalisati
 from __future__ import annotations
 
 import functools
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -122,10 +124,12 @@ class FeatureExtractor(nn.Module):
         return {n: out[n] for n in self.names if n in out}  # network order
 
 
-def build_vgg(arch: str = "vgg16", pool: Literal["max", "avg"] = "max", normalisation: Normalisation = "imagenet") -> FeatureExtractor:
-    """Build a VGG conv stack (random weights). ``pool="avg"`` is Gatys et al.'s choice for synthesis."""
+def _vgg_stack(arch: str, pool: Literal["max", "avg"], normalisation: Normalisation) -> FeatureExtractor:
+    """The VGG conv stack with its convolutions on the ``meta`` device: no memory, no random draws."""
     if arch not in VGG_CFG:
         raise ConfigError(f"Unknown VGG {arch!r}; choose from {sorted(VGG_CFG)}.")
+    if pool not in ("max", "avg"):
+        raise ConfigError(f"Unknown pooling {pool!r}; choose 'max' or 'avg'.")
     cfg = VGG_CFG[arch]
     names = _vgg_layer_names(cfg)
     mods: list[nn.Module] = []
@@ -134,33 +138,70 @@ def build_vgg(arch: str = "vgg16", pool: Literal["max", "avg"] = "max", normalis
         if v == "M":
             mods.append(nn.MaxPool2d(2, 2) if pool == "max" else nn.AvgPool2d(2, 2))
         else:
-            mods += [nn.Conv2d(cin, v, 3, padding=1), nn.ReLU(inplace=False)]
+            mods += [nn.Conv2d(cin, v, 3, padding=1, device="meta"), nn.ReLU(inplace=False)]
             cin = v
     return FeatureExtractor(list(zip(names, mods)), normalisation)
 
 
-def build_alexnet(normalisation: Normalisation = "imagenet") -> FeatureExtractor:
-    """AlexNet conv stack as in torchvision (``alexnet().features``), random weights."""
+def _alexnet_stack(normalisation: Normalisation) -> FeatureExtractor:
+    """AlexNet's conv stack (torchvision's ``alexnet().features``), convolutions on ``meta``."""
+    m = "meta"
     spec = [
-        ("conv1", nn.Conv2d(3, 64, 11, stride=4, padding=2)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(3, 2)),
-        ("conv2", nn.Conv2d(64, 192, 5, padding=2)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(3, 2)),
-        ("conv3", nn.Conv2d(192, 384, 3, padding=1)), ("relu3", nn.ReLU()),
-        ("conv4", nn.Conv2d(384, 256, 3, padding=1)), ("relu4", nn.ReLU()),
-        ("conv5", nn.Conv2d(256, 256, 3, padding=1)), ("relu5", nn.ReLU()), ("pool5", nn.MaxPool2d(3, 2)),
+        ("conv1", nn.Conv2d(3, 64, 11, stride=4, padding=2, device=m)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(3, 2)),
+        ("conv2", nn.Conv2d(64, 192, 5, padding=2, device=m)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(3, 2)),
+        ("conv3", nn.Conv2d(192, 384, 3, padding=1, device=m)), ("relu3", nn.ReLU()),
+        ("conv4", nn.Conv2d(384, 256, 3, padding=1, device=m)), ("relu4", nn.ReLU()),
+        ("conv5", nn.Conv2d(256, 256, 3, padding=1, device=m)), ("relu5", nn.ReLU()), ("pool5", nn.MaxPool2d(3, 2)),
     ]
     return FeatureExtractor(spec, normalisation)
 
 
+def _convs(net: FeatureExtractor) -> list[nn.Conv2d]:
+    return [m for m in net.body if isinstance(m, nn.Conv2d)]
+
+
+def init_random(net: FeatureExtractor, generator: torch.Generator | None = None) -> FeatureExtractor:
+    """Give every convolution fresh random weights, PyTorch's default scheme, drawn from ``generator``.
+
+    ``W ~ U(-b, b)`` with ``b = 1/sqrt(fan_in)`` (kaiming-uniform with ``a = sqrt(5)``) and bias
+    ``~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))``, ``fan_in = C_in * k_h * k_w``. The default generator is
+    a fresh one seeded 0: building a network never draws from torch's global RNG.
+    """
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    for conv in _convs(net):
+        weight = torch.empty(conv.weight.shape)
+        nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)
+        bound = 1 / math.sqrt(weight[0].numel())
+        bias = torch.empty(conv.out_channels).uniform_(-bound, bound, generator=gen)
+        conv.weight = nn.Parameter(weight)
+        conv.bias = nn.Parameter(bias)
+    return net
+
+
+def build_vgg(arch: str = "vgg16", pool: Literal["max", "avg"] = "max", normalisation: Normalisation = "imagenet",
+              generator: torch.Generator | None = None) -> FeatureExtractor:
+    """Build a VGG conv stack with random weights from ``generator`` (see :func:`init_random`).
+
+    ``pool="avg"`` is Gatys et al.'s choice for synthesis.
+    """
+    return init_random(_vgg_stack(arch, pool, normalisation), generator)
+
+
+def build_alexnet(normalisation: Normalisation = "imagenet", generator: torch.Generator | None = None) -> FeatureExtractor:
+    """AlexNet conv stack as in torchvision (``alexnet().features``), random weights from ``generator``."""
+    return init_random(_alexnet_stack(normalisation), generator)
+
+
 def _load_convs(net: FeatureExtractor, convs: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
-    targets = [m for m in net.body if isinstance(m, nn.Conv2d)]
+    """Put the pretrained ``(weight, bias)`` pairs into the convolutions, in order (shapes checked)."""
+    targets = _convs(net)
     if len(targets) != len(convs):
         raise ConfigError(f"Weight file has {len(convs)} convolutions; the network has {len(targets)}.")
-    with torch.no_grad():
-        for conv, (w, b) in zip(targets, convs):
-            if tuple(w.shape) != tuple(conv.weight.shape):
-                raise ConfigError(f"Weight shape {tuple(w.shape)} does not fit conv {tuple(conv.weight.shape)}.")
-            conv.weight.copy_(w)
-            conv.bias.copy_(b)
+    for conv, (w, b) in zip(targets, convs):
+        if tuple(w.shape) != tuple(conv.weight.shape) or tuple(b.shape) != (conv.out_channels,):
+            raise ConfigError(f"Weight shape {tuple(w.shape)} does not fit conv {tuple(conv.weight.shape)}.")
+        conv.weight = nn.Parameter(w.detach().to(torch.float32).clone())
+        conv.bias = nn.Parameter(b.detach().to(torch.float32).clone())
 
 
 def freeze(net: nn.Module) -> nn.Module:
@@ -168,6 +209,19 @@ def freeze(net: nn.Module) -> nn.Module:
     net.eval()
     net.requires_grad_(False)
     return net
+
+
+def canonical_device(device: torch.device | str | None = None) -> torch.device:
+    """``device`` as a ``torch.device`` with its index (None: :func:`~stylelab.device.get_device`).
+
+    ``"cuda"`` and ``"cuda:0"`` are the same GPU: caches keyed on this keep one copy per device.
+    """
+    from .device import get_device
+
+    dev = get_device() if device is None else torch.device(device)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    return dev
 
 
 _LOCK = threading.Lock()
@@ -182,50 +236,56 @@ def load_extractor(
     arch: Literal["vgg16", "vgg19", "alexnet"] = "vgg16",
     pool: Literal["max", "avg"] = "max",
     normalisation: Normalisation = "imagenet",
-    device: torch.device | str = "cpu",
+    device: torch.device | str | None = None,
 ) -> FeatureExtractor:
     """Build a NEW pretrained, frozen extractor (not cached: :func:`get_extractor` shares one).
 
     For a caller that keeps only a part or a cast copy of the network (Gatys keeps a bf16 copy
-    up to ``relu5_1``), so the full fp32 network need not stay in memory.
+    up to ``relu5_1``), so the full fp32 network need not stay in memory. The convolutions are
+    made on the ``meta`` device and take the file's weights directly: no random initialisation
+    (nothing drawn from torch's global RNG, no time spent on weights thrown away).
+    ``device=None`` is :func:`~stylelab.device.get_device`.
     """
     from . import assets
 
     if arch == "vgg16":
-        net = build_vgg("vgg16", pool, normalisation)  # type: ignore[arg-type]
+        net = _vgg_stack("vgg16", pool, normalisation)
         _load_convs(net, assets.vgg16_convs())
     elif arch == "vgg19":
-        net = build_vgg("vgg19", pool, normalisation)  # type: ignore[arg-type]
+        net = _vgg_stack("vgg19", pool, normalisation)
         _load_convs(net, assets.vgg19_convs())
     elif arch == "alexnet":
-        net = build_alexnet(normalisation)  # type: ignore[arg-type]
+        net = _alexnet_stack(normalisation)
         _load_convs(net, assets.alexnet_convs())
     else:
         raise ConfigError(f"Unknown feature network {arch!r}; choose vgg16, vgg19 or alexnet.")
-    return freeze(net.to(device))
+    return freeze(net.to(canonical_device(device)))
 
 
 def get_extractor(
     arch: Literal["vgg16", "vgg19", "alexnet"] = "vgg16",
-    device: torch.device | str = "cpu",
+    device: torch.device | str | None = None,
     pool: Literal["max", "avg"] = "max",
     normalisation: Normalisation = "imagenet",
 ) -> FeatureExtractor:
-    """The pretrained, frozen extractor for ``arch`` on ``device`` (built once per process).
+    """The pretrained, frozen extractor for ``arch`` on ``device`` (built once per process and device).
+
+    ``device=None`` is :func:`~stylelab.device.get_device`.
 
     Raises:
         AssetError: the weights package is not installed (message says how to install it).
     """
+    key = str(canonical_device(device))
     with _LOCK:  # Streamlit runs sessions in threads: build once, not once per thread
-        return _cached(arch, pool, normalisation, str(torch.device(device)))
+        return _cached(arch, pool, normalisation, key)
 
 
-def vgg16(device: torch.device | str = "cpu", pool: Literal["max", "avg"] = "max") -> FeatureExtractor:
+def vgg16(device: torch.device | str | None = None, pool: Literal["max", "avg"] = "max") -> FeatureExtractor:
     """Pretrained VGG16 conv stack with ImageNet normalisation. See :func:`get_extractor`."""
     return get_extractor("vgg16", device, pool)
 
 
-def alexnet(device: torch.device | str = "cpu") -> FeatureExtractor:
+def alexnet(device: torch.device | str | None = None) -> FeatureExtractor:
     """Pretrained AlexNet conv stack with ImageNet normalisation. See :func:`get_extractor`."""
     return get_extractor("alexnet", device)
 

@@ -66,8 +66,7 @@ def test_weights_are_real_blur_response(vgg, astronaut):
             b = net(blurred, "relu2_2")["relu2_2"]
         return float((a - b).norm() / a.norm())
 
-    torch.manual_seed(0)
-    random_net = features.freeze(features.build_vgg("vgg16"))
+    random_net = features.freeze(features.build_vgg("vgg16", generator=torch.Generator().manual_seed(0)))
     real, rnd = drop(vgg), drop(random_net)
     assert real > 1.5 * rnd, (real, rnd)
 
@@ -134,3 +133,32 @@ def test_vgg19_is_optional(monkeypatch, tmp_path):
             features.get_extractor("vgg19")
     finally:
         features._cached.cache_clear()
+
+
+def test_default_device_is_get_device(vgg):
+    from stylelab.device import get_device
+
+    assert next(vgg.parameters()).device.type == get_device().type
+    assert features.canonical_device(None) == features.canonical_device(get_device())
+    assert features.get_extractor("vgg16", device=None) is features.get_extractor("vgg16", device=get_device())
+
+
+def test_building_never_touches_the_global_rng():
+    """Pretrained nets take the file's weights directly; random ones draw from their own generator."""
+    import random
+
+    import numpy as np
+
+    before = (torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate())
+    net = features.load_extractor("alexnet", device="cpu")
+    a = features.build_vgg("vgg16", generator=torch.Generator().manual_seed(3))
+    b = features.build_vgg("vgg16", generator=torch.Generator().manual_seed(3))
+    c = features.build_alexnet()
+    after = (torch.get_rng_state(), np.random.get_state()[1], random.getstate())
+    assert torch.equal(before[0], after[0]) and (before[1] == after[1]).all() and before[2] == after[2]
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))  # same generator, same weights
+    assert not any(p.is_meta for m in (net, a, c) for p in m.parameters())
+    assert torch.isfinite(net(torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1)), "relu5")["relu5"]).all()
+    # PyTorch's default conv init: |w| <= 1/sqrt(fan_in)
+    conv = a.body.conv1_1.requires_grad_(False)
+    assert float(conv.weight.abs().max()) <= 1 / (3 * 9) ** 0.5 + 1e-6 and float(conv.weight.std()) > 0.05

@@ -1,15 +1,18 @@
-"""Device, dtype and seed helpers.
+"""Device, dtype and thread helpers.
 
 ``get_device()`` picks CUDA, then Apple MPS, then CPU (overridable with ``STYLELAB_DEVICE``).
 ``autocast(device)`` gives the fast mixed-precision context for that device: bfloat16 on CPUs
 with native bf16 (measured 1.8-1.9x on VGG, see docs/performance.md) and on CUDA; never float16 on CPU.
+
+There is no global seeding helper: every run owns its ``torch.Generator`` s
+(:func:`stylelab.run.make_generator`), because every Streamlit session of a server shares torch's
+global RNG and seeding it from one session would change another's numbers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import random
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -95,26 +98,6 @@ def autocast(device: "torch.device | str", enabled: bool = True) -> Iterator[Non
         return
     with torch.autocast(device_type=dev.type, dtype=dtype):
         yield
-
-
-def seed_everything(seed: int) -> "torch.Generator":
-    """Seed Python, NumPy and torch (all devices); return a CPU generator seeded the same.
-
-    Runs are reproducible from a config + seed on the same device and library versions.
-    """
-    import numpy as np
-    import torch
-
-    from .errors import ConfigError
-
-    if not isinstance(seed, int) or isinstance(seed, bool) or not (0 <= seed < 2**32):
-        raise ConfigError(f"Seed must be an integer in [0, 2**32), got {seed!r}.")
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds CUDA/MPS
-    gen = torch.Generator()
-    gen.manual_seed(seed)
-    return gen
 
 
 def configure_threads(n: int | None = None) -> int:

@@ -67,7 +67,8 @@ class ExperimentRecord:
     seed: int = 0
     metrics: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
-    device: str = "cpu"
+    #: where the run ran ("" when built: filled in with :func:`~stylelab.device.get_device`)
+    device: str = ""
     notes: str = ""
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     versions: dict[str, str] = field(default_factory=dict)
@@ -77,6 +78,10 @@ class ExperimentRecord:
             self.config = _jsonable(self.config)
         if not self.versions:
             self.versions = _versions()
+        if not self.device:
+            from .device import get_device
+
+            self.device = str(get_device())
 
     def log(self, **values: Any) -> None:
         """Append one metrics row (e.g. ``record.log(step=3, loss=0.2)``)."""
@@ -133,7 +138,7 @@ class ExperimentRecord:
             seed=seed,
             metrics=metrics,
             summary=summary,
-            device=str(data.get("device", "cpu")),
+            device=str(data.get("device") or "unknown"),  # an old record that did not say
             notes=str(data.get("notes", "")),
             created=str(data.get("created", "")),
             versions={str(k): str(v) for k, v in dict(data.get("versions") or {}).items()},

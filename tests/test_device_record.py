@@ -1,4 +1,4 @@
-"""Device selection, seeding, and the experiment record round trip."""
+"""Device selection, no global seeding in the library, and the experiment record round trip."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from stylelab.device import autocast, describe_device, fast_dtype, get_device, seed_everything
+import stylelab.device
+from stylelab.device import autocast, describe_device, fast_dtype, get_device
 from stylelab.errors import ConfigError, RecordError
 from stylelab.record import ExperimentRecord
 
@@ -38,15 +40,30 @@ def test_fast_dtype_never_fp16_on_cpu():
     assert y.dtype == fast_dtype("cpu")
 
 
-def test_seed_everything_reproduces():
-    seed_everything(3)
-    a = torch.rand(4)
-    g = seed_everything(3)
-    assert torch.equal(a, torch.rand(4))
-    assert torch.equal(torch.rand(2, generator=g), torch.rand(2, generator=seed_everything(3)))
-    for bad in (-1, 2**32, 1.5, "7", True):
-        with pytest.raises(ConfigError):
-            seed_everything(bad)  # type: ignore[arg-type]
+#: calls that seed (or reseed) a process-wide RNG; a run seeds only its own torch.Generator
+_GLOBAL_SEEDING = re.compile(r"(?<![\w.])(torch\.(cuda\.)?manual_seed(_all)?|np\.random\.seed|numpy\.random\.seed|"
+                             r"random\.seed|seed_everything)\s*\(")
+
+
+def test_the_library_never_seeds_a_global_rng():
+    """No seed_everything any more, and no module of stylelab seeds torch's, NumPy's or Python's global RNG.
+
+    The one exception the Run contract allows: ``torch.manual_seed`` inside ``torch.random.fork_rng``
+    (which restores the global state), within the three lines after the ``fork_rng``.
+    """
+    assert not hasattr(stylelab.device, "seed_everything")
+    root = Path(stylelab.device.__file__).resolve().parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            code = line.split("#", 1)[0]
+            if not _GLOBAL_SEEDING.search(code):
+                continue
+            if "torch.manual_seed" in code and any("fork_rng" in prev for prev in lines[max(0, i - 3):i]):
+                continue
+            offenders.append(f"{path.relative_to(root.parent)}:{i + 1}: {line.strip()}")
+    assert not offenders, "library code seeding a global RNG:\n" + "\n".join(offenders)
 
 
 @dataclasses.dataclass
@@ -65,6 +82,13 @@ def test_record_roundtrip(tmp_path):
     assert back.metrics == [{"step": 0, "loss": 1.5, "bad": None}]
     assert back.config_as(Cfg) == Cfg()
     assert json.loads(path.read_text())["schema"] == "stylelab.record/1"
+    assert rec.device == str(get_device()) and back.device == rec.device  # the default is where runs run
+
+
+def test_old_record_without_device_reads_as_unknown():
+    data = {"schema": "stylelab.record/1", "lab": "style", "config": {"lr": 0.1}}
+    assert ExperimentRecord.from_dict(data).device == "unknown"
+    assert ExperimentRecord(lab="gan", config={}, device="cuda:1").device == "cuda:1"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,11 @@ r"""The report card: every measure of one image as a dict / pandas row, and a ba
 function, a label, its LaTeX, its usual range, which direction is better, what moves it and the
 paper it comes from. :meth:`Measure.goodness` maps a value to [0, 1] (1 = best) for radar charts.
 
+Each measure is one equation of :mod:`stylelab.equations`: the five the losses share
+(colourfulness, saturation, brightness, RMS contrast, exposure error) take their LaTeX and usual
+range from :data:`stylelab.losses.registry.MEASURE_SPECS` (registered once, as ``"loss.<name>"``);
+every other measure is exported here as ``"aesthetics.<name>"`` (:data:`EQUATIONS`).
+
 Size policy: :func:`report` scores the image as given, except that images whose longer side
 exceeds ``max_side`` (default 1024 px) are scored on a resized copy. Sharpness, noise and NIQE
 depend on the scale, so compare images at the same size (``score_batch(..., size=384)``).
@@ -21,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..equations import Equation
 from ..errors import ShapeError, StylelabError
-from ..losses.aesthetic import brightness, colorfulness, exposure_error, rms_contrast, saturation
+from ..losses.registry import REGISTRY as _LOSSES
 from . import brisque_iqa as _brisque
 from . import niqe_iqa as _niqe
 from .composition import balance, rule_of_thirds, symmetry
@@ -63,6 +69,17 @@ class Measure:
     def short_label(self) -> str:
         return self.short or self.label
 
+    @property
+    def equation_name(self) -> str:
+        """This measure's name in :mod:`stylelab.equations` (shared measures keep the loss registry's)."""
+        shared = SHARED_WITH_LOSSES.get(self.name)
+        return f"loss.{shared}" if shared else f"aesthetics.{self.name}"
+
+    def as_equation(self) -> Equation:
+        direction = {True: "higher", False: "lower", None: ""}[self.higher_is_better]
+        return Equation(self.equation_name, self.label, self.latex, "measure", fn=self.fn, range=self.range,
+                        direction=direction, lab="aesthetics", description=f"{self.moves} ({self.reference})")
+
     def goodness(self, value: float | None) -> float | None:
         """``value`` mapped to [0, 1], 1 = best end of the usual range (None if not rankable)."""
         if value is None or not math.isfinite(value):
@@ -97,35 +114,44 @@ def _lpips(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 _H_S = "Hasler & Süsstrunk 2003, Measuring colourfulness in natural images"
+#: measure name here -> its entry in the loss registry (one LaTeX, one range, one function for both labs)
+SHARED_WITH_LOSSES = {"colorfulness": "colorfulness", "saturation": "saturation", "brightness": "brightness",
+                      "rms_contrast": "rms_contrast", "exposure_error": "exposure",
+                      "psnr": "psnr", "ssim": "ssim", "lpips": "lpips_vgg"}
+
+
+def _shared(name: str, group: str, higher_is_better: bool | None, moves: str, reference: str,
+            fn: Callable[..., torch.Tensor] | None = None, **kw: Any) -> Measure:
+    """A measure whose label, LaTeX and usual range (and function, unless a per-image wrapper is
+    given) come from the loss registry: one entry for both labs."""
+    spec = _LOSSES[SHARED_WITH_LOSSES[name]]
+    return Measure(name, kw.pop("label", spec.label), group, spec.latex, spec.range, higher_is_better, moves,
+                   reference, fn or spec.fn, **kw)
+
 MEASURES: dict[str, Measure] = {m.name: m for m in [
-    Measure("colorfulness", "Colourfulness", "colour",
-            r"M = \sqrt{\sigma_{rg}^2+\sigma_{yb}^2} + 0.3\sqrt{\mu_{rg}^2+\mu_{yb}^2},\ rg=R-G,\ yb=\tfrac12(R+G)-B",
-            (0.0, 110.0), True, "Raised by saturation and by many different hues; 0 for any grey image. "
-            "~33 moderately, ~59 quite, >109 extremely colourful (0-255 scale).", _H_S, colorfulness),
-    Measure("saturation", "Saturation", "colour", r"\bar S = \operatorname{mean}_p \frac{\max_c x_c - \min_c x_c}{\max_c x_c}",
-            (0.0, 1.0), True, "Raised by a saturation boost; 0 for greys, 1 for pure colours. Dark noisy pixels "
-            "can read as saturated.", "HSV model (Smith 1978)", saturation),
+    _shared("colorfulness", "colour", True, "Raised by saturation and by many different hues; 0 for any grey image. "
+            "~33 moderately, ~59 quite, >109 extremely colourful (0-255 scale).", _H_S),
+    _shared("saturation", "colour", True, "Raised by a saturation boost; 0 for greys, 1 for pure colours. Dark noisy pixels "
+            "can read as saturated.", "HSV model (Smith 1978)"),
     Measure("hue_harmony", "Hue harmony (deviation)", "colour",
             r"\min_{m,\alpha}\frac{\sum_p \lVert H(p) - E_{T_m(\alpha)}(p)\rVert\,S(p)}{\sum_p S(p)}",
             (0.0, 30.0), False, "Mean hue distance (degrees) outside the best harmonic template. Raised by "
             "hues spread round the whole wheel; 0 when every hue fits a template.",
             "Cohen-Or et al. 2006, Color harmonization (Matsuda's templates)", hue_harmony, unit="°",
             short="Hue harmony"),
-    Measure("brightness", "Brightness", "tone", r"\bar Y = \operatorname{mean}_p\ 0.299R+0.587G+0.114B",
-            (0.0, 1.0), None, "Exposure and gamma move it; best near the middle for most scenes.",
-            "Rec. 601 luma", brightness, ideal=0.5),
-    Measure("exposure_error", "Exposure error", "tone", r"(\bar Y - 0.5)^2", (0.0, 0.25), False,
+    _shared("brightness", "tone", None, "Exposure and gamma move it; best near the middle for most scenes.",
+            "Rec. 601 luma", ideal=0.5),
+    _shared("exposure_error", "tone", False,
             "Zero when the mean luma sits mid-grey; grows as the picture is under- or over-exposed.",
-            "a simple exposure target", exposure_error),
+            "a simple exposure target"),
     Measure("clipped_shadows", "Clipped shadows", "tone", r"\tfrac{1}{|P|}\sum_p [Y_p \le 2/255]", (0.0, 0.2), False,
             "Share of pixels crushed to black: raised by underexposure and strong contrast.", "exposure clipping",
             clipped_shadows),
     Measure("clipped_highlights", "Clipped highlights", "tone", r"\tfrac{1}{|P|}\sum_p [Y_p \ge 253/255]", (0.0, 0.2), False,
             "Share of pixels blown out to white: raised by overexposure and strong contrast.", "exposure clipping",
             clipped_highlights),
-    Measure("rms_contrast", "RMS contrast", "tone", r"\sigma_Y = \sqrt{\operatorname{mean}_p (Y_p - \bar Y)^2}",
-            (0.0, 0.35), True, "Raised by a contrast stretch or strong lights and darks; 0 for a flat image, "
-            "0.5 for half black and half white.", "Peli 1990, Contrast in complex images", rms_contrast),
+    _shared("rms_contrast", "tone", True, "Raised by a contrast stretch or strong lights and darks; 0 for a flat image, "
+            "0.5 for half black and half white.", "Peli 1990, Contrast in complex images"),
     Measure("michelson_contrast", "Michelson contrast", "tone", r"\frac{Y_{99\%} - Y_{1\%}}{Y_{99\%} + Y_{1\%}}",
             (0.0, 1.0), True, "Only the extremes count: a few black pixels make it 1.", "Michelson 1927",
             michelson_contrast),
@@ -165,17 +191,16 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
             r"\sqrt{(\mu_p-\mu_d)^\top\big(\tfrac{\Sigma_p+\Sigma_d}{2}\big)^{+}(\mu_p-\mu_d)}", (0.0, 30.0), False,
             "Distance of the patch statistics to pristine photos: raised by blur and noise.",
             "Mittal, Soundararajan & Bovik 2013", _niqe.niqe, min_side=_niqe.PATCH, slow=True),
-    Measure("psnr", "PSNR", "reference", r"10\log_{10}\frac{1}{\mathrm{MSE}(x, y)}", (10.0, 50.0), True,
-            "Pixel-wise agreement with the reference, in dB.", "(shared with the Loss Lab)", _psnr,
-            unit="dB", needs_reference=True),
-    Measure("ssim", "SSIM", "reference",
-            r"\frac{(2\mu_x\mu_y+C_1)(2\sigma_{xy}+C_2)}{(\mu_x^2+\mu_y^2+C_1)(\sigma_x^2+\sigma_y^2+C_2)}",
-            (0.0, 1.0), True, "Structural agreement with the reference.", "Wang et al. 2004", _ssim,
+    _shared("psnr", "reference", True, "Pixel-wise agreement with the reference, in dB.", "(shared with the Loss Lab)",
+            _psnr, label="PSNR", unit="dB", needs_reference=True),
+    _shared("ssim", "reference", True, "Structural agreement with the reference.", "Wang et al. 2004", _ssim,
             min_side=11, needs_reference=True),
-    Measure("lpips", "LPIPS", "reference", r"\sum_l \tfrac{1}{H_lW_l}\sum_{h,w}\lVert w_l\odot(\hat y^l_x-\hat y^l_y)\rVert^2",
-            (0.0, 1.0), False, "Perceptual distance to the reference (VGG16 features).", "Zhang et al. 2018", _lpips,
-            min_side=16, needs_reference=True, slow=True),
+    _shared("lpips", "reference", False, "Perceptual distance to the reference (VGG16 features).", "Zhang et al. 2018",
+            _lpips, label="LPIPS", min_side=16, needs_reference=True, slow=True),
 ]}
+
+#: The measures as equations of :mod:`stylelab.equations`, less those the loss registry already holds.
+EQUATIONS: list[Equation] = [m.as_equation() for m in MEASURES.values() if m.name not in SHARED_WITH_LOSSES]
 
 #: Keys the CLI prints at least (the issue's list).
 CLI_KEYS = ("colorfulness", "rms_contrast", "michelson_contrast", "brightness", "saturation",

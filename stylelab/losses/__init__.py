@@ -11,9 +11,11 @@ module              what it holds
 ``adversarial``     ``discriminator_loss``, ``generator_loss``, ``gradient_penalty``
 ``aesthetic``       ``colorfulness``, ``rms_contrast``, ``saturation``, ``brightness``, ...
 ``weighted``        ``weighted_sum``, ``WeightedLoss`` (keeps every term for plotting)
-``registry``        ``REGISTRY`` of ``LossSpec`` (name, label, LaTeX, what it measures, range)
+``registry``        ``REGISTRY`` of ``LossSpec`` (name, label, LaTeX, what it measures, range),
+                    exported into :mod:`stylelab.equations` as ``EQUATIONS``
 ``distortions``     ``DISTORTIONS`` and ``distortion_study`` ("what does each loss see?")
-``mixing``          the mixing-desk optimisation (a short stoppable Adam loop over the image)
+``mixing``          the mixing desk (a Run: a short stoppable Adam loop over the image)
+``objectives``      the mixing desk's objective and update rule as equations
 ``compare``         every metric between two images (``python -m stylelab compare``, ``cli``)
 ``visual``          feature maps, Gram heatmaps, per-layer tables for pages and notebooks
 ``bench``           timings for ``python -m stylelab bench``
@@ -50,9 +52,9 @@ _MODULES = {
         "clipped_fraction", "colorfulness_loss", "contrast_loss", "saturation_loss", "exposure_loss",
     ),
     "weighted": ("weighted_sum", "WeightedLoss"),
-    "registry": ("LossSpec", "REGISTRY", "get_spec"),
+    "registry": ("LossSpec", "REGISTRY", "get_spec", "MEASURE_SPECS"),
     "distortions": ("DISTORTIONS", "distort", "distortion_study"),
-    "mixing": ("MixingConfig", "MixingDesk", "StepResult", "ablation_study"),
+    "mixing": ("MixingConfig", "MixingDesk", "ablation_study", "default_weights", "STYLE_PREFIX"),
     "compare": ("COMPARE_METRICS", "compare", "pair_metrics"),
 }
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

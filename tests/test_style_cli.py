@@ -59,3 +59,22 @@ def test_bad_inputs_exit_2(tmp_path, monkeypatch, capsys, args):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
+
+
+def test_train_style_dry_run_saves_nothing(tmp_path, capsys):
+    out = tmp_path / "dry.pt"
+    assert main(["train-style", "texture:brick", "--steps", "50", "--size", "32", "--width", "4", "--n-res", "1",
+                 "--quiet", "--dry-run", "-o", str(out)]) == 0
+    assert not out.exists() and "dry run: 1 step" in capsys.readouterr().out
+
+
+def test_flags_come_from_the_configs():
+    from stylelab.cli import build_parser
+    from stylelab.style.configs import FastStyleConfig, GatysConfig
+
+    parser = build_parser()
+    train = parser.parse_args(["train-style", "texture:brick"])
+    stylize = parser.parse_args(["stylize", "a", "b", "-o", "x.png"])
+    assert train.lr == FastStyleConfig.lr and train.adv_kind == FastStyleConfig.adv_kind and not train.dry_run
+    assert stylize.style_weight == GatysConfig.style_weight and stylize.pyramid_levels == GatysConfig.pyramid_levels
+    assert parser.parse_args(["stylize", "a", "b", "-o", "x.png", "--levels", "2"]).pyramid_levels == 2

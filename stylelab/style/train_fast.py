@@ -16,68 +16,70 @@ and averaged over patches and samples. All loss functions come from :mod:`stylel
 
 Content photos: the bundled photos (scikit-image / scikit-learn), random crops + flips.
 
-Runs on one process, or under ``torchrun --nproc_per_node N python -m stylelab.style.train_fast``
-with DistributedDataParallel (gloo on CPU, nccl on CUDA): each rank draws its own crops; rank 0
-writes the checkpoint. Checkpoints hold the config, the step, and the network (and discriminator)
-weights; they are loaded with ``torch.load(weights_only=True)`` and validated.
+:class:`FastStyleTrainer` is a :class:`~stylelab.run.Run` (kind ``"fast-style"``): one step is one
+update; its weights and crops come from its own generators. The command line (``python -m stylelab
+train-style``, also under ``torchrun --nproc_per_node N -m stylelab.style.train_fast``, with
+DistributedDataParallel: gloo on CPU, nccl on CUDA; each rank draws its own crops, rank 0 writes the
+checkpoint) lives in :mod:`stylelab.style.cli`. Checkpoints (``format`` :data:`CHECKPOINT_FORMAT`) hold
+the config, the step, the history, the network (and discriminator) and optimiser weights; they are
+written atomically and read with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import os
-import threading
-import time
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from ..errors import CheckpointError, ConfigError, NonFiniteError, ShapeError
+from ..errors import CheckpointError, ConfigError, NonFiniteError
+from ..run import Run, StopSignal, make_generator, run_to_end
+from .configs import FastStyleConfig
 from .transformer_net import TransformerNet
 
-CHECKPOINT_KIND = "stylelab.fast_style/1"
+#: the ``format`` of the checkpoints :meth:`FastStyleTrainer.save` writes
+CHECKPOINT_FORMAT = "stylelab.fast_style/2"
+#: the tag of the first checkpoints (``{"kind": "stylelab.fast_style/1", ...}``): still read
+LEGACY_KIND = "stylelab.fast_style/1"
+CHECKPOINT_KIND = LEGACY_KIND  # the old name of the tag (kept for code that imported it)
+
+#: generator streams of a run (see :func:`stylelab.run.make_generator`): the initial weights (the
+#: same on every rank, so DDP starts from one network) and the crops (one stream per rank)
+INIT_STREAM = 0
+DATA_STREAM = 1000
 
 
-@dataclass
-class FastStyleConfig:
-    """A fast-style training run. Defaults give a visible result on a 2-core CPU in minutes."""
+# ----------------------------------------------------------------------------- weights from the run's generator
+def seeded_module(build: Callable[[], nn.Module], generator: torch.Generator) -> nn.Module:
+    r"""``build()`` with its weights drawn from ``generator`` (CPU), never from torch's global RNG.
 
-    style_name: str = ""  #: what the style was (path or bundled name), for the record
-    size: int = 128  #: training crop size (pixels)
-    batch_size: int = 2
-    steps: int = 300
-    lr: float = 2e-3
-    content_weight: float = 1.0
-    style_weight: float = 1e5
-    tv_weight: float = 1e-2
-    adv_weight: float = 0.0  #: 0 = no discriminator
-    adv_kind: Literal["ns", "lsgan", "hinge"] = "lsgan"
-    width: int = 16
-    n_res: int = 3
-    content_layers: tuple[str, ...] = ("relu2_2",)
-    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
-    seed: int = 0
-
-    def validate(self) -> "FastStyleConfig":
-        if not 32 <= int(self.size) <= 1024 or int(self.size) % 4:
-            raise ConfigError(f"Training size must be a multiple of 4 between 32 and 1024; got {self.size}.")
-        if int(self.batch_size) < 1 or int(self.steps) < 0:
-            raise ConfigError("batch_size must be >= 1 and steps >= 0.")
-        for name in ("lr", "content_weight", "style_weight", "tv_weight", "adv_weight"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or v != v or v < 0 or v == float("inf"):
-                raise ConfigError(f"{name} must be a finite number >= 0; got {v!r}.")
-        if self.adv_kind not in ("ns", "lsgan", "hinge"):
-            raise ConfigError(f"adv_kind must be ns, lsgan or hinge; got {self.adv_kind!r}.")
-        if self.width < 1 or self.n_res < 0:
-            raise ConfigError("width must be >= 1 and n_res >= 0.")
-        return self
+    The module is built on the ``meta`` device (no values, no random draws), materialised on the
+    CPU and initialised as PyTorch does by default: convolutions and linear layers
+    :math:`W \sim U(-b, b)` with Kaiming's :math:`b = \sqrt{6 / ((1 + a^2)\,\mathrm{fan_{in}})}`,
+    :math:`a = \sqrt 5`, biases :math:`U(-1/\sqrt{\mathrm{fan_{in}}}, 1/\sqrt{\mathrm{fan_{in}}})`; norm layers
+    :math:`\gamma = 1, \beta = 0`. Any other layer with parameters is refused (TypeError).
+    """
+    with torch.device("meta"):
+        module = build()
+    module = module.to_empty(device="cpu")
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+                if m.bias is not None:
+                    fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+                    nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+            elif isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)):
+                m.reset_parameters()  # ones and zeros (and running statistics): no random draws
+            elif next(m.parameters(recurse=False), None) is not None or next(m.buffers(recurse=False), None) is not None:
+                raise TypeError(f"seeded_module does not know how to initialise {type(m).__name__}.")
+    return module
 
 
 # ----------------------------------------------------------------------------- data
@@ -112,39 +114,54 @@ class ContentCrops:
 
 
 # ----------------------------------------------------------------------------- trainer
-class FastStyleTrainer:
-    """Holds the network, optimiser(s), VGG and style targets; ``step()`` does one update.
+class FastStyleTrainer(Run):
+    """A fast-style training run (the :class:`~stylelab.run.Run` contract): one :meth:`step` = one
+    Adam update of the network on one batch of crops (and one discriminator update when
+    ``adv_weight > 0``); the row holds every loss term (weighted and ``_raw``) and ``total``.
 
     Args:
-        style: ``(3, H, W)`` style image in [0, 1].
-        config: :class:`FastStyleConfig`.
-        device: torch device. ``rank``/``world_size``: set by :func:`main` under torchrun.
+        style: ``(3, H, W)`` style image in [0, 1] (a batch of one and grey pictures are accepted).
+        config: :class:`FastStyleConfig` (its ``seed`` is the run's seed).
+        device: torch device (default None: :func:`stylelab.device.get_device`).
+        rank, world_size: this process's place under torchrun (see :mod:`stylelab.style.cli`).
+        seed: overrides ``config.seed`` when given.
+
+    Randomness: the initial weights come from the run's generator stream :data:`INIT_STREAM` (the
+    same on every rank), the crops and flips from stream ``DATA_STREAM + rank``; nothing touches
+    torch's global RNG.
     """
 
-    def __init__(self, style: torch.Tensor, config: FastStyleConfig | None = None, device: torch.device | str = "cpu",
-                 rank: int = 0, world_size: int = 1) -> None:
-        from ..device import seed_everything
+    kind = "fast-style"
+    lab = "style"
+    config_class = FastStyleConfig
+
+    def __init__(self, style: torch.Tensor, config: FastStyleConfig | None = None,
+                 device: torch.device | str | None = None, rank: int = 0, world_size: int = 1, *,
+                 seed: int | None = None) -> None:
         from ..features import get_extractor
         from ..imageio import resize_tensor
         from ..losses import gram_matrix
+        from ..validate import as_image_batch
 
-        self.config = (config or FastStyleConfig()).validate()
-        if not isinstance(style, torch.Tensor) or style.ndim != 3 or style.shape[0] != 3:
-            raise ShapeError(f"The style image must be (3, H, W); got {getattr(style, 'shape', type(style).__name__)}.")
-        self.device = torch.device(device)
-        self.rank, self.world_size = rank, world_size
-        seed_everything(int(self.config.seed))  # same initial weights on every rank
-        self.net = TransformerNet(self.config.width, self.config.n_res).to(self.device)
-        self.data_gen = torch.Generator().manual_seed(int(self.config.seed) * 1000 + rank)  # own crops per rank
+        config = config or FastStyleConfig()
+        if seed is not None and seed != config.seed:
+            config = dataclasses.replace(config, seed=seed)
+        config.validate()
+        super().__init__(config, seed=config.seed, device=device)
+        picture, _ = as_image_batch(style, name="style image", max_batch=1)
+        self.rank, self.world_size = int(rank), int(world_size)
+        init_gen = make_generator(self.seed, "cpu", INIT_STREAM)  # the same initial weights on every rank
+        self.data_gen = make_generator(self.seed, "cpu", DATA_STREAM + self.rank)  # own crops per rank
+        self.net = seeded_module(lambda: TransformerNet(self.config.width, self.config.n_res), init_gen).to(self.device)
         self.data = ContentCrops(self.config.size, self.data_gen)
         self.vgg = get_extractor("vgg16", self.device)
         self.model: torch.nn.Module = self.net
-        if world_size > 1:
+        if self.world_size > 1:
             from torch.nn.parallel import DistributedDataParallel
 
             self.model = DistributedDataParallel(self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.config.lr)
-        self.style = resize_tensor(style.detach().float().cpu().clamp(0, 1), self.config.size)
+        self.style = resize_tensor(picture[0].detach().float().cpu().clamp(0, 1), self.config.size)  # (3, h, w)
         s = self.style.unsqueeze(0).to(self.device)  # (1, 3, h, w)
         with torch.no_grad():
             feats = self._features(s, self.config.style_layers)
@@ -153,16 +170,18 @@ class FastStyleTrainer:
         if self.config.adv_weight > 0:
             from ..patchgan import PatchDiscriminator
 
-            self.disc = PatchDiscriminator(3, base_channels=16, n_layers=2).to(self.device)
-            if world_size > 1:
+            self.disc = seeded_module(lambda: PatchDiscriminator(3, base_channels=16, n_layers=2), init_gen).to(self.device)
+            if self.world_size > 1:
                 from torch.nn.parallel import DistributedDataParallel
 
                 self.disc_model: torch.nn.Module = DistributedDataParallel(self.disc)
             else:
                 self.disc_model = self.disc
             self.opt_d = torch.optim.Adam(self.disc.parameters(), lr=self.config.lr, betas=(0.5, 0.999))
-        self.step_count = 0
-        self.history: list[dict[str, float]] = []
+
+    @property
+    def total_steps(self) -> int:  # type: ignore[override]
+        return int(self.config.steps)
 
     def _use_bf16(self) -> bool:
         from ..device import fast_dtype
@@ -222,7 +241,7 @@ class FastStyleTrainer:
         self.model.eval()
         return self._loss(content.to(self.device))[1]
 
-    def step(self) -> dict[str, float]:
+    def _step(self) -> dict[str, Any]:
         """One optimisation step on one batch; returns every loss term (weighted and raw)."""
         from ..losses import discriminator_loss
 
@@ -230,7 +249,6 @@ class FastStyleTrainer:
         self.model.train()
         c = self.data.batch(cfg.batch_size).to(self.device)  # (B, 3, S, S)
         total, values, y = self._loss(c)
-        d_loss = None
         self.opt.zero_grad(set_to_none=True)
         total.backward()
         self.opt.step()
@@ -244,65 +262,88 @@ class FastStyleTrainer:
             values["discriminator"] = float(d_loss.detach())
         if values["total"] != values["total"]:
             raise NonFiniteError("Training loss became NaN: lower the learning rate or the weights.")
-        self.step_count += 1
-        values["step"] = self.step_count
-        self.history.append(values)
         return values
 
     def train(self, steps: int | None = None, callback: Callable[[int, dict], None] | None = None,
-              stop: Callable[[], bool] | threading.Event | None = None) -> bool:
-        """Run ``steps`` more steps (default: up to ``config.steps``). Returns True if stopped early."""
-        todo = (self.config.steps - self.step_count) if steps is None else int(steps)
-        for _ in range(max(0, todo)):
-            if stop is not None and (stop.is_set() if isinstance(stop, threading.Event) else stop()):
-                return True
-            values = self.step()
-            if callback is not None:
-                callback(self.step_count, values)
-        return False
+              stop: StopSignal = None) -> bool:
+        """Run ``steps`` more steps (default: up to ``config.steps``); True if ``stop`` ended it early.
+
+        A thin wrapper over :func:`stylelab.run.run_to_end`; ``callback(step, row)`` after each step.
+        """
+        cb = None if callback is None else (lambda run, row: callback(run.step_count, row))
+        before = self.step_count
+        if run_to_end(self, cb, stop, max_steps=steps):
+            return False
+        return steps is None or self.step_count - before < steps
 
     @torch.inference_mode()
     def stylize(self, content: torch.Tensor) -> torch.Tensor:
-        """Apply the network to ``(3, H, W)`` -> ``(3, H, W)`` (eval mode)."""
-        self.net.eval()
-        return self.net(content.unsqueeze(0).to(self.device).float())[0].float().cpu()
+        """Apply the network to ``(3, H, W)`` -> ``(3, H, W)`` (eval mode), on the CPU."""
+        from ..validate import as_image_batch
 
-    def state(self) -> dict[str, Any]:
-        """Everything a checkpoint holds (plain tensors and JSON-able values only)."""
-        out: dict[str, Any] = {
-            "kind": CHECKPOINT_KIND,
-            "config": dataclasses.asdict(self.config),
-            "step": self.step_count,
-            "net": self.net.state_dict(),
-            "opt": self.opt.state_dict(),
-        }
+        x, _ = as_image_batch(content, name="content image", max_batch=1)
+        self.net.eval()
+        return self.net(x.to(self.device).float())[0].float().cpu()
+
+    def preview(self) -> None:
+        """No picture of its own (the page shows :meth:`stylize` of the user's photo)."""
+        return None
+
+    def inputs(self) -> dict[str, Any]:
+        return {"style": self.style}
+
+    def summary(self) -> dict[str, Any]:
+        last = self.history[-1] if self.history else {}
+        return {"method": "fast-style", "steps_done": self.step_count, "final_loss": last.get("total")}
+
+    # -------------------------------------------------------------- state and checkpoints
+    def _state(self) -> dict[str, Any]:
+        """Network and optimiser weights (and the discriminator's), and the crop generator."""
+        out: dict[str, Any] = {"net": self.net.state_dict(), "opt": self.opt.state_dict(),
+                               "data_gen": self.data_gen.get_state()}
         if self.disc is not None:
             out["disc"] = self.disc.state_dict()
             out["opt_d"] = self.opt_d.state_dict()
         return out
 
-    def save(self, path: str | Path) -> Path:
-        """Write a checkpoint (atomically: a half-written file never replaces a good one)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)
-        return path
+    def _load_state(self, state: dict[str, Any]) -> None:
+        try:
+            self.net.load_state_dict(state["net"])
+            if "opt" in state:
+                self.opt.load_state_dict(state["opt"])
+            if self.disc is not None and "disc" in state:
+                self.disc.load_state_dict(state["disc"])
+                self.opt_d.load_state_dict(state["opt_d"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"The saved weights do not fit this network: {exc}") from exc
+        if "data_gen" in state and self.world_size == 1:  # under DDP each rank keeps its own crop stream
+            self.data_gen.set_state(state["data_gen"])
 
-    def load_state(self, ckpt: dict[str, Any]) -> None:
-        """Resume from :func:`read_checkpoint`'s dict (same architecture required)."""
-        self.net.load_state_dict(ckpt["net"])
-        if "opt" in ckpt:
-            self.opt.load_state_dict(ckpt["opt"])
-        if self.disc is not None and "disc" in ckpt:
-            self.disc.load_state_dict(ckpt["disc"])
-            self.opt_d.load_state_dict(ckpt["opt_d"])
+    def checkpoint(self) -> dict[str, Any]:
+        """The checkpoint :meth:`save` writes: ``format`` :data:`CHECKPOINT_FORMAT`, the config, the
+        step, the history and the weights (plain tensors and JSON values: ``weights_only`` loads it)."""
+        from ..record import _jsonable
+
+        return {"format": CHECKPOINT_FORMAT, "config": dataclasses.asdict(self.config), "step": self.step_count,
+                "history": _jsonable(self.history), **self._state()}
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`checkpoint` with :func:`stylelab.checkpoint.save_checkpoint` (atomic)."""
+        from ..checkpoint import save_checkpoint
+
+        return save_checkpoint(self.checkpoint(), path)
+
+    def resume(self, ckpt: dict[str, Any]) -> None:
+        """Continue from :func:`read_checkpoint`'s dict (same architecture; old checkpoints too)."""
+        self._load_state(ckpt)
         self.step_count = int(ckpt.get("step", 0))
+        self.history = [dict(r) for r in ckpt.get("history", [])]
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load and validate a fast-style checkpoint (``weights_only=True``: no code is executed).
+
+    Reads :data:`CHECKPOINT_FORMAT` checkpoints and the first ones (tagged ``"kind":`` :data:`LEGACY_KIND`).
 
     Raises:
         CheckpointError: missing/unreadable file, or a file that is not a stylelab fast-style checkpoint.
@@ -310,15 +351,21 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     from ..checkpoint import load_checkpoint
 
     path = Path(path)
-    ckpt = load_checkpoint(path, "stylelab fast-style checkpoint", map_location=map_location,
-                           format_key="kind", format_value=CHECKPOINT_KIND)
+    what = "stylelab fast-style checkpoint"
+    ckpt = load_checkpoint(path, what, map_location=map_location)
+    if not isinstance(ckpt, dict) or (ckpt.get("format") != CHECKPOINT_FORMAT and ckpt.get("kind") != LEGACY_KIND):
+        raise CheckpointError(f"{path.name} is not a {what} (expected format {CHECKPOINT_FORMAT!r}).")
     if not isinstance(ckpt.get("config"), dict) or not isinstance(ckpt.get("net"), dict):
         raise CheckpointError(f"{path.name} is missing its config or network weights.")
     return ckpt
 
 
-def load_fast_style(path: str | Path, device: str | torch.device = "cpu") -> tuple[TransformerNet, FastStyleConfig]:
-    """The trained network (eval mode, frozen) and its config from a checkpoint."""
+def load_fast_style(path: str | Path, device: str | torch.device | None = None) -> tuple[TransformerNet, FastStyleConfig]:
+    """The trained network (eval mode, frozen) on ``device`` (default :func:`~stylelab.device.get_device`)
+    and its config, from a checkpoint. The network is built on the ``meta`` device and takes the
+    saved tensors (no random initialisation is drawn)."""
+    from ..run import resolve_device
+
     ckpt = read_checkpoint(path)
     names = {f.name for f in dataclasses.fields(FastStyleConfig)}
     raw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in ckpt["config"].items() if k in names}
@@ -326,31 +373,13 @@ def load_fast_style(path: str | Path, device: str | torch.device = "cpu") -> tup
         config = FastStyleConfig(**raw).validate()
     except (TypeError, ConfigError) as exc:
         raise CheckpointError(f"The checkpoint's config is not valid: {exc}") from exc
-    net = TransformerNet(config.width, config.n_res)
+    with torch.device("meta"):
+        net = TransformerNet(config.width, config.n_res)
     try:
-        net.load_state_dict(ckpt["net"])
+        net.load_state_dict(ckpt["net"], assign=True)
     except RuntimeError as exc:
         raise CheckpointError(f"The checkpoint's weights do not fit the network it describes: {exc}") from exc
-    return net.to(device).eval().requires_grad_(False), config
-
-
-# ----------------------------------------------------------------------------- entry point (also under torchrun)
-def build_arg_parser() -> argparse.ArgumentParser:
-    from .cli import add_train_arguments
-
-    p = argparse.ArgumentParser(prog="python -m stylelab.style.train_fast", description="Train a fast style network.")
-    add_train_arguments(p)
-    return p
-
-
-def config_from_args(args: argparse.Namespace) -> FastStyleConfig:
-    """A :class:`FastStyleConfig` from CLI arguments (options left out keep the config's defaults)."""
-    given = {
-        "size": args.size, "batch_size": args.batch_size, "steps": args.steps, "lr": args.lr,
-        "content_weight": args.content_weight, "style_weight": args.style_weight, "tv_weight": args.tv_weight,
-        "adv_weight": args.adv_weight, "width": args.width, "n_res": args.n_res, "seed": args.seed,
-    }
-    return FastStyleConfig(style_name=args.style, **{k: v for k, v in given.items() if v is not None}).validate()
+    return net.to(resolve_device(device)).eval().requires_grad_(False), config
 
 
 def load_style_arg(spec: str, size: int | None = None) -> torch.Tensor:
@@ -363,74 +392,17 @@ def load_style_arg(spec: str, size: int | None = None) -> torch.Tensor:
     return load_image(spec, size=size)
 
 
-def run_training(args: argparse.Namespace) -> int:
-    """Train from parsed arguments; handles torchrun's environment (DDP) if present."""
-    import torch.distributed as dist
+def small_run(seed: int = 0, device: Any = None) -> FastStyleTrainer:
+    """A small fast-style run for the catalogue: a width-4 network with one residual block, trained on
+    32 px crops (one per step) for the 32 px brick texture; its crops depend on the seed."""
+    from ..assets import load_bundled
 
-    from ..device import configure_threads, get_device
-
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = get_device(args.device)
-    if device.type == "cuda" and world_size > 1:
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-    if world_size > 1:  # share the cores between the processes instead of oversubscribing them
-        configure_threads(max(1, (os.cpu_count() or 1) // world_size))
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    else:
-        configure_threads()
-    try:
-        config = config_from_args(args)
-        style = load_style_arg(args.style, size=max(config.size, 256))
-        trainer = FastStyleTrainer(style, config, device, rank, world_size)
-        if args.resume:
-            trainer.load_state(read_checkpoint(args.resume, device))
-        bar = None
-        if rank == 0 and not args.quiet:
-            from tqdm import tqdm
-
-            bar = tqdm(total=config.steps, initial=trainer.step_count, desc="train-style", unit="step")
-        t0 = time.perf_counter()
-
-        def on_step(step: int, values: dict) -> None:
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{values['total']:.3g}")
-            if rank == 0 and args.save_every and step % args.save_every == 0:
-                trainer.save(args.out)
-
-        trainer.train(None, on_step)
-        if bar is not None:
-            bar.close()
-        if rank == 0:
-            trainer.save(args.out)
-            last = trainer.history[-1] if trainer.history else {}
-            print(f"saved {args.out} after {trainer.step_count} steps on {world_size} process(es) "
-                  f"in {time.perf_counter() - t0:.1f} s; last loss {last.get('total', float('nan')):.4g}")
-        if world_size > 1:  # no rank tears gloo down while another still saves (that aborted rank 1 ~1 run in 5)
-            dist.barrier()
-    finally:
-        if world_size > 1 and dist.is_initialized():
-            dist.destroy_process_group()
-    return 0
+    config = FastStyleConfig(style_name="texture:brick", size=32, batch_size=1, steps=6, width=4, n_res=1, seed=seed)
+    return FastStyleTrainer(load_bundled("texture:brick", size=32), config, device)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from ..device import tune_allocator
-    from ..errors import StylelabError
+if __name__ == "__main__":  # torchrun --nproc_per_node N -m stylelab.style.train_fast STYLE ...
+    from ..entry import run_main
+    from .cli import train_main
 
-    args = build_arg_parser().parse_args(argv)
-    tune_allocator()
-    try:
-        return run_training(args)
-    except StylelabError as exc:
-        import sys
-
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main(train_main))

@@ -96,7 +96,7 @@ def run_all(quick: bool = False, labs: list[str] | None = None) -> dict[str, Any
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     for name in LAB_BENCHES:
-        lab = LAB_NAMES.get(name) or (name.split(".")[1] if name.count(".") > 1 else "features")
+        lab = _lab_of(name)
         if labs and lab not in labs:
             continue
         if not labs and lab in OPT_IN:
@@ -107,8 +107,7 @@ def run_all(quick: bool = False, labs: list[str] | None = None) -> dict[str, Any
             continue
         t0 = time.perf_counter()
         rows += importlib.import_module(name).run(quick=quick)
-        rows.append({"lab": lab, "name": "benchmark wall time", "value": round(time.perf_counter() - t0, 1),
-                     "unit": "s", "baseline": None, "baseline_name": None, "note": "quick" if quick else "full"})
+        rows.append(row(lab, "benchmark wall time", time.perf_counter() - t0, "s", note="quick" if quick else "full"))
     return {"machine": machine(), "quick": quick, "rows": rows, "skipped": errors}
 
 
@@ -136,17 +135,25 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="run every lab's performance figures beside their baselines")
+def _lab_of(module: str) -> str:
+    return LAB_NAMES.get(module) or (module.split(".")[1] if module.count(".") > 1 else "features")
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="smaller sizes/steps: a few minutes in all")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--lab", action="append",
-                   choices=["features", "losses", "style", "gan", "inpaint", "aesthetics", "style-param"],
+    p.add_argument("--lab", action="append", choices=[_lab_of(m) for m in LAB_BENCHES],
                    help="only these labs (repeatable)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="run every lab's performance figures beside their baselines")
+    _add_arguments(p)
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    """The one printing path of every bench: a table, or JSON with ``--json``."""
     result = run_all(quick=args.quick, labs=args.lab)
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False, default=str))
@@ -155,3 +162,17 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stylelab.bench [--lab LAB] [--quick] [--json]`` (the same as ``python -m stylelab bench``)."""
+    from .entry import run_main
+
+    def body(args: list[str] | None) -> int:
+        p = argparse.ArgumentParser(prog="python -m stylelab.bench", description=__doc__.splitlines()[0])
+        _add_arguments(p)
+        return _run(p.parse_args(args))
+
+    return run_main(body, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -162,3 +162,19 @@ def test_building_never_touches_the_global_rng():
     # PyTorch's default conv init: |w| <= 1/sqrt(fan_in)
     conv = a.body.conv1_1.requires_grad_(False)
     assert float(conv.weight.abs().max()) <= 1 / (3 * 9) ** 0.5 + 1e-6 and float(conv.weight.std()) > 0.05
+
+
+def test_features_bench_rows_through_the_one_runner():
+    """`python -m stylelab bench --lab features --quick`: the rows keep their names, come from bench.row()."""
+    from stylelab import bench
+
+    result = bench.run_all(quick=True, labs=["features"])
+    names = [r["name"] for r in result["rows"]]
+    assert names == ["VGG16 conv stack: build + load weights (cold)", "VGG16 forward 256 px, all 13 ReLUs, fp32",
+                     "VGG16 forward 256 px, stop at relu2_2", "VGG16 forward 256 px, all ReLUs, bf16 autocast",
+                     "benchmark wall time"]
+    keys = set(bench.row("x", "y", 1.0, "s"))
+    assert all(set(r) == keys and r["lab"] == "features" and r["value"] > 0 for r in result["rows"])
+    early, full = result["rows"][2], result["rows"][1]
+    assert early["baseline"] == full["value"]  # the early stop is compared with the full pass
+    assert "VGG16 forward 256 px, stop at relu2_2" in bench.format_table(result)

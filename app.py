@@ -68,9 +68,9 @@ def home() -> None:
 
     st.subheader("This machine")
     with st.spinner("Checking the device…"):
-        from stylelab.ui import _device_line
+        from stylelab.ui import device_line
 
-        st.write(f"Computing on **{_device_line()}**.")
+        st.write(f"Computing on **{device_line()}**.")
 
     rows = _asset_rows()
     missing = [r["name"] for r in rows if not r["present"] and r["required"]]

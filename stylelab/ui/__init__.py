@@ -8,13 +8,13 @@ Heavy modules (torch) are imported inside functions so the home page renders fas
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from ..errors import StylelabError
+from .cache import SessionLRU, bytes_digest, tensor_digest  # noqa: F401  (pages import them from here)
 from .state import forget, keep, remember, shadow_key, view_picker  # noqa: F401  (pages import them from here)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,6 +32,9 @@ LABS = [
 ]
 MAX_SESSION_RESULTS = 12
 RESULTS_KEY = "stylelab_results"
+#: decoded uploads (picker x file x size), least recently used dropped first
+UPLOADS_KEY = "stylelab_uploads"
+MAX_DECODED_UPLOADS = 8
 
 
 def page_setup(title: str, icon: str = "🧪", wide: bool = True) -> None:
@@ -41,7 +44,8 @@ def page_setup(title: str, icon: str = "🧪", wide: bool = True) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _device_line() -> str:
+def device_line() -> str:
+    """One line about the device the labs compute on (e.g. ``CPU (2 threads, bf16 fast path)``); imports torch."""
     from ..device import describe_device, get_device
 
     return describe_device(get_device())
@@ -55,7 +59,7 @@ def sidebar() -> None:
         # The page list itself is Streamlit's navigation (st.navigation in app.py), shown above this.
         st.divider()
         if "torch" in sys.modules:  # never import torch (~1.3 s) just for this line: the page comes first
-            st.caption(f"Device · {_device_line()}")
+            st.caption(f"Device · {device_line()}")
         results = st.session_state.get(RESULTS_KEY, {})
         if results:
             st.caption(f"This session's results: {', '.join(results)}")
@@ -132,18 +136,15 @@ def image_picker(
         if up is None:
             return st.session_state.get(last_key)
         data = up.getvalue()
-        digest = hashlib.sha1(data).hexdigest()
-        cache_key = f"{key}_upload_{digest}_{size}"
-        if cache_key not in st.session_state:
-            try:
-                st.session_state[cache_key] = load_upload(data, size, up.name)
-            except StylelabError as exc:
-                show_error(exc, f"Could not use {up.name!r}")
-                prev = st.session_state.get(last_key)
-                if prev is not None:
-                    st.caption("Keeping the previous image.")
-                return prev
-        img = st.session_state[cache_key]
+        uploads = SessionLRU(UPLOADS_KEY, MAX_DECODED_UPLOADS)
+        try:
+            img = uploads.get_or_compute((key, bytes_digest(data), size), lambda: load_upload(data, size, up.name))
+        except StylelabError as exc:
+            show_error(exc, f"Could not use {up.name!r}")
+            prev = st.session_state.get(last_key)
+            if prev is not None:
+                st.caption("Keeping the previous image.")
+            return prev
     elif source == "This session":
         name = st.selectbox("Result", list(results), key=keep(f"{key}_session", list(results)[-1], list(results)))
         from ..imageio import resize_tensor

@@ -1,0 +1,69 @@
+"""stylelab.ui.cache: one tensor hash and one bounded per-session LRU for every page."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+
+from stylelab.ui.cache import SessionLRU, bytes_digest, tensor_digest
+
+
+def test_tensor_digest_sees_values_dtype_shape_and_settings():
+    g = torch.Generator().manual_seed(0)
+    a = torch.rand(3, 8, 8, generator=g)
+    assert tensor_digest(a) == tensor_digest(a.clone())
+    b = a.clone()
+    b[0, 0, 0] += 1e-6
+    assert tensor_digest(a) != tensor_digest(b)
+    assert tensor_digest(a) != tensor_digest(a.double())
+    assert tensor_digest(a) != tensor_digest(a.reshape(3, 4, 16))
+    assert tensor_digest(a, extra=1) != tensor_digest(a, extra=2)
+    assert tensor_digest(a, None) != tensor_digest(None, a)  # order and optional pictures count
+    assert tensor_digest(a.bfloat16()) != tensor_digest(a.half())  # bf16 (no NumPy dtype) works
+    assert tensor_digest(a.numpy()) == tensor_digest(a)
+    assert tensor_digest(torch.empty(0, 3)) != tensor_digest(torch.empty(3, 0))
+    with pytest.raises(TypeError):
+        tensor_digest([1, 2, 3])
+
+
+def test_bytes_digest():
+    assert bytes_digest(b"abc") == "a9993e364706816aba3e25717850c26c9cd0d89d"
+
+
+def test_session_lru_is_bounded_and_least_recently_used_goes_first():
+    state: dict = {}
+    lru = SessionLRU("k", max_entries=2, state=state)
+    lru.put("a", 1)
+    lru.put("b", 2)
+    assert lru.get("a") == 1  # "a" is now the most recent
+    lru.put("c", 3)  # drops "b"
+    assert "b" not in lru and "a" in lru and "c" in lru and len(lru) == 2
+    assert isinstance(state["k"], OrderedDict)
+    again = SessionLRU("k", max_entries=2, state=state)  # the same session sees the same items
+    assert again.get("c") == 3 and again.get("zz", "none") == "none"
+
+
+def test_get_or_compute_computes_once_and_stores_nothing_on_error():
+    lru = SessionLRU("k", max_entries=3, state={})
+    calls = []
+    assert lru.get_or_compute("x", lambda: calls.append(1) or 42) == 42
+    assert lru.get_or_compute("x", lambda: calls.append(1) or 0) == 42
+    assert calls == [1]
+    with pytest.raises(ZeroDivisionError):
+        lru.get_or_compute("y", lambda: 1 / 0)
+    assert "y" not in lru
+
+
+def test_bad_size_and_outside_reset():
+    with pytest.raises(ValueError):
+        SessionLRU("k", max_entries=0, state={})
+    state: dict = {}
+    lru = SessionLRU("k", max_entries=2, state=state)
+    lru.put("a", np.zeros(2))
+    del state["k"]  # a page's reset button cleared the session
+    assert len(lru) == 0 and lru.get("a") is None
+    lru.put("b", 1)
+    assert state["k"] == OrderedDict(b=1)

@@ -151,10 +151,22 @@ def test_label_smoothing_term_equals_soft_labels(kind):
         label_smoothing_term(r, s, "hinge")
 
 
-def test_cli_lists_the_library_losses():
-    from stylelab.gan import cli
+def test_cli_flags_come_from_the_config_and_the_loss_table():
+    import argparse
 
-    assert cli.LOSSES == ADVERSARIAL_LOSSES and cli.DATA == data.DATASETS
+    from stylelab.gan import cli, objectives
+
+    assert tuple(objectives.LOSSES) == ADVERSARIAL_LOSSES  # the GAN table lists every adversarial loss, in order
+    assert objectives.PROBABILISTIC == ("minimax", "ns") and objectives.SMOOTHING_OK == ("minimax", "ns", "lsgan")
+    p = argparse.ArgumentParser()
+    cli.add_gan_arguments(p)
+    flags = {a.dest: a for a in p._actions}
+    assert tuple(flags["loss"].choices) == ADVERSARIAL_LOSSES and tuple(flags["data"].choices) == data.DATASETS
+    assert flags["batch_size"].default == GANConfig().batch_size and flags["beta1"].default == GANConfig().beta1
+    args = p.parse_args(["--data", "digits8", "--lr-g", "none", "--classes", "1,7", "--batch-size", "32"])
+    args.steps = 20
+    cfg = cli.config_from(args)
+    assert cfg == GANConfig(data="digits8", classes=(1, 7), batch_size=32, steps=20, metrics_every=2)
 
 
 # ----------------------------------------------------------------------------- training
@@ -308,17 +320,60 @@ def test_experiment_record_round_trip_rebuilds_the_config():
     t = GANTrainer(_tiny(metrics_every=2))
     t.train(4)
     rec = ExperimentRecord.from_json(t.record().to_json(), lab="gan")
-    assert rec.config_as(GANConfig) == t.config
+    assert rec.config["kind"] == "gan" and rec.seed == t.config.seed
+    again = GANTrainer.from_record(rec)
+    assert again.config == t.config and again.step_count == 0
     assert [r["step"] for r in rec.metrics] == [1, 2, 3, 4] and "energy_distance" in rec.metrics[1]
     assert rec.summary["steps"] == 4
 
 
-def test_train_for_respects_its_budget():
+def test_advance_respects_its_budget_and_play_until_stops_the_run():
+    from stylelab.run import advance
+
     t = GANTrainer(_tiny())
-    rows = t.train_for(0.05, 10_000)
-    assert 1 <= len(rows) < 10_000
+    rows = advance(t, 0.05, max_steps=10_000)
+    assert 1 <= len(rows) < 10_000 and t.total_steps is None and not t.done  # open-ended (steps=0)
     with pytest.raises(ConfigError):
-        t.train_for(0, 5)
+        advance(t, -1.0)
+    t.play_until(t.step_count + 3)  # the page's "Train N"
+    assert len(advance(t, 60.0)) == 3 and t.done
+    t.play_until(None)
+    assert not t.done
+    with pytest.raises(ConfigError):
+        t.play_until(-2)
+    short = GANTrainer(_tiny(steps=4))
+    assert short.total_steps == 4 and len(short.train(10)) == 4 and short.done
+
+
+def test_old_format_checkpoint_still_loads(tmp_path):
+    """A checkpoint written before the Run contract (format stylelab.gan.checkpoint/1) resumes exactly."""
+    from stylelab.gan.train import CHECKPOINT_FORMAT
+
+    t = GANTrainer(_tiny())
+    t.train(3)
+    new = t.state_dict()
+    old = {"format": CHECKPOINT_FORMAT, "config": {**dataclasses.asdict(t.config), "device": "cpu"}, "step": 3,
+           "seconds": 0.5, "history": new["history"], **{k: v for k, v in new["state"].items()}}
+    old["config"].pop("steps")  # older configs had no steps field
+    torch.save(old, tmp_path / "old.pt")
+    back = GANTrainer.load(tmp_path / "old.pt")
+    assert back.step_count == 3 and back.history == t.history
+    back.train(2)
+    t.train(2)
+    assert back.history == t.history
+
+
+def test_no_global_rng_in_construction_or_training():
+    state = torch.get_rng_state()
+    for cfg in (_tiny(), _tiny(data="digits8", base_channels=8, conditional=True)):
+        t = GANTrainer(cfg)
+        t.train(2)
+        t.preview()
+    assert torch.equal(torch.get_rng_state(), state)
+    a, b = GANTrainer(_tiny(seed=4)), GANTrainer(_tiny(seed=4))
+    assert all(torch.equal(p, q) for p, q in zip(a.G.parameters(), b.G.parameters()))
+    c = GANTrainer(_tiny(seed=5))
+    assert not all(torch.equal(p, q) for p, q in zip(a.G.parameters(), c.G.parameters()))
 
 
 def _step_both(pairs, x):

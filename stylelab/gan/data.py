@@ -21,26 +21,17 @@ import torch
 from torch import Tensor
 
 from ..errors import ConfigError
+from .config import (  # noqa: F401 - the names of the data sets live in the torch-free config module
+    DATASETS,
+    DEFAULT_NOISE,
+    IMAGE_DATASETS,
+    IMAGE_LABELS,
+    TOY_DATASETS,
+    TOY_LABELS,
+    check_dataset,
+    is_toy,
+)
 
-TOY_DATASETS: tuple[str, ...] = ("ring", "grid", "spiral", "moons", "line", "gaussian")
-IMAGE_DATASETS: tuple[str, ...] = ("digits8", "mnist5k", "fashion")
-DATASETS: tuple[str, ...] = TOY_DATASETS + IMAGE_DATASETS
-
-TOY_LABELS = {
-    "ring": "Ring of 8 Gaussians",
-    "grid": "Grid of 25 Gaussians",
-    "spiral": "Spiral",
-    "moons": "Two moons",
-    "line": "A line segment",
-    "gaussian": "A single Gaussian",
-}
-IMAGE_LABELS = {
-    "digits8": "Digits 8x8 (scikit-learn, 1,797)",
-    "mnist5k": "MNIST 28x28 (5,000)",
-    "fashion": "Fashion-MNIST 28x28",
-}
-#: Default spread (standard deviation) of each toy distribution.
-DEFAULT_NOISE = {"ring": 0.05, "grid": 0.05, "spiral": 0.05, "moons": 0.05, "line": 0.02, "gaussian": 1.0}
 RING_RADIUS = 2.0
 RING_MODES = 8
 GRID_SIDE = 5
@@ -48,18 +39,6 @@ GRID_SPACING = 2.0
 #: Fashion-MNIST has 60k training images; the first ``FASHION_MAX`` keep CPU training and the
 #: feature classifier quick (a class subset draws from the same first images).
 FASHION_MAX = 10_000
-
-
-def is_toy(name: str) -> bool:
-    """True for a 2-D toy distribution, False for an image set (ConfigError if unknown)."""
-    check_dataset(name)
-    return name in TOY_DATASETS
-
-
-def check_dataset(name: str) -> str:
-    if name not in DATASETS:
-        raise ConfigError(f"Unknown dataset {name!r}; choose one of {', '.join(DATASETS)}.")
-    return name
 
 
 def toy_modes(name: str) -> Tensor | None:

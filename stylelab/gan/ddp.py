@@ -12,7 +12,10 @@ of G and D across processes in every backward pass, so all ranks hold identical 
 every step. Back-end: ``gloo`` on CPU, ``nccl`` on CUDA.
 
 Rank 0 writes the checkpoint and ``metrics.json``; every rank writes ``rank<r>.json`` with a
-checksum of its generator weights (the test checks they agree).
+checksum of its generator weights (the test checks they agree). The process group, device,
+back-end and threads come from the shared :func:`stylelab.entry.torchrun`; the flags are those of
+``python -m stylelab gan train`` (generated from :class:`~stylelab.gan.config.GANConfig`), and
+``--dry-run`` runs one step on every rank and writes nothing.
 """
 
 from __future__ import annotations
@@ -20,13 +23,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from ..device import tune_allocator
-from ..errors import ConfigError, StylelabError
 
 
 def weights_checksum(module: "object", buffers: bool = True) -> str:
@@ -66,91 +64,78 @@ def sync_buffers(trainer: "object") -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ..losses.adversarial import ADVERSARIAL_LOSSES
-    from .data import DATASETS
+    from ..entry import add_dry_run
+    from .cli import add_gan_arguments
 
     p = argparse.ArgumentParser(prog="torchrun --nproc_per_node N -m stylelab.gan.ddp",
                                 description="Train a GAN with DistributedDataParallel (one process per device or CPU core).")
-    p.add_argument("--data", choices=DATASETS, default="ring")
-    p.add_argument("--loss", choices=ADVERSARIAL_LOSSES, default="ns")
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=64, help="global batch, split across processes")
-    p.add_argument("--d-steps", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--metrics-every", type=int, default=0, help="rank 0 evaluates every k steps (0: only at the end)")
+    p.add_argument("--steps", type=int, default=200, help="generator updates")
     p.add_argument("--out", required=True, help="output folder")
+    add_gan_arguments(p)
+    add_dry_run(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    tune_allocator()
-    try:
-        return run(args)
-    except StylelabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    from ..entry import run_main, torchrun
+
+    def command(argv: Sequence[str] | None) -> int:
+        args = build_parser().parse_args(argv)
+        from .cli import config_from
+
+        config = config_from(args, metrics_every=args.metrics_every or 0)  # rank 0 evaluates; 0: only at the end
+        return torchrun(lambda ctx: train(config, ctx, Path(args.out), dry_run=args.dry_run), device=config.device,
+                        require_distributed=True, command="-m stylelab.gan.ddp ...")
+
+    return run_main(command, argv)
 
 
-def run(args: argparse.Namespace) -> int:
-    import torch
-    import torch.distributed as dist
+def train(config: "object", ctx: "object", out: Path, dry_run: bool = False) -> int:
+    """The body every rank runs: build, wrap in DDP, train ``config.steps`` steps, write the results."""
+    import dataclasses
 
-    from .train import GANConfig, GANTrainer
+    from ..run import run_to_end
+    from .train import GANTrainer
 
-    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
-        raise ConfigError("Run this under torchrun, e.g. `torchrun --nproc_per_node 2 -m stylelab.gan.ddp ...`.")
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    local_rank = int(os.environ.get("LOCAL_RANK", rank))
-    if args.steps < 1:
-        raise ConfigError(f"--steps must be >= 1, got {args.steps}.")
-    if torch.cuda.is_available():
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-        backend = "nccl"
-    else:
-        device = torch.device("cpu")
-        backend = "gloo"
-        torch.set_num_threads(1)  # one core per process: N processes share the CPU
-    dist.init_process_group(backend)
-    try:
-        config = GANConfig(data=args.data, loss=args.loss, batch_size=args.batch_size, d_steps=args.d_steps,
-                           seed=args.seed, device=str(device), metrics_every=args.metrics_every if rank == 0 else 0)
-        trainer = GANTrainer(config, rank=rank, world_size=world)
-        wrap_ddp(trainer, device)
-        bar = None
-        if rank == 0:
-            from tqdm import tqdm
+    if not ctx.is_main:  # type: ignore[attr-defined]
+        config = dataclasses.replace(config, metrics_every=0)  # type: ignore[type-var]
+    trainer = GANTrainer(config, rank=ctx.rank, world_size=ctx.world_size, device=ctx.device)  # type: ignore[attr-defined]
+    wrap_ddp(trainer, ctx.device)  # type: ignore[attr-defined]
+    if dry_run:
+        row = trainer.step()
+        if ctx.is_main:  # type: ignore[attr-defined]
+            print(f"dry run: 1 step on {ctx.world_size} processes ({ctx.backend}), loss_d={row['loss_d']:.4g}; "  # type: ignore[attr-defined]
+                  "nothing written")
+        return 0
+    bar = None
+    if ctx.is_main:  # type: ignore[attr-defined]
+        from tqdm import tqdm
 
-            bar = tqdm(total=args.steps, desc=f"GAN x{world} ({backend})", unit="step")
+        bar = tqdm(total=trainer.total_steps, desc=f"GAN x{ctx.world_size} ({ctx.backend})", unit="step")  # type: ignore[attr-defined]
 
-        def tick(_trainer: GANTrainer, row: dict) -> None:
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}")
-
-        trainer.train(args.steps, callback=tick)
+    def tick(_trainer: GANTrainer, row: dict) -> None:
         if bar is not None:
-            bar.close()
-        g_params = weights_checksum(trainer.G, buffers=False)
-        sync_buffers(trainer)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"rank{rank}.json").write_text(json.dumps({
-            "rank": rank, "world_size": world, "backend": backend, "steps": trainer.step_count,
-            "g_params_checksum": g_params,
-            "g_checksum": weights_checksum(trainer.G), "d_checksum": weights_checksum(trainer.D),
-            "last": trainer.history[-1],
-        }, indent=2))
-        if rank == 0:
-            trainer.history[-1].update(trainer.evaluate())
-            trainer.save(out / "checkpoint.pt")
-            (out / "metrics.json").write_text(json.dumps(trainer.history, indent=1))
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+            bar.update(1)
+            bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}")
+
+    run_to_end(trainer, tick)
+    if bar is not None:
+        bar.close()
+    g_params = weights_checksum(trainer.G, buffers=False)
+    sync_buffers(trainer)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"rank{ctx.rank}.json").write_text(json.dumps({  # type: ignore[attr-defined]
+        "rank": ctx.rank, "world_size": ctx.world_size, "backend": ctx.backend, "steps": trainer.step_count,  # type: ignore[attr-defined]
+        "g_params_checksum": g_params,
+        "g_checksum": weights_checksum(trainer.G), "d_checksum": weights_checksum(trainer.D),
+        "last": trainer.history[-1],
+    }, indent=2))
+    if ctx.is_main:  # type: ignore[attr-defined]
+        trainer.history[-1].update(trainer.evaluate())
+        trainer.save(out / "checkpoint.pt")
+        (out / "metrics.json").write_text(json.dumps(trainer.history, indent=1))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

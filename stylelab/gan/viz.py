@@ -18,6 +18,7 @@ from torch import Tensor
 
 from ..errors import ConfigError, ShapeError
 from ..losses.adversarial import generator_loss
+from .objectives import loss_spec
 from .train import GANTrainer, d_output
 
 
@@ -54,7 +55,7 @@ def decision_surface(trainer: GANTrainer, resolution: int = 60,
     pts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).to(trainer.device)  # (H*W, 2)
     logits = trainer.D(pts)  # (H*W,)
     values = d_output(logits, trainer.config.loss).reshape(resolution, resolution).cpu()
-    return Surface(xs, ys, values, "probability" if trainer.config.loss in ("minimax", "ns") else "score")
+    return Surface(xs, ys, values, "probability" if loss_spec(trainer.config.loss).probabilistic else "score")
 
 
 def generator_gradients(trainer: GANTrainer, n: int = 200, seed: int | None = None) -> tuple[Tensor, Tensor]:

@@ -50,9 +50,16 @@ def _heads_cpu(net: str) -> tuple[torch.Tensor, ...]:
     return tuple(lpips_heads(net))
 
 
-def lpips_heads_for(net: str, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
-    """The packaged linear heads ``w_l`` of shape ``(1, C_l, 1, 1)`` on ``device`` / ``dtype`` (cached)."""
+def lpips_heads_for(net: str, device: torch.device | str | None = None,
+                    dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
+    """The packaged linear heads ``w_l`` of shape ``(1, C_l, 1, 1)`` on ``device`` / ``dtype`` (cached).
+
+    ``device`` defaults to :func:`stylelab.device.get_device`.
+    """
+    from ..run import resolve_device
+
     _check_net(net)
+    device = resolve_device(device)
     return [w.to(device=device, dtype=dtype) for w in _heads_cpu(net)]
 
 

@@ -27,10 +27,16 @@ def image_digest(image: torch.Tensor) -> str:
     return hashlib.sha1(t.numpy().tobytes() + str(tuple(t.shape)).encode()).hexdigest()[:16]
 
 
-def extract_features(image: torch.Tensor, layers: Sequence[str], arch: str = "vgg16", device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-    """Activations ``{layer: (1, C, h, w)}`` of one image ``(3, H, W)`` (no gradients, CPU result)."""
-    from ..features import get_extractor
+def extract_features(image: torch.Tensor, layers: Sequence[str], arch: str = "vgg16",
+                     device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
+    """Activations ``{layer: (1, C, h, w)}`` of one image ``(3, H, W)`` (no gradients, CPU result).
 
+    ``device``: where the network runs (default :func:`stylelab.device.get_device`).
+    """
+    from ..features import get_extractor
+    from ..run import resolve_device
+
+    device = resolve_device(device)
     x = check_image(image[None] if image.ndim == 3 else image, "image", channels=3)
     if not layers:
         raise ConfigError("Choose at least one layer.")

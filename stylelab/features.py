@@ -43,7 +43,7 @@ VGG_CFG = {
 Normalisation = Literal["imagenet", "lpips", "none"]
 
 
-def _vgg_layer_names(cfg: list) -> list[str]:
+def vgg_layer_names(cfg: list) -> list[str]:
     """Names of the modules in torchvision's ``vgg.features`` order (conv, relu, ..., pool)."""
     names, block, i = [], 1, 1
     for v in cfg:
@@ -54,6 +54,9 @@ def _vgg_layer_names(cfg: list) -> list[str]:
             names += [f"conv{block}_{i}", f"relu{block}_{i}"]
             i += 1
     return names
+
+
+_vgg_layer_names = vgg_layer_names  # the old private name (style.gatys imports it)
 
 
 class FeatureExtractor(nn.Module):
@@ -131,7 +134,7 @@ def _vgg_stack(arch: str, pool: Literal["max", "avg"], normalisation: Normalisat
     if pool not in ("max", "avg"):
         raise ConfigError(f"Unknown pooling {pool!r}; choose 'max' or 'avg'.")
     cfg = VGG_CFG[arch]
-    names = _vgg_layer_names(cfg)
+    names = vgg_layer_names(cfg)
     mods: list[nn.Module] = []
     cin = 3
     for v in cfg:
@@ -232,6 +235,12 @@ def _cached(arch: str, pool: str, normalisation: str, device: str) -> FeatureExt
     return load_extractor(arch, pool, normalisation, device)  # type: ignore[arg-type]
 
 
+def clear_cache() -> None:
+    """Forget every cached extractor (the next :func:`get_extractor` builds afresh: cold-start timings, tests)."""
+    with _LOCK:
+        _cached.cache_clear()
+
+
 def load_extractor(
     arch: Literal["vgg16", "vgg19", "alexnet"] = "vgg16",
     pool: Literal["max", "avg"] = "max",
@@ -290,6 +299,6 @@ def alexnet(device: torch.device | str | None = None) -> FeatureExtractor:
     return get_extractor("alexnet", device)
 
 
-VGG16_LAYERS = _vgg_layer_names(VGG_CFG["vgg16"])
+VGG16_LAYERS = vgg_layer_names(VGG_CFG["vgg16"])
 VGG16_RELUS = [n for n in VGG16_LAYERS if n.startswith("relu")]
 ALEXNET_RELUS = ["relu1", "relu2", "relu3", "relu4", "relu5"]

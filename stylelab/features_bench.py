@@ -20,7 +20,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     from . import features
     from .device import autocast
 
-    features._cached.cache_clear()
+    features.clear_cache()
     t0 = time.perf_counter()
     net = features.vgg16()
     build_ms = (time.perf_counter() - t0) * 1000

@@ -127,12 +127,12 @@ def test_vgg19_is_optional(monkeypatch, tmp_path):
     from stylelab.errors import AssetError
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    features._cached.cache_clear()
+    features.clear_cache()
     try:
         with pytest.raises(AssetError, match="VGG19"):
             features.get_extractor("vgg19")
     finally:
-        features._cached.cache_clear()
+        features.clear_cache()
 
 
 def test_default_device_is_get_device(vgg):

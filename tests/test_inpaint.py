@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from stylelab.errors import CheckpointError, ConfigError, NonFiniteError, ShapeError
+from stylelab.errors import CheckpointError, ConfigError, ImageError, NonFiniteError, ShapeError, StopRequested
 from stylelab.inpaint import (
     METHODS,
     DIPConfig,
@@ -151,6 +151,74 @@ def test_unknown_method_and_bad_image(small):
         inpaint(small[0], m, "telea")
     with pytest.raises(NonFiniteError):
         inpaint(small * float("nan"), m, "telea")
+    with pytest.raises(ImageError, match="0-255"):  # the one image validator of stylelab
+        inpaint(small * 255, m, "telea")
+    with pytest.raises(ShapeError, match="channels"):
+        inpaint(torch.rand(4, 48, 48), m, "telea")
+    grey = inpaint(small[:1], m, "telea")  # grey is accepted as RGB, like in every lab
+    assert grey.shape == (3, 48, 48)
+
+
+def test_damage_and_hole_overlay_known_answers():
+    from stylelab.inpaint import damage, hole_overlay
+
+    img = torch.full((3, 2, 2), 0.5)
+    m = torch.tensor([[[1.0, 0.0], [0.25, 0.0]]])  # a hole pixel, a feathered one, two known
+    d = damage(img, m)
+    assert d[:, 0, 0].tolist() == [0, 0, 0] and d[:, 1, 0].tolist() == [0, 0, 0]  # feathered counts as hole
+    assert d[:, 0, 1].tolist() == [0.5, 0.5, 0.5]
+    o = hole_overlay(img, m)
+    assert o[:, 0, 0].tolist() == [1.0, 0.0, 1.0] and o[:, 1, 1].tolist() == [0.5, 0.5, 0.5]  # magenta hole
+    assert hole_overlay(img[None], m[None]).shape == (1, 3, 2, 2)
+    with pytest.raises(ShapeError):
+        damage(img, torch.ones(1, 3, 3))
+
+
+def test_objectives_are_registered_once_with_their_functions():
+    from stylelab import equations
+    from stylelab.inpaint import LOSS_CHOICES, composite
+
+    eq = equations.get("inpaint.composite")
+    assert eq.fn is composite and r"\odot" in eq.latex
+    for name, choice in LOSS_CHOICES.items():
+        assert equations.latex(f"inpaint.loss.{name}") == choice.latex
+    assert "inpaint.dip_objective" in equations.registry()
+
+
+def test_fill_all_times_scores_and_reports_refusals(small):
+    from stylelab.inpaint import fill_all, fill_record
+    from stylelab.record import ExperimentRecord
+
+    mask = rect_mask(48, 48, 14, 16, 18, 14)
+    results, errors = fill_all(small, mask, ["telea", "biharmonic"])
+    assert list(results) == ["Telea (fast marching)", "Biharmonic"] and not errors
+    blank = hole_scores(small * (1 - mask), small, mask)["psnr_hole"]
+    for r in results.values():
+        assert r["image"].shape == (3, 48, 48) and r["seconds"] > 0 and r["scores"]["psnr_hole"] > blank + 1
+    assert torch.equal(results["Biharmonic"]["image"], inpaint(small * (1 - mask), mask, "biharmonic"))
+    _, errors = fill_all(small, mask, ["unet"], model=load_inpainter("unet64-mse"))
+    assert not errors
+    rec = ExperimentRecord.from_json(fill_record(results, {"tool": "Rectangle", "size": [48, 48], "x": 14, "y": 16,
+                                                           "w": 18, "h": 14, "feather": 0},
+                                                 ["telea", "biharmonic"], None, 400).to_json())
+    assert rec.lab == "inpaint" and set(rec.summary) == set(results)
+
+
+def test_weights_come_from_the_given_generator_only():
+    from stylelab.inpaint.unet import build_seeded, init_weights
+
+    before = torch.get_rng_state()
+    a = build_seeded(lambda: UNet(4, 3, base=4, depth=2), torch.Generator().manual_seed(1))
+    b = build_seeded(lambda: UNet(4, 3, base=4, depth=2), torch.Generator().manual_seed(1))
+    c = build_seeded(lambda: UNet(4, 3, base=4, depth=2), torch.Generator().manual_seed(2))
+    assert torch.equal(torch.get_rng_state(), before)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa) and not all(torch.equal(sa[k], sc[k]) for k in sa)
+    conv = a.down[0][0]
+    bound = 1 / (4 * 9) ** 0.5  # U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = 4 channels x 3 x 3
+    assert conv.weight.abs().max() <= bound and conv.weight.abs().max() > 0.8 * bound
+    with pytest.raises(ConfigError, match="does not know"):
+        init_weights(torch.nn.Embedding(3, 2), torch.Generator())
 
 
 # ----------------------------------------------------------------------------- methods
@@ -201,17 +269,43 @@ def test_dip_runs_stops_and_reports_progress(small):
     mask = center_mask(48, 48, 0.1)
     seen = []
     pred = deep_image_prior(small, mask, DIPConfig(iterations=50, base=8, depth=3, noise_channels=8),
-                            callback=lambda i, loss, fit: seen.append(loss), should_stop=lambda: len(seen) >= 5)
+                            callback=lambda i, loss, fit: seen.append(loss), stop=lambda: len(seen) >= 5)
     assert len(seen) == 5 and pred.shape == (1, 3, 48, 48)
     fit = DeepImagePrior(small, mask, DIPConfig(iterations=40, base=8, depth=3, noise_channels=8, lr=0.02))
     first = fit.step()
+    assert first == {"step": 1, "loss": first["loss"]} and fit.step_count == 1
     for _ in range(39):
         last = fit.step()
-    assert fit.done and last < first  # it fits the known pixels
+    assert fit.done and last["loss"] < first["loss"]  # it fits the known pixels
+    assert [r["loss"] for r in fit.history][0] == first["loss"] and len(fit.history) == 40
     comp = fit.current()
     assert torch.equal(comp[0][:, mask[0] == 0], small[:, mask[0] == 0])
+    pic = fit.preview()  # (3, H, W) on the CPU, the composite
+    assert pic.shape == (3, 48, 48) and torch.equal(pic[:, mask[0] == 0], small[:, mask[0] == 0])
+    with pytest.raises(StopRequested):
+        fit.step()
     with pytest.raises(ConfigError):
         DIPConfig(iterations=0).validate()
+    with pytest.raises(ConfigError):
+        DIPConfig(seed=-1).validate()
+
+
+def test_dip_randomness_is_the_runs_own(small):
+    """The seed decides z, the jitter and the initial weights; torch's global RNG is neither read nor moved."""
+    from stylelab.inpaint import DeepImagePrior
+
+    mask = center_mask(48, 48, 0.1)
+    cfg = DIPConfig(iterations=5, base=4, depth=2, noise_channels=4)
+    before = torch.get_rng_state()
+    a = DeepImagePrior(small, mask, cfg, seed=3)
+    rows_a = [a.step() for _ in range(3)]
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(123)  # whatever the global RNG holds, the run is the same
+    b = DeepImagePrior(small, mask, cfg, seed=3)
+    assert [b.step() for _ in range(3)] == rows_a and torch.equal(a.preview(), b.preview())
+    c = DeepImagePrior(small, mask, cfg, seed=4)
+    assert [c.step() for _ in range(3)] != rows_a
+    assert a.config.seed == 3 and a.record().seed == 3
 
 
 # ----------------------------------------------------------------------------- losses and scores
@@ -286,6 +380,7 @@ def test_unet_shapes_any_size(size):
 
 def test_shipped_checkpoints_load_with_model_cards():
     from stylelab.inpaint import model_card
+    from stylelab.inpaint.model import FORMATS
 
     names = list_checkpoints()
     assert "unet64-mse" in names and len(names) >= 2
@@ -293,7 +388,7 @@ def test_shipped_checkpoints_load_with_model_cards():
         path = __import__("stylelab.inpaint.model", fromlist=["CHECKPOINT_DIR"]).CHECKPOINT_DIR / f"{name}.pt"
         assert path.stat().st_size < 5 * 2**20
         payload = torch.load(path, map_location="cpu", weights_only=True)  # safe to load
-        assert payload["format"] == "stylelab.inpaint/1" and payload["meta"]["steps"] > 0
+        assert payload["format"] in FORMATS and payload["meta"]["steps"] > 0
         card = model_card(name)
         for word in ("Data", "Steps", "Loss", "Held-out", "Wall"):
             assert word.lower() in card.lower(), (name, word)

@@ -47,18 +47,24 @@ def test_bad_training_configs():
         InpaintData("imagenet")
 
 
-def test_mse_training_lowers_the_loss_and_resumes(tmp_path):
-    torch.manual_seed(0)
+def test_mse_training_lowers_the_loss_and_resumes(tmp_path, monkeypatch):
     cfg = TrainConfig(loss="mse", size=32, batch=8, base=8, depth=3, steps=25, lr=3e-3, data="faces")
     tr = Trainer(cfg)
     rows = tr.run()
     first = sum(r["mse"] for r in rows[:5]) / 5
     last = sum(r["mse"] for r in rows[-5:]) / 5
     assert last < first
+    assert all("seconds" not in r for r in rows)  # rows are reproducible: no wall times
+    writes = []
+    real_save = torch.save
+    monkeypatch.setattr(torch, "save", lambda obj, f, *a, **k: (writes.append(f), real_save(obj, f, *a, **k))[1])
     path = tr.save(tmp_path / "run.pt")
+    monkeypatch.undo()
+    assert len(writes) == 1 and not list(tmp_path.glob(".run.pt.*"))  # written once (atomically: no temp file left)
     again = Trainer(cfg, init=path)
     assert again.step_count == 25 and parameter_checksum(again.net) == pytest.approx(parameter_checksum(tr.net))
     assert again.opt.state_dict()["state"]  # Adam moments restored
+    assert again.total_steps == 50 and not again.done  # an init run makes config.steps more steps
     model = load_inpainter(path)
     assert model.meta["steps"] == 25
     with pytest.raises(CheckpointError, match="holds a U-Net"):
@@ -74,21 +80,47 @@ def test_every_loss_choice_takes_a_step(loss):
     assert ("d_loss" in row) == LOSS_CHOICES[loss].adversarial
 
 
-def test_loss_study_uses_the_same_data_and_start():
-    from stylelab.inpaint.study import LossStudy
+def test_trainer_is_a_run_with_its_own_randomness():
+    from stylelab.inpaint import InpaintTrainConfig, InpaintTrainer
 
-    study = LossStudy(["mse", "mse+ssim"], TrainConfig(data="faces", **TINY))
+    assert Trainer is InpaintTrainer and TrainConfig is InpaintTrainConfig
+    cfg = TrainConfig(data="faces", **TINY)
+    before = torch.get_rng_state()
+    a = InpaintTrainer(cfg)
+    rows = [a.step() for _ in range(2)]
+    assert torch.equal(torch.get_rng_state(), before) and a.done
+    assert [r["step"] for r in rows] == [1, 2] and rows == InpaintTrainer(cfg).run()
+    other = InpaintTrainer(cfg, seed=1)
+    assert other.config.seed == 1 and other.run() != rows
+    rec = a.record()
+    assert rec.lab == "inpaint" and rec.config["kind"] == "inpaint-train" and rec.metrics == rows
+    with pytest.raises(ConfigError):
+        TrainConfig(seed=-1).validate()
+
+
+def test_loss_study_uses_the_same_data_and_start():
+    from stylelab.inpaint.study import LossStudy, LossStudyConfig
+    from stylelab.run import advance
+
+    study = LossStudy(LossStudyConfig(losses=("mse", "mse+ssim"), data="faces", size=32, batch=2, base=4, depth=3,
+                                      steps=2))
     a, b = study.trainers.values()
     assert parameter_checksum(a.net) == parameter_checksum(b.net)  # same initial weights
-    assert torch.equal(a.data.batch(2)[1], b.data.batch(2)[1])  # same masks
-    study.advance(0.01)
+    assert torch.equal(a.data.fork(9).batch(2)[1], b.data.fork(9).batch(2)[1])  # same pictures
+    assert a.data.get_state() == b.data.get_state()  # same stream: the same masks come next
+    row = study.step()  # one round: one step of every model
+    assert row["step"] == 1 and {"mse/mse_raw", "mse+ssim/mse_raw", "mse+ssim/ssim_raw"} <= set(row)
     assert study.steps_done == 1 and set(study.curves()) == {"mse", "mse+ssim"}
-    study.advance(10.0)
+    assert a.data.get_state() == b.data.get_state()
+    advance(study, 10.0)
     assert study.done
     outs = study.inpaint(torch.rand(3, 32, 32), torch.zeros(1, 32, 32).index_fill_(1, torch.arange(8, 16), 1.0))
     assert set(outs) == {"mse", "mse+ssim"}
     with pytest.raises(ConfigError):
         LossStudy([])
+    with pytest.raises(ConfigError):
+        LossStudy(["mse", "mse"])
+    assert LossStudy(["mse"]).config.losses == ("mse",)
 
 
 def _env() -> dict[str, str]:
@@ -118,6 +150,24 @@ def test_cli_inpaint_rect_and_bad_inputs(tmp_path):
     assert bad.returncode == 2 and "outside" in bad.stderr
     bad = subprocess.run(cmd + ["--rect", "1,2,3"], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
     assert bad.returncode == 2 and "X,Y,W,H" in bad.stderr
+
+
+def test_inpaint_train_is_a_stylelab_command(tmp_path):
+    cmd = [sys.executable, "-m", "stylelab", "inpaint-train", "--data", "faces", "--size", "32", "--batch", "2",
+           "--base", "4", "--depth", "3"]
+    done = subprocess.run(cmd + ["--dry-run", "--out", str(tmp_path / "x.pt")], capture_output=True, text=True,
+                          env=_env(), cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "dry run" in done.stdout and not (tmp_path / "x.pt").exists()  # one step, nothing written
+    done = subprocess.run(cmd + ["--steps", "2", "--out", str(tmp_path / "y.pt"), "--log-every", "1"],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert load_inpainter(tmp_path / "y.pt").meta["steps"] == 2
+    assert [json.loads(line)["step"] for line in done.stdout.splitlines() if line.startswith("{")] == [1, 2]
+    bad = subprocess.run(cmd + ["--size", "30"], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert bad.returncode == 2 and "multiple of" in bad.stderr
+    helped = subprocess.run(cmd[:4] + ["--help"], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    assert "--dry-run" in helped.stdout and "(default: 300)" in helped.stdout  # defaults from the dataclass
 
 
 @pytest.mark.slow

@@ -7,13 +7,16 @@ module              what it holds
                     holes, free-form strokes, masks from pictures, feathering
 ``unet``            ``UNet(in_ch, out_ch, base, depth)``, shared by DIP and the trained inpainter
 ``classical``       OpenCV Telea and Navier-Stokes, scikit-image biharmonic
-``dip``             Deep Image Prior: an untrained U-Net fitted to one image (stoppable)
+``dip``             Deep Image Prior: an untrained U-Net fitted to one image (a Run, kind "dip")
 ``model``           the trained inpainter, its checkpoints and model cards
 ``losses``          masked MSE / L1 and the loss choices of the study
 ``metrics``         PSNR / SSIM / LPIPS in the hole and around it, the boundary seam
 ``data``            offline training crops (photos, paintings, faces, Fashion-MNIST) + held-out set
-``train``           the training loop (callbacks, checkpoints, ``torchrun`` DDP)
+``train``           ``InpaintTrainer``: the training Run (checkpoints, ``torchrun`` DDP)
+``study``           ``LossStudy``: one U-Net per loss, same data and start (a Run)
 ``methods``         ``inpaint(image, mask, method=...)``: one interface to every method
+``experiments``     ``fill_all`` (every method on one hole, timed and scored), the shipped-checkpoint study
+``objectives``      the LaTeX the page shows (composite, DIP objective, training objective)
 ``bench``           held-out quality and time per method
 ==================  ==========================================================================
 
@@ -31,12 +34,15 @@ from .._lazy import lazy_exports
 _MODULES = {
     "classical": ("biharmonic", "navier_stokes", "telea"),
     "dip": ("DIPConfig", "DeepImagePrior", "deep_image_prior"),
+    "experiments": ("fill_all", "fill_record", "shipped_study"),
     "losses": ("LOSS_CHOICES", "LossChoice", "get_loss_choice", "masked_l1", "masked_mean", "masked_mse"),
-    "masks": ("as_batch", "center_mask", "coverage", "feather", "hole", "mask_from_image", "random_rect_mask",
-              "random_strokes", "rect_mask", "validate_mask"),
+    "masks": ("as_batch", "center_mask", "composite", "coverage", "damage", "feather", "hole", "hole_overlay",
+              "mask_from_image", "random_rect_mask", "random_strokes", "rect_mask", "validate_mask"),
     "methods": ("METHODS", "MethodSpec", "default_checkpoint", "inpaint", "predict"),
     "metrics": ("boundary_band", "boundary_seam", "hole_scores", "masked_lpips", "masked_psnr", "masked_ssim"),
     "model": ("Inpainter", "list_checkpoints", "load_inpainter", "model_card", "save_checkpoint"),
+    "study": ("LossStudy", "LossStudyConfig"),
+    "train": ("InpaintTrainConfig", "InpaintTrainer"),
     "unet": ("UNet", "UNetConfig"),
 }
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

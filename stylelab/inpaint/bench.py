@@ -6,19 +6,19 @@ seeds), so every method is scored on exactly the same holes. Scores are means ov
 (picture, mask) pairs of :func:`stylelab.inpaint.metrics.hole_scores`; time is the median seconds per
 image after a warm-up.
 
-``python -m stylelab bench`` collects :func:`run`'s rows; ``python -m stylelab.inpaint.bench``
-prints a table.
+``python -m stylelab bench`` collects :func:`run`'s rows (:func:`stylelab.bench.row`);
+``python -m stylelab.inpaint.bench`` is ``python -m stylelab bench --lab inpaint``.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
+from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..bench import row
 from .masks import center_mask, random_strokes, rect_mask
 
 __all__ = ["evaluate", "fixed_masks", "run"]
@@ -36,32 +36,33 @@ def fixed_masks(size: int) -> dict[str, torch.Tensor]:
 
 
 def evaluate(method: str, images: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], **options: Any) -> dict[str, float]:
-    """Mean hole scores and median seconds per image of one method over every (image, mask) pair."""
+    """Mean hole scores over every (image, mask) pair of one method, and its median seconds per image.
+
+    Time: :func:`stylelab.bench.median_time` of the first pair (3 runs after a warm-up; Deep Image
+    Prior once, without warm-up: its first iterations are part of its real cost, and that run's
+    result is scored like the others).
+    """
+    from ..bench import median_time
+    from .masks import damage
     from .methods import inpaint
     from .metrics import hole_scores
 
-    first_img, first_mask = next(iter(images.values())), next(iter(masks.values()))
-    if method != "dip":  # warm-up (DIP's first iterations are part of its real cost)
-        inpaint(first_img * (1 - first_mask), first_mask, method, **options)
-    rows, times = [], []
-    for img in images.values():
-        for m in masks.values():
-            damaged = img * (1 - m)
-            t0 = time.perf_counter()
-            out = inpaint(damaged, m, method, **options)
-            times.append(time.perf_counter() - t0)
-            rows.append(hole_scores(out, img, m))
+    pairs = [(img, m) for img in images.values() for m in masks.values()]
+    outs: list[torch.Tensor] = []
+    first_img, first_mask = pairs[0]
+    if method == "dip":
+        seconds = median_time(lambda: outs.append(inpaint(damage(first_img, first_mask), first_mask, method, **options)),
+                              repeat=1, warmup=0)
+    else:
+        seconds = median_time(lambda: inpaint(damage(first_img, first_mask), first_mask, method, **options), repeat=3)
+    for img, m in pairs[len(outs):]:
+        outs.append(inpaint(damage(img, m), m, method, **options))
+    rows = [hole_scores(out, img, m) for out, (img, m) in zip(outs, pairs)]
     keys = rows[0].keys()
     summary = {k: float(np.mean([r[k] for r in rows])) for k in keys}
-    summary["seconds"] = float(statistics.median(times))
+    summary["seconds"] = float(seconds)
     summary["pairs"] = len(rows)
     return summary
-
-
-def _row(name: str, value: float, unit: str, note: str, baseline: float | None = None,
-         baseline_name: str | None = None) -> dict[str, Any]:
-    return {"lab": "inpaint", "name": name, "value": round(float(value), 4), "unit": unit, "baseline": baseline,
-            "baseline_name": baseline_name, "note": note}
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
@@ -91,43 +92,35 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     dip_masks = {"centre": masks["centre"]}
     results["dip"] = evaluate("dip", dip_images, dip_masks, config=DIPConfig(iterations=dip_iters))
 
+    _row = partial(row, "inpaint")
     best_lpips = min(("telea", "ns", "biharmonic"), key=lambda k: results[k]["lpips_hole"])
     rows = []
     for method, r in results.items():
         pairs = f"{int(r['pairs'])} pair(s)" if method == "dip" else where
         base = (results[best_lpips]["lpips_hole"], f"best classical ({best_lpips})") if method.startswith("unet") else (None, None)
-        rows.append(_row(f"{method} LPIPS in hole", r["lpips_hole"], "LPIPS (lower better)", pairs, *base))
-        rows.append(_row(f"{method} PSNR in hole", r["psnr_hole"], "dB", pairs))
-        rows.append(_row(f"{method} SSIM in hole", r["ssim_hole"], "SSIM", pairs))
-        rows.append(_row(f"{method} seam", r["seam"], "mean |jump|", f"truth {r['seam_truth']:.4f}; {pairs}"))
+        rows.append(_row(f"{method} LPIPS in hole", r["lpips_hole"], "LPIPS (lower better)", baseline=base[0],
+                         baseline_name=base[1], note=pairs))
+        rows.append(_row(f"{method} PSNR in hole", r["psnr_hole"], "dB", note=pairs))
+        rows.append(_row(f"{method} SSIM in hole", r["ssim_hole"], "SSIM", note=pairs))
+        rows.append(_row(f"{method} seam", r["seam"], "mean |jump|", note=f"truth {r['seam_truth']:.4f}; {pairs}"))
         if method == "dip":
             rows.append(_row(f"dip time per image ({dip_iters} it, {size} px)", r["seconds"], "s",
-                             "Deep Image Prior, default DIPConfig", 60.0 if size == 128 else None,
-                             "aim: under 60 s at 128 px" if size == 128 else None))
+                             baseline=60.0 if size == 128 else None,
+                             baseline_name="aim: under 60 s at 128 px" if size == 128 else None,
+                             note="Deep Image Prior, default DIPConfig"))
         else:
-            rows.append(_row(f"{method} time per image", r["seconds"], "s", f"median, {size} px"))
+            rows.append(_row(f"{method} time per image", r["seconds"], "s", note=f"median, {size} px"))
     return rows
 
 
-def main() -> None:
-    import argparse
-    import json
+def main(argv: list[str] | None = None) -> int:
+    """``python -m stylelab.inpaint.bench [--quick] [--json]``: ``python -m stylelab bench --lab inpaint``."""
+    import sys
 
-    from ..device import tune_allocator
+    from ..cli import main as stylelab_main
 
-    tune_allocator()
-    p = argparse.ArgumentParser(prog="python -m stylelab.inpaint.bench")
-    p.add_argument("--quick", action="store_true")
-    p.add_argument("--json", action="store_true")
-    args = p.parse_args()
-    rows = run(quick=args.quick)
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return
-    for r in rows:
-        base = f"  (baseline {r['baseline']:.4f}: {r['baseline_name']})" if r["baseline"] is not None else ""
-        print(f"{r['name']:<55} {r['value']:>10.4f} {r['unit']:<22}{base}")
+    return stylelab_main(["bench", "--lab", "inpaint", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

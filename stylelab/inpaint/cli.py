@@ -1,10 +1,12 @@
-"""``python -m stylelab inpaint``: fill a hole in an image from the command line.
+"""``python -m stylelab inpaint``: fill a hole in an image; ``inpaint-train``: train the U-Net inpainter.
 
 Examples::
 
     python -m stylelab inpaint photo.png -o filled.png --rect 40,30,64,48 --method telea
     python -m stylelab inpaint photo.png -o filled.png --mask hole.png --method unet --scores
     python -m stylelab inpaint photo.png -o filled.png --strokes 3 --method dip --size 128
+    python -m stylelab inpaint-train --loss mse+ssim --steps 300 --out /tmp/unet.pt
+    python -m stylelab inpaint-train --dry-run
 
 The mask file is a picture: white (or painted, on a transparent PNG) = hole. Heavy imports
 happen inside the handler, so ``--help`` stays fast.
@@ -36,6 +38,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="print PSNR/SSIM/LPIPS in the hole vs. the input (meaningful when the input is intact)")
     p.set_defaults(func=run)
 
+    t = sub.add_parser("inpaint-train", help="train the U-Net inpainter (also under torchrun)",
+                       description="Train the U-Net inpainter on offline crops; rank 0 writes --out. "
+                                   "Several processes: torchrun --nproc_per_node 2 -m stylelab.inpaint.train ...")
+    from .train_config import add_train_arguments
+
+    add_train_arguments(t)
+    t.set_defaults(func=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .train import train_command
+
+    return train_command(args)
+
 
 def _parse_rect(text: str) -> tuple[int, int, int, int]:
     from ..errors import ConfigError
@@ -54,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from ..cli import print_json
     from ..imageio import load_image, to_pil
     from .dip import DIPConfig
-    from .masks import feather, mask_from_image, random_strokes, rect_mask, validate_mask
+    from .masks import damage, feather, mask_from_image, random_strokes, rect_mask, validate_mask
     from .methods import inpaint
 
     image = load_image(args.image, size=args.size)  # (3, H, W)
@@ -76,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                    "callback": lambda i, loss, fit: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}"))}
     elif args.method == "unet" and args.checkpoint:
         options = {"checkpoint": args.checkpoint}
-    damaged = image * (1 - (mask > 0).float())
+    damaged = damage(image, mask)
     result = inpaint(damaged, mask, args.method, **options)
     if bar is not None:
         bar.close()

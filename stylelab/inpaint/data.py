@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from ..errors import AssetError, ConfigError
 from .masks import random_rect_mask, random_strokes
+from .train_config import SOURCES
 
 __all__ = ["HELD_OUT", "SOURCES", "InpaintData", "held_out_images", "training_image_names"]
 
@@ -32,7 +33,6 @@ HELD_OUT = ("photo:astronaut", "photo:coffee", "photo:chelsea", "painting:mona-l
             "painting:the-great-wave-off-kanagawa", "painting:village-street-in-auvers")
 #: Photos that are not natural scenes (scanned text, synthetic colour wheel): left out of training.
 _NOT_SCENES = {"photo:page", "photo:text", "photo:colorwheel"}
-SOURCES = ("photos", "faces", "fashion")
 
 
 def training_image_names() -> list[str]:

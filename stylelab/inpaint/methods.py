@@ -50,7 +50,7 @@ def predict(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **op
     """The method's raw prediction ``(N, 3, H, W)`` for batched, validated inputs.
 
     Options by method: ``telea``/``ns``: ``radius``; ``dip``: ``config`` (:class:`DIPConfig`),
-    ``callback``, ``should_stop``; ``unet``: ``model`` (an :class:`Inpainter`) or
+    ``callback``, ``stop``, ``device``; ``unet``: ``model`` (an :class:`Inpainter`) or
     ``checkpoint`` (shipped name or path).
     """
     from . import classical
@@ -97,8 +97,6 @@ def inpaint(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **op
     if method not in METHODS:
         raise ConfigError(f"Unknown inpainting method {method!r}; choose one of {list(METHODS)}.")
     x, m, squeezed = as_batch(image, mask)
-    if x.shape[1] != 3:
-        raise ConfigError(f"Inpainting works on RGB images (3 channels), got {x.shape[1]}.")
     pred = predict(x, m, method, **options).to(x.device, x.dtype)  # (N, 3, H, W)
     out = composite(pred, x, m)
     return out[0] if squeezed else out

@@ -1,0 +1,43 @@
+r"""The equations the Inpainting Lab shows, written once (collected by :mod:`stylelab.equations`).
+
+=============================  ================================================================
+name                           what it is
+=============================  ================================================================
+``inpaint.composite``          the result: the prediction in the hole, the input elsewhere
+``inpaint.damage``             the input every method sees: the hole blanked
+``inpaint.masked_mse``         MSE over the hole (or the known pixels) only
+``inpaint.dip_objective``      Deep Image Prior: fit an untrained U-Net to the known pixels
+``inpaint.train_objective``    the trained U-Net's loss, a weighted sum of terms
+``inpaint.loss.<choice>``      each loss choice of the study (:data:`~stylelab.inpaint.losses.LOSS_CHOICES`)
+=============================  ================================================================
+"""
+
+from __future__ import annotations
+
+from ..equations import Equation
+from .losses import LOSS_CHOICES, masked_mse
+from .masks import composite, damage
+
+__all__ = ["EQUATIONS"]
+
+EQUATIONS: list[Equation] = [
+    Equation("inpaint.composite", "Composite", r"y = m \odot \hat x + (1 - m) \odot x", "definition",
+             fn=composite, lab="inpaint",
+             description="m = 1 in the hole, 0 where the image is known: known pixels never change."),
+    Equation("inpaint.damage", "Damaged input", r"\tilde x = (1 - [m > 0]) \odot x", "definition",
+             fn=damage, lab="inpaint", description="The hole is blanked, so no method can peek into it."),
+    Equation("inpaint.masked_mse", "MSE in the hole",
+             r"\mathcal{L}^{MSE}_\Omega = \frac{1}{C|\Omega|}\sum_{c,\,p \in \Omega} (\hat x_{cp} - x_{cp})^2",
+             "loss", fn=masked_mse, range=(0.0, 1.0), direction="lower", lab="inpaint"),
+    Equation("inpaint.dip_objective", "Deep Image Prior",
+             r"\theta^* = \arg\min_\theta \frac{1}{C|\bar\Omega|}\sum_{c,\,p \notin \Omega}"
+             r"\big(f_\theta(z + \sigma\varepsilon)_{cp} - x_{cp}\big)^2, \qquad \hat x = f_{\theta^*}(z)",
+             "objective", lab="inpaint",
+             description="An untrained U-Net fitted to the known pixels of this one picture."),
+    Equation("inpaint.train_objective", "Training the U-Net inpainter",
+             r"\hat x = f_\theta\big(\tilde x,\ m\big),\quad \mathcal{L} = \sum_i \lambda_i\, \mathcal{L}_i(\hat x, y, x)",
+             "objective", lab="inpaint",
+             description="Crops with random holes; the weights of each loss choice are below."),
+    *[Equation(f"inpaint.loss.{name}", choice.label, choice.latex, "objective", lab="inpaint",
+               description=f"weights {choice.weights}") for name, choice in LOSS_CHOICES.items()],
+]

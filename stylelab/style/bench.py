@@ -30,14 +30,9 @@ import time
 import torch
 
 from ..bench import median_time as _median_time
+from ..bench import row
 
 LAB = "style"
-
-
-def _row(name: str, value: float, unit: str, baseline: float | None = None, baseline_name: str | None = None,
-         note: str = "", lab: str = LAB) -> dict:
-    return {"lab": lab, "name": name, "value": float(value), "unit": unit, "baseline": baseline,
-            "baseline_name": baseline_name, "note": note}
 
 
 def _images(size: int, painting: str = "the-great-wave-off-kanagawa") -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,26 +84,30 @@ def gatys_rows(quick: bool) -> list[dict]:
     reference_gatys(content, style, dataclasses.replace(base, steps=2))
     ref_img, ref_hist, ref_s = reference_gatys(content, style, base)
     ref_loss = objective(ref_img, content, style, ours_cfg, "cpu")["total"]
-    rows.append(_row(f"gatys {size}px {steps} its: reference seconds", ref_s, "s", None, None,
-                     f"tutorial-style loop: full VGG16 fp32, single scale; final loss {ref_loss:.4g} (fp32 objective)"))
+    rows.append(row(LAB, f"gatys {size}px {steps} its: reference seconds", ref_s, "s",
+                    note=f"tutorial-style loop: full VGG16 fp32, single scale; final loss {ref_loss:.4g} "
+                         "(fp32 objective)"))
     for label, cfg in variants.items():
         ours = stylize_gatys(content, style, cfg, device="cpu")
         ours_loss = objective(ours.image, content, style, ours_cfg, "cpu")["total"]
         reach = next((i + 1 for i, v in enumerate(ref_hist) if v <= ours_loss), None)
         sched = " + ".join(f"{n}@{s}" for s, n in cfg.schedule())
-        rows.append(_row(f"gatys {size}px {steps} its, {label}: seconds", ours.seconds, "s", ref_s, "tutorial-style loop",
-                         f"ours: VGG16 to relu5_1 in bf16, fp32 Grams, channels_last, {sched}; "
+        rows.append(row(LAB, f"gatys {size}px {steps} its, {label}: seconds", ours.seconds, "s",
+                        baseline=ref_s, baseline_name="tutorial-style loop",
+                        note=f"ours: VGG16 to relu5_1 in bf16, fp32 Grams, channels_last, {sched}; "
                          f"speed-up at equal steps {ref_s / ours.seconds:.2f}x"))
-        rows.append(_row(f"gatys {size}px, {label}: final loss (fp32 objective)", ours_loss, "loss", ref_loss,
-                         "reference final loss", "lower is better; both judged by stylelab.style.gatys.objective"))
+        rows.append(row(LAB, f"gatys {size}px, {label}: final loss (fp32 objective)", ours_loss, "loss",
+                        baseline=ref_loss, baseline_name="reference final loss",
+                        note="lower is better; both judged by stylelab.style.gatys.objective"))
         if reach is not None:
             t_reach = ref_s * reach / len(ref_hist)
-            rows.append(_row(f"gatys {size}px, {label}: speed-up at equal final loss", t_reach / ours.seconds, "x", 1.0,
-                             "reference", f"the reference reached our final loss after {reach} of {len(ref_hist)} "
+            rows.append(row(LAB, f"gatys {size}px, {label}: speed-up at equal final loss", t_reach / ours.seconds, "x",
+                            baseline=1.0, baseline_name="reference",
+                            note=f"the reference reached our final loss after {reach} of {len(ref_hist)} "
                              f"evaluations ({t_reach:.1f} s)"))
         else:
-            rows.append(_row(f"gatys {size}px, {label}: reference never reached our final loss", ref_hist[-1] / ours_loss,
-                             "ratio", None, None, "reference final / ours final (fp32 objective)"))
+            rows.append(row(LAB, f"gatys {size}px, {label}: reference never reached our final loss",
+                            ref_hist[-1] / ours_loss, "ratio", note="reference final / ours final (fp32 objective)"))
 
     # seconds per step, ours vs reference, and what each speed-up buys (one change at a time)
     sizes = (128,) if quick else (256, 512)
@@ -118,15 +117,19 @@ def gatys_rows(quick: bool) -> list[dict]:
         single = GatysConfig(size=sz, steps=100, pyramid_levels=1)
         ref = _ref_seconds_per_step(c, s, single, n)
         ours_step = _seconds_per_step(c, s, single, n)
-        rows.append(_row(f"gatys {sz}px: s/step (single scale)", ours_step, "s", ref, "reference s/step",
-                         "pyramid not included: its gain is in the 300-iteration row"))
+        rows.append(row(LAB, f"gatys {sz}px: s/step (single scale)", ours_step, "s",
+                        baseline=ref, baseline_name="reference s/step",
+                        note="pyramid not included: its gain is in the 300-iteration row"))
         if sz == sizes[0]:
             plain = dataclasses.replace(single, precision="fp32", channels_last=False)
             t_plain = _seconds_per_step(c, s, plain, n)
             t_bf16 = _seconds_per_step(c, s, dataclasses.replace(plain, precision="auto"), n)
-            rows.append(_row(f"gatys {sz}px: stop VGG at relu5_1 (fp32)", t_plain, "s/step", ref, "full VGG16 fp32"))
-            rows.append(_row(f"gatys {sz}px: + bf16 network copy (fp32 Grams)", t_bf16, "s/step", t_plain, "fp32"))
-            rows.append(_row(f"gatys {sz}px: + channels_last", ours_step, "s/step", t_bf16, "bf16 NCHW"))
+            rows.append(row(LAB, f"gatys {sz}px: stop VGG at relu5_1 (fp32)", t_plain, "s/step",
+                            baseline=ref, baseline_name="full VGG16 fp32"))
+            rows.append(row(LAB, f"gatys {sz}px: + bf16 network copy (fp32 Grams)", t_bf16, "s/step",
+                            baseline=t_plain, baseline_name="fp32"))
+            rows.append(row(LAB, f"gatys {sz}px: + channels_last", ours_step, "s/step",
+                            baseline=t_bf16, baseline_name="bf16 NCHW"))
     return rows
 
 
@@ -146,8 +149,9 @@ def feedforward_rows(quick: bool) -> list[dict]:
         t_fp32 = _median_time(lambda x=x: stylize_multistyle(x, 3, fast=False), repeat)
         xn = x[None].numpy()
         t_ort = _median_time(lambda xn=xn: sess.run(None, {"image": xn, "style_weights": w}), repeat)
-        rows.append(_row(f"multistyle26 {size}px latency (torch, bf16 weights)", t_ours * 1000, "ms", t_ort * 1000,
-                         "onnxruntime", f"torch fp32: {t_fp32 * 1000:.0f} ms"))
+        rows.append(row(LAB, f"multistyle26 {size}px latency (torch, bf16 weights)", t_ours * 1000, "ms",
+                        baseline=t_ort * 1000, baseline_name="onnxruntime",
+                        note=f"torch fp32: {t_fp32 * 1000:.0f} ms"))
     return rows
 
 
@@ -179,11 +183,11 @@ def memory_rows(quick: bool) -> list[dict]:
     proc = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(size), str(steps), "20"], capture_output=True,
                           text=True, timeout=600)
     if proc.returncode != 0:
-        return [_row(f"L-BFGS {size}px peak RSS", float("nan"), "MB", note=f"failed: {proc.stderr[-300:]}")]
+        return [row(LAB, f"L-BFGS {size}px peak RSS", float("nan"), "MB", note=f"failed: {proc.stderr[-300:]}")]
     m = json.loads(proc.stdout.strip().splitlines()[-1])
-    return [_row(f"L-BFGS {size}px peak RSS (history 20, {steps} steps)", m["peak"], "MB", m["before"],
-                 "RSS after setup (torch + VGG + targets)",
-                 "whole process (VmHWM), fresh subprocess, allocator tuned as the app and CLI run")]
+    return [row(LAB, f"L-BFGS {size}px peak RSS (history 20, {steps} steps)", m["peak"], "MB",
+                baseline=m["before"], baseline_name="RSS after setup (torch + VGG + targets)",
+                note="whole process (VmHWM), fresh subprocess, allocator tuned as the app and CLI run")]
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -29,8 +29,8 @@ import time
 
 import torch
 
+from ..bench import row
 from .bench import _images
-from .bench import _row as _style_row
 
 LAB = "style-param"
 #: (kind, colour) of every space measured; each runs with L-BFGS and with Adam
@@ -40,10 +40,6 @@ OPTIMIZERS = ("lbfgs", "adam")
 REF_EVALS = {512: 150}  #: shorter reference runs where 300 would not fit (default 300)
 TARGET_EVALS = {512: 400}  #: shorter LPIPS target runs where 1,000 would not fit (default 1,000)
 LPIPS_CONVERGED = 0.1
-
-
-def _row(*args, **kwargs) -> dict:
-    return _style_row(*args, lab=LAB, **kwargs)
 
 
 def images(size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -145,8 +141,8 @@ def size_rows(size: int, max_evals: int = 300, spaces=SPACES, optimizers=OPTIMIZ
     ref_img, ref_hist, ref_s = reference_gatys(content, style, dataclasses.replace(base, steps=ref_n))
     ref_loss = objective(ref_img, content, style, base, "cpu")["total"]  # the same fp32 objective as judge()
     log(f"{size}px reference {ref_n} evals: loss {ref_loss:.5g}, {ref_s:.1f} s")
-    rows = [_row(f"{size}px reference {ref_n} evals: loss (fp32 objective)", ref_loss, "loss", None, None,
-                 f"tutorial-style loop, {ref_s:.1f} s ({ref_s / ref_n:.3f} s/eval)")]
+    rows = [row(LAB, f"{size}px reference {ref_n} evals: loss (fp32 objective)", ref_loss, "loss",
+                note=f"tutorial-style loop, {ref_s:.1f} s ({ref_s / ref_n:.3f} s/eval)")]
     target_run = curve(content, style, base, target_n)
     target = target_run["images"][target_n]
     log(f"{size}px target (pixels, L-BFGS) {target_n} evals: {target_run['seconds'][target_n]:.1f} s")
@@ -181,21 +177,23 @@ def size_rows(size: int, max_evals: int = 300, spaces=SPACES, optimizers=OPTIMIZ
                     (f"LPIPS < {LPIPS_CONVERGED} to the {target_n}-eval picture", reach_lp, "perceptually converged")):
                 if reach is None:
                     best = min(res["loss"].values()) if "loss" in what else min(res["lpips"].values())
-                    rows.append(_row(f"{label}: not at {what} within {max_evals} evals", best, "best",
-                                     None, None, unit_note))
+                    rows.append(row(LAB, f"{label}: not at {what} within {max_evals} evals", best, "best",
+                                    note=unit_note))
                 else:
-                    rows.append(_row(f"{label}: evals to {what}", reach, "evals", None, None,
-                                     f"{unit_note}; checkpoint grid; {t_evals[reach]:.1f} s under contention"))
+                    rows.append(row(LAB, f"{label}: evals to {what}", reach, "evals",
+                                    note=f"{unit_note}; checkpoint grid; {t_evals[reach]:.1f} s under contention"))
             for c in (35, 100):
                 if c in res["loss"]:
-                    rows.append(_row(f"{label}: loss at {c} evals", res["loss"][c], "loss", ref_loss,
-                                     "reference final loss", "fp32 objective; lower is better"))
-            rows.append(_row(f"{label}: s/eval", res["s_per_eval"], "s", target_run["s_per_eval"],
-                             "pixels L-BFGS s/eval", note))
+                    rows.append(row(LAB, f"{label}: loss at {c} evals", res["loss"][c], "loss",
+                                    baseline=ref_loss, baseline_name="reference final loss",
+                                    note="fp32 objective; lower is better"))
+            rows.append(row(LAB, f"{label}: s/eval", res["s_per_eval"], "s",
+                            baseline=target_run["s_per_eval"], baseline_name="pixels L-BFGS s/eval",
+                            note=note))
             if opt == optimizers[0]:
-                rows.append(_row(f"{size}px {_space_label(kind, colour, decay)}: parameterisation alone per eval",
-                                 param_seconds(content, kind, colour) * 1000, "ms", None, None,
-                                 "to_image + backward + clamp projection, without VGG (its overhead)"))
+                rows.append(row(LAB, f"{size}px {_space_label(kind, colour, decay)}: parameterisation alone per eval",
+                                param_seconds(content, kind, colour) * 1000, "ms",
+                                note="to_image + backward + clamp projection, without VGG (its overhead)"))
             out_curves[f"{kind}:{colour}:{opt}"] = {
                 "loss": res["loss"], "lpips": res["lpips"], "seconds": res["seconds"],
                 "running_loss": res["running_loss"], "s_per_eval": res["s_per_eval"]}
@@ -263,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             rows += size_rows(size, args.max_evals, spaces, tuple(args.optimizers), curves,
                               lambda s: print(s, flush=True), args.ref_evals, args.target_evals, save, args.decay)
-            rows.append(_row(f"{size}px benchmark wall time", time.perf_counter() - t0, "s"))
+            rows.append(row(LAB, f"{size}px benchmark wall time", time.perf_counter() - t0, "s"))
             save([])
     for r in rows:
         base = f" (baseline {r['baseline']:.4g}: {r['baseline_name']})" if r["baseline"] is not None else ""

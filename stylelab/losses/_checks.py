@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import torch
 
-from ..errors import ConfigError, NonFiniteError, ShapeError
+from ..errors import ConfigError, EmptyImageError, ImageError, NonFiniteError, ShapeError
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -42,12 +42,24 @@ def check_finite(x: torch.Tensor, name: str = "input") -> torch.Tensor:
 
 
 def check_image(x: object, name: str = "image", channels: int | None = None) -> torch.Tensor:
-    """Validate one batch of images ``(N, C, H, W)``: a finite float tensor, non-empty."""
-    x = check_tensor(x, name)
+    """Validate one batch of images ``(N, C, H, W)``: a finite float tensor, non-empty.
+
+    The same policy as :func:`stylelab.validate.as_image_batch` (the app-wide image validator)
+    where the two overlap: a non-tensor or a non-float tensor is an :class:`ImageError`, no pixels
+    an :class:`EmptyImageError`, NaN/infinity a :class:`NonFiniteError`, a wrong rank or channel
+    count a :class:`ShapeError`. Unlike it, a loss takes any value range and any channel count
+    unless ``channels`` is given (losses also compare feature maps and residuals), and a batch must
+    be 4-D (the caller adds the batch axis).
+    """
+    if not isinstance(x, torch.Tensor):
+        raise ImageError(f"{name} must be a torch tensor (N, C, H, W); got {type(x).__name__} "
+                         "(load files with stylelab.imageio.load_image).")
+    if not x.is_floating_point():
+        raise ImageError(f"{name} must be a floating-point tensor; got dtype {x.dtype} (divide 8-bit pixels by 255).")
     if x.ndim != 4:
         raise ShapeError(f"{name} must have shape (N, C, H, W); got {tuple(x.shape)} (rank {x.ndim}).")
     if x.numel() == 0:
-        raise ShapeError(f"{name} is empty: shape {tuple(x.shape)}.")
+        raise EmptyImageError(f"{name} is empty: shape {tuple(x.shape)}.")
     if channels is not None and x.shape[1] != channels:
         raise ShapeError(f"{name} must have {channels} channels; got {x.shape[1]} (shape {tuple(x.shape)}).")
     return check_finite(x, name)

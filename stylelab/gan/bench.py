@@ -23,7 +23,6 @@ Medians over repeats after a warm-up; machine contention shows as spread, so run
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Any
 
@@ -35,18 +34,24 @@ CONFIDENCE_GAP = 0.2  # below the classifier's confidence on real digits (~0.95 
 
 
 def _row(name: str, value: float, unit: str, baseline: float | None, baseline_name: str | None, note: str) -> dict[str, Any]:
-    return {"lab": LAB, "name": name, "value": float(value), "unit": unit, "baseline": baseline,
-            "baseline_name": baseline_name, "note": note}
+    from ..bench import row
+
+    return row(LAB, name, value, unit, baseline=baseline, baseline_name=baseline_name, note=note)
 
 
 def _steps_per_second(trainer: Any, chunk: int, repeats: int) -> tuple[float, list[float]]:
+    """Median steps/s of ``chunk``-step runs (:func:`stylelab.bench.median_time`) and every run's rate."""
+    from ..bench import median_time
+
     trainer.train(max(2, chunk // 5))  # warm-up (allocator, first-call overheads)
-    rates = []
-    for _ in range(repeats):
+    rates: list[float] = []
+
+    def one() -> None:
         t0 = time.perf_counter()
         trainer.train(chunk)
         rates.append(chunk / (time.perf_counter() - t0))
-    return statistics.median(rates), rates
+
+    return chunk / median_time(one, repeats, warmup=0), rates
 
 
 def bench_2d(quick: bool = False) -> dict[str, Any]:
@@ -76,38 +81,38 @@ def naive_2d_steps_per_second(steps: int, repeats: int) -> float:
     """
     import torch
 
+    from ..bench import median_time
     from ..losses.adversarial import discriminator_loss, generator_loss
     from .data import sample_toy
-    from .models import MLPDiscriminator, MLPGenerator
+    from .models import MLPDiscriminator, MLPGenerator, build_seeded
 
-    torch.manual_seed(0)
-    real_all = sample_toy("ring", 2000, generator=torch.Generator().manual_seed(0))
-    g, d = MLPGenerator(2), MLPDiscriminator()
+    gen = torch.Generator().manual_seed(0)  # its own generator: a benchmark leaves the global RNG alone too
+    real_all = sample_toy("ring", 2000, generator=gen)
+    g, d = build_seeded(lambda: MLPGenerator(2), gen), build_seeded(MLPDiscriminator, gen)
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-3, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-3, betas=(0.5, 0.999))
 
     def step() -> None:
-        real = real_all[torch.randint(2000, (64,))]
-        fake = g(torch.randn(64, 2))
+        real = real_all[torch.randint(2000, (64,), generator=gen)]
+        fake = g(torch.randn(64, 2, generator=gen))
         opt_d.zero_grad()
         loss_d = discriminator_loss(d(real), d(fake.detach()), "ns")
         loss_d.backward()
         opt_d.step()
         opt_g.zero_grad()
-        loss_g = generator_loss(d(g(torch.randn(64, 2))), "ns")
+        loss_g = generator_loss(d(g(torch.randn(64, 2, generator=gen))), "ns")
         loss_g.backward()
         opt_g.step()
         _ = (loss_d.item(), loss_g.item())
 
     for _ in range(50):
         step()
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+
+    def chunk() -> None:
         for _ in range(steps):
             step()
-        rates.append(steps / (time.perf_counter() - t0))
-    return statistics.median(rates)
+
+    return steps / median_time(chunk, repeats, warmup=0)
 
 
 def bench_dcgan(batch: int, amp: bool = False, quick: bool = False, threads: int = 0) -> dict[str, Any]:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import pytest
+import torch
 from pagecheck import assert_clean
+
+from stylelab.errors import RecordError
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "4_Inpainting_Lab.py")
@@ -132,11 +137,33 @@ def test_deep_image_prior_progress_and_stop(app):
     at.slider(key="inp_dip_iters").set_value(1200).run()
     at.button(key="inp_run").click().run()
     assert not at.exception, at.exception
-    job = at.session_state["inp_dip"]
-    assert 0 < job["fit"].iteration < 1200 and not job["fit"].done  # the fragment ran its first chunk only
+    run = at.session_state["inp_dip_run"]  # a Run driven by stylelab.ui.live.live_run
+    assert 0 < run.step_count < 1200 and not run.done and at.session_state["inp_dip_running"]  # one tick only
+    assert "Deep Image Prior" not in at.session_state["inp_results"]["items"]
     at.button(key="inp_dip_stop").click().run()
     assert not at.exception, at.exception
-    assert "Deep Image Prior" in at.session_state["inp_results"]["items"]
+    assert not at.session_state["inp_dip_running"]
+    item = at.session_state["inp_results"]["items"]["Deep Image Prior"]
+    assert torch.equal(item["image"], run.preview())  # the fit so far, scored like the others
+    assert not at.button(key="inp_dip_continue").disabled  # it can be continued
+
+
+def test_dip_record_round_trip_and_bad_values():
+    """What the page's record import calls (AppTest cannot upload a file): from_record, RecordError on bad values."""
+    from stylelab.inpaint import DeepImagePrior, DIPConfig, center_mask, damage
+    from stylelab.record import ExperimentRecord
+
+    img = torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(0))
+    run = DeepImagePrior(damage(img, center_mask(32, 32)), center_mask(32, 32), DIPConfig(iterations=7, base=4, depth=2),
+                         seed=5)
+    run.step()
+    good = run.record().to_json()
+    rec = ExperimentRecord.from_json(good)
+    assert DeepImagePrior.from_record(rec, **run.inputs()).config == run.config
+    bad = json.loads(good)
+    bad["config"]["iterations"] = -3
+    with pytest.raises(RecordError):  # never clamped
+        DeepImagePrior.from_record(bad, **run.inputs())
 
 
 @pytest.mark.slow
@@ -148,10 +175,14 @@ def test_live_loss_study_trains_and_compares(app):
     at.multiselect(key="inp_live_losses").set_value(["mse", "mse+ssim"]).run()
     at.slider(key="inp_live_steps").set_value(10).run()
     at.button(key="inp_live_start").click().run()
-    for _ in range(12):
-        if at.session_state["inp_live"]["study"].done:
+    for _ in range(60):  # each run of the page is one tick of the live driver (~0.7 s of training)
+        if at.session_state["inp_live_run"].done:
             break
         at.run()
     assert not at.exception, at.exception
-    study = at.session_state["inp_live"]["study"]
+    study = at.session_state["inp_live_run"]
     assert study.done and set(study.curves()) == {"mse", "mse+ssim"}
+    at.run()  # the finished study: each model's fill of the page's hole, scored
+    assert not at.exception, at.exception
+    (table,) = at.dataframe  # nothing was filled above: the one table is the study's
+    assert list(table.value.index) == ["MSE only", "MSE + SSIM"]

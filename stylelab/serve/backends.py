@@ -426,8 +426,12 @@ class RayBackend(Backend):
     def drop(self, run_id):
         with self._lock:
             w = self._where.pop(run_id, None)
-        if w is not None:
-            self._get(self._actors[w].drop.remote(run_id))
+        if w is None or w >= len(self._actors):
+            return  # never built here, or the backend is shut down (its actors and runs are gone)
+        try:
+            self._ray.get(self._actors[w].drop.remote(run_id))
+        except self._ray.exceptions.RayActorError:
+            return  # the actor died: its runs' memory went with it
 
     def shutdown(self) -> None:
         for actor in self._actors:

@@ -593,8 +593,10 @@ class Scheduler:
             with self._cv:
                 h._in_slice = False
                 self._charge(h, seconds)
-                self._fail(h, exc)
+                drop = self._fail(h, exc)
                 self._cv.notify_all()
+            if drop:
+                self.backend.drop(h.id)
             if not isinstance(exc, Exception):
                 raise
             return
@@ -678,10 +680,10 @@ class Scheduler:
             path.unlink(missing_ok=True)
         return info.seconds
 
-    def _fail(self, h: RunHandle, exc: BaseException) -> None:
-        """Record a failed slice or build (under the lock)."""
+    def _fail(self, h: RunHandle, exc: BaseException) -> bool:
+        """Record a failed slice or build (under the lock); True if the caller must drop the run."""
         if isinstance(exc, _Parked):
-            return
+            return False
         was_built = h._built
         h._built = False
         if h._status not in (CANCELLED, DONE):
@@ -689,8 +691,7 @@ class Scheduler:
                 exc = StylelabError(f"The run stopped with an error: {type(exc).__name__}: {exc}")
             h._set(_status=FAILED, _error=exc)
         self._release(h)
-        if was_built:
-            threading.Thread(target=self.backend.drop, args=(h.id,), daemon=True).start()
+        return was_built
 
     # -- memory and eviction -------------------------------------------------------------
     def _session_bytes(self, s: Session, without: RunHandle | None = None) -> int:
@@ -713,8 +714,10 @@ class Scheduler:
         except Exception as exc:
             with self._cv:
                 h._in_slice = False
-                self._fail(h, exc)
+                drop = self._fail(h, exc)
                 self._cv.notify_all()
+            if drop:
+                self.backend.drop(h.id)
             return False
         with self._cv:
             h._in_slice = False

@@ -71,7 +71,7 @@ def test_arbitrary_strength(app):
 def test_gatys_runs_and_stops(app):
     app.slider(key="style_steps").set_value(4)
     app.radio(key="style_levels").set_value(1)
-    app.button(key="style_start").click().run()
+    app.button(key="style_gatys_start").click().run()
     assert not app.exception
     for _ in range(6):  # the live fragment does ~1 s of steps per rerun
         run = app.session_state["style_gatys_run"]
@@ -79,8 +79,8 @@ def test_gatys_runs_and_stops(app):
             break
         app.run()
     run = app.session_state["style_gatys_run"]
-    assert run.step >= 1 and run.history[-1]["total"] > 0
-    app.button(key="style_stop").click().run()
+    assert run.step_count >= 1 and run.history[-1]["total"] > 0
+    app.button(key="style_gatys_stop").click().run()
     assert_clean(app)
     assert not app.session_state["style_gatys_running"]
     assert any(b.label.startswith("Download experiment") for b in app.get("download_button"))
@@ -152,3 +152,50 @@ def test_style_names_work_as_specs_and_thumbnails_come_from_a_large_render(astro
     # ...which keeps the photo: closer to the downscaled astronaut than the direct small render is
     target = resize_tensor(astronaut, 64)
     assert (thumbs[19] - target).abs().mean() < (small - target).abs().mean()
+
+
+def test_a_record_the_page_cannot_show_is_an_error_not_clamped(app):
+    import dataclasses
+
+    from stylelab.record import ExperimentRecord
+    from stylelab.style.gatys import GatysConfig
+
+    cfg = GatysConfig(size=96, steps=12, style_weight=1e9, seed=7)  # beta 10^9: beyond the slider's 10^8
+    app.session_state["style_pending_record"] = ExperimentRecord(
+        lab="style", config={"kind": "gatys", **dataclasses.asdict(cfg)}, seed=7).to_json()
+    app.run()
+    assert not app.exception and any("style_weight" in e.value and "outside" in e.value for e in app.error)
+    assert app.slider(key="style_beta").value == 6.0  # untouched, not moved to the nearest end
+
+
+def test_training_runs_live_and_downloads_a_usable_network(app, tmp_path):
+    at = _on(app, "train")
+    at.slider(key="style_tr_steps").set_value(10)
+    at.select_slider(key="style_tr_size").set_value(32)
+    at.select_slider(key="style_tr_width").set_value(4)
+    at.button(key="style_tr_start").click().run()
+    assert not at.exception
+    for _ in range(40):
+        if at.session_state["style_tr_run"].done:
+            break
+        at.run()
+    run = at.session_state["style_tr_run"]
+    assert run.done and run.step_count == 10 and not at.session_state["style_tr_running"]
+    at.run()
+    assert_clean(at)
+    assert any(b.label.startswith("Download the trained network") for b in at.get("download_button"))
+    from stylelab.style.train_fast import load_fast_style
+
+    (tmp_path / "mine.pt").write_bytes(run.to_bytes())
+    net, cfg = load_fast_style(tmp_path / "mine.pt", device="cpu")
+    assert cfg == run.config
+
+
+def test_page_is_layout_only():
+    import re
+
+    text = Path(PAGE).read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 300
+    assert not re.search(r'r"\\[a-zA-Z]', text) and "\\mathcal" not in text  # no LaTeX literals: stylelab.equations
+    assert "torch.save" not in text and "ExperimentRecord(" not in text and "perf_counter" not in text
+    assert "st.fragment" not in text  # the one live driver: stylelab.ui.live.live_run

@@ -245,7 +245,7 @@ def test_style_studio_runs_a_space_beside_plain_pixels():
     at.radio(key="style_param").set_value("fourier")
     at.checkbox(key="style_param_colour").check().run()  # the side-by-side box is enabled once a space is chosen
     at.checkbox(key="style_param_twin").check()
-    at.button(key="style_start").click().run()
+    at.button(key="style_gatys_start").click().run()
     assert not at.exception
     for _ in range(6):
         if at.session_state["style_gatys_run"].done:
@@ -257,7 +257,7 @@ def test_style_studio_runs_a_space_beside_plain_pixels():
     assert run.step_count >= 1 and twin.step_count >= 1 and abs(run.step_count - twin.step_count) <= 1  # evaluation for evaluation
     # the same objective: both start from the content photo, so their first losses agree
     assert abs(run.history[0]["total"] - twin.history[0]["total"]) < 1e-2 * twin.history[0]["total"]
-    at.button(key="style_stop").click().run()
+    at.button(key="style_gatys_stop").click().run()
     assert_clean(at)
     # a record of the run brings the space back into the widgets
     at.session_state["style_pending_record"] = run.record().to_json()

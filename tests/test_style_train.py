@@ -114,9 +114,22 @@ def test_bad_checkpoints(tmp_path):
     torch.save(ckpt, tmp_path / "mismatch.pt")
     with pytest.raises(CheckpointError, match="do not fit"):
         load_fast_style(tmp_path / "mismatch.pt")
-    with pytest.raises(CheckpointError, match="not a stylelab"):  # a run state is not a fast-style checkpoint
-        torch.save({"format": "stylelab.run/1", "config": {}, "net": {}}, tmp_path / "state.pt")
+    with pytest.raises(CheckpointError, match="not a stylelab"):  # another run's state is not a fast-style network
+        torch.save({"format": "stylelab.run/1", "kind": "gatys", "config": {}, "state": {}}, tmp_path / "state.pt")
         read_checkpoint(tmp_path / "state.pt")
+
+
+def test_the_apps_download_is_a_usable_network(style, tmp_path):
+    trainer = FastStyleTrainer(style, FastStyleConfig(size=32, batch_size=1, steps=2, width=4, n_res=1))
+    trainer.train()
+    (tmp_path / "app.pt").write_bytes(trainer.to_bytes())  # the run state, as the page's download button
+    net, cfg = load_fast_style(tmp_path / "app.pt", device="cpu")
+    assert cfg == trainer.config and read_checkpoint(tmp_path / "app.pt")["step"] == 2
+    x = torch.rand(1, 3, 32, 32)
+    assert torch.equal(net(x), trainer.net.eval()(x))
+    again = FastStyleTrainer(style, trainer.config)
+    again.resume(read_checkpoint(tmp_path / "app.pt"))
+    assert again.step_count == 2 and again.history == trainer.history
 
 
 def test_style_image_is_checked_by_the_one_validator():

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import CheckpointError, ConfigError, NonFiniteError
-from ..run import Run, StopSignal, make_generator, run_to_end
+from ..run import STATE_FORMAT, Run, StopSignal, make_generator, run_to_end
 from .configs import FastStyleConfig
 from .transformer_net import TransformerNet
 
@@ -343,7 +343,9 @@ class FastStyleTrainer(Run):
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load and validate a fast-style checkpoint (``weights_only=True``: no code is executed).
 
-    Reads :data:`CHECKPOINT_FORMAT` checkpoints and the first ones (tagged ``"kind":`` :data:`LEGACY_KIND`).
+    Reads :data:`CHECKPOINT_FORMAT` checkpoints, the first ones (tagged ``"kind":`` :data:`LEGACY_KIND`)
+    and the run states of :meth:`FastStyleTrainer.state_dict` (what the app's download button gives:
+    ``run.to_bytes()``), each returned in the checkpoint layout.
 
     Raises:
         CheckpointError: missing/unreadable file, or a file that is not a stylelab fast-style checkpoint.
@@ -353,6 +355,10 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     what = "stylelab fast-style checkpoint"
     ckpt = load_checkpoint(path, what, map_location=map_location)
+    if isinstance(ckpt, dict) and ckpt.get("format") == STATE_FORMAT and ckpt.get("kind") == FastStyleTrainer.kind:
+        state = ckpt.get("state") if isinstance(ckpt.get("state"), dict) else {}
+        ckpt = {**state, "format": CHECKPOINT_FORMAT, "config": ckpt.get("config"), "step": ckpt.get("step_count", 0),
+                "history": ckpt.get("history", [])}
     if not isinstance(ckpt, dict) or (ckpt.get("format") != CHECKPOINT_FORMAT and ckpt.get("kind") != LEGACY_KIND):
         raise CheckpointError(f"{path.name} is not a {what} (expected format {CHECKPOINT_FORMAT!r}).")
     if not isinstance(ckpt.get("config"), dict) or not isinstance(ckpt.get("net"), dict):

@@ -215,6 +215,8 @@ def test_list_controls_refuse_duplicates_and_strangers():
 def test_long_links_and_many_keys_are_refused_before_parsing():
     with pytest.raises(u.UrlStateError, match="at most 2048 bytes"):
         u.decode("style", {"c": "photo:" + "a" * 2100})
+    with pytest.raises(u.UrlStateError, match="over 2048 bytes"):
+        u.decode("style", {"c": "x" * 10**7})
     with pytest.raises(u.UrlStateError, match="at most 100"):
         u.decode("style", {f"k{i}": "1" for i in range(101)})
 
@@ -283,6 +285,21 @@ def test_widget_state_and_values_from_state_are_inverse():
     assert got == {"inp_methods": ["telea", "ns"]}
     with pytest.raises(u.UrlStateError):
         u.widget_state("style", {"nope": 1})
+
+
+def test_link_from_state_is_the_share_button():
+    state = {**u.widget_state("gan", {"gan_loss": "hinge", "gan_seed": 7}), "gan_n": 300}
+    url, unshareable = u.link_from_state("gan", state, "http://h:8501")
+    assert url == "http://h:8501/GAN_Lab?v=1&seed=7&loss=hinge&tn=300" and unshareable == []
+    with pytest.raises(u.UrlStateError, match="gan_seed"):
+        u.link_from_state("gan", {"gan_seed": -5}, "http://h:8501")
+
+
+def test_the_package_exports_the_page_api():
+    import stylelab.classroom as c
+
+    assert {"Gallery", "decode", "encode", "link_from_state", "Lesson", "qr_png", "widget_state"} <= set(c.__all__)
+    assert callable(c.lessons.lessons)  # the module, not shadowed by a function of the same name
 
 
 # ----------------------------------------------------------------------------- QR code

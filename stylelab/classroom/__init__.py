@@ -15,6 +15,10 @@ Nothing here imports torch at import time (a page renders before torch loads).
 
 from __future__ import annotations
 
-from .urlstate import UrlStateError, decode, encode, share_url  # noqa: F401
+from .gallery import Gallery, GalleryEntry, GalleryError
+from .lessons import Lesson  # (the function lessons.lessons() keeps its module name free)
+from .qr import qr_png
+from .urlstate import UrlStateError, decode, encode, link_from_state, share_url, values_from_state, widget_state
 
-__all__ = ["UrlStateError", "decode", "encode", "share_url"]
+__all__ = ["Gallery", "GalleryEntry", "GalleryError", "Lesson", "UrlStateError", "decode", "encode", "link_from_state",
+           "qr_png", "share_url", "values_from_state", "widget_state"]

@@ -388,6 +388,10 @@ def decode(lab: str, params: Mapping[str, Any], *, fill_defaults: bool = True) -
         raise UrlStateError(f"A link's set-up must be a mapping of query keys, not {type(params).__name__}.")
     if len(params) > MAX_KEYS:
         raise UrlStateError(f"This link holds {len(params)} settings; a link may hold at most {MAX_KEYS}.")
+    raw = sum(len(str(k)) + len(v if isinstance(v, str) else str(v)) for k, v in params.items())
+    if raw > MAX_QUERY_BYTES:  # cheap first: the encoded query is never shorter than its characters
+        raise UrlStateError(f"This link's set-up is over {MAX_QUERY_BYTES} bytes long; a link may carry at most "
+                            f"{MAX_QUERY_BYTES} bytes, so it was not read.")
     texts: dict[str, str] = {}
     problems: list[str] = []
     for key, value in params.items():
@@ -451,6 +455,16 @@ def share_url(base: str, lab_page: str, params: Mapping[str, str]) -> str:
     if len(query) > MAX_QUERY_BYTES:
         raise UrlStateError(f"This set-up needs a {len(query)}-byte link; a link may carry at most {MAX_QUERY_BYTES} bytes.")
     return f"{base.rstrip('/')}/{page}" + (f"?{query}" if query else "")
+
+
+def link_from_state(lab: str, state: Mapping[str, Any], base: str) -> tuple[str, list[str]]:
+    """The "Share this set-up" link of the controls in ``state`` (``st.session_state``).
+
+    Returns ``(url, unshareable)``: the link, and the picture controls it could not carry (uploads,
+    session results), for a note beside it. Raises :class:`UrlStateError` like :func:`encode`.
+    """
+    values, unshareable = values_from_state(lab, state)
+    return share_url(base, lab, encode(lab, values)), unshareable
 
 
 # ----------------------------------------------------------------------------- the page's widgets

@@ -229,7 +229,7 @@ class Param:
                 if not math.isfinite(value):
                     raise ValueError("must be a finite number")
             if self.lo is not None and value < self.lo or self.hi is not None and value > self.hi:
-                raise ValueError(f"is outside [{_fmt(self.lo)}, {_fmt(self.hi)}]")
+                raise ValueError(f"is outside [{_fmt(self.lo, '-inf')}, {_fmt(self.hi, 'inf')}]")
         elif not isinstance(value, str):
             raise ValueError(f"must be text, not {type(value).__name__}")
         options = self.options()
@@ -241,8 +241,8 @@ class Param:
         return value
 
 
-def _fmt(x: float | None) -> str:
-    return "-inf" if x is None else f"{x:g}"
+def _fmt(x: float | None, unbounded: str) -> str:
+    return unbounded if x is None else f"{x:g}"
 
 
 def _choices(options: Iterable[Any]) -> str:

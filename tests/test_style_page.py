@@ -69,26 +69,43 @@ def test_arbitrary_strength(app):
 
 
 def test_gatys_runs_and_stops(app):
-    app.slider(key="style_steps").set_value(4)
+    app.slider(key="style_steps").set_value(400)  # far more than a few reruns make: Stop comes mid-run
     app.radio(key="style_levels").set_value(1)
     app.button(key="style_gatys_start").click().run()
-    assert not app.exception
-    for _ in range(6):  # the live fragment does ~1 s of steps per rerun
-        run = app.session_state["style_gatys_run"]
-        if run.done:
-            break
-        app.run()
+    assert not app.exception and app.session_state["style_gatys_running"]
+    app.run()  # the live fragment steps a little on every rerun
     run = app.session_state["style_gatys_run"]
-    assert run.step_count >= 1 and run.history[-1]["total"] > 0
+    assert run.step_count >= 1 and run.history[-1]["total"] > 0 and not run.done
     app.button(key="style_gatys_stop").click().run()
     assert_clean(app)
     assert not app.session_state["style_gatys_running"]
+    stopped_at = run.step_count
+    app.run()
+    assert run.step_count == stopped_at  # stopped: no more steps on later reruns
+    assert not app.button(key="style_gatys_continue").disabled  # ...and it can be continued
     assert any(b.label.startswith("Download experiment") for b in app.get("download_button"))
     assert any("This run: 64 px" in c.value for c in app.caption)  # the result says which settings made it
     assert not any("differ from the run" in i.value for i in app.info)
     app.slider(key="style_beta").set_value(4.0).run()
     assert any("differ from the run" in i.value for i in app.info)  # the controls no longer describe it: said
     assert "Photo" in image_captions(app) and "Painting" in image_captions(app)  # beside the result
+
+
+def test_gatys_run_finishes_and_its_record_reloads(app):
+    app.slider(key="style_steps").set_value(4)
+    app.button(key="style_gatys_start").click().run()
+    for _ in range(10):
+        if app.session_state["style_gatys_run"].done:
+            break
+        app.run()
+    run = app.session_state["style_gatys_run"]
+    assert run.done and run.step_count == 4 and not app.session_state["style_gatys_running"]
+    assert_clean(app)
+    from stylelab.style.gatys import GatysStylizer
+
+    again = GatysStylizer.from_record(run.record(), **run.inputs())  # the downloaded record repeats the run
+    again.run()
+    assert again.history == run.history
 
 
 def test_reloading_a_record_sets_the_widgets(app):

@@ -257,8 +257,10 @@ def test_style_studio_runs_a_space_beside_plain_pixels():
     assert run.step_count >= 1 and twin.step_count >= 1 and abs(run.step_count - twin.step_count) <= 1  # evaluation for evaluation
     # the same objective: both start from the content photo, so their first losses agree
     assert abs(run.history[0]["total"] - twin.history[0]["total"]) < 1e-2 * twin.history[0]["total"]
-    at.button(key="style_gatys_stop").click().run()
+    if at.session_state["style_gatys_running"]:
+        at.button(key="style_gatys_stop").click().run()
     assert_clean(at)
+    assert not at.session_state["style_gatys_running"]
     # a record of the run brings the space back into the widgets
     at.session_state["style_pending_record"] = run.record().to_json()
     at.run()

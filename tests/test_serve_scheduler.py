@@ -489,3 +489,26 @@ def test_a_catalogue_run_through_the_scheduler_equals_it_alone(kind):
         assert h.rows()[:steps] == ref.history
     finally:
         s.shutdown()
+
+
+def test_remove_light_cap_and_shutdown_wakes_waiters():
+    s = make_sched(workers=1, max_light_runs=2)
+    token = s.open_session()
+    lights = [s.submit(token, sleep_run, i, steps=None, cost_s=0.002, heavy=False) for i in range(2)]
+    with pytest.raises(ServerFull, match="short runs"):
+        s.submit(token, sleep_run, 9, steps=5, heavy=False)
+    s.remove(token, lights[0].id)
+    assert lights[0].status == "cancelled" and s.runs(token) == [lights[1]]
+    with pytest.raises(RunNotFound):
+        s.get_run(token, lights[0].id)
+    third = s.submit(token, sleep_run, 3, steps=None, cost_s=0.002, heavy=False)  # room again
+    waiter_status = []
+    waiter = threading.Thread(target=lambda: waiter_status.append(third.wait(timeout=30)))
+    waiter.start()
+    third.wait_steps(2, timeout=20)
+    s.shutdown()
+    waiter.join(timeout=30)
+    assert waiter_status == ["cancelled"] and "shut down" in third.error_text
+    assert not s.dir.exists()
+    with pytest.raises(ServerFull):
+        s.submit(token, sleep_run, 4)

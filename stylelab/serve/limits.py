@@ -117,7 +117,8 @@ class Limits:
     worker spends on one run before it picks again (at least one step), ``quantum_s`` the
     deficit-round-robin quantum :math:`Q` (see :mod:`stylelab.serve.scheduler`), ``preview_s``
     the least time between two previews of a run, ``fast_timeout_s`` the default bound of a
-    fast-lane call, ``maintain_s`` how often idle and abandoned sessions are looked for.
+    fast-lane call, ``max_light_runs`` the ``heavy=False`` runs one session may have going,
+    ``maintain_s`` how often idle and abandoned sessions are looked for.
     ``worker_nice`` lowers the training threads' OS priority (Linux) so page renders and the
     fast lane get the cores first when both want them.
     """
@@ -139,6 +140,7 @@ class Limits:
     preview_s: float = 0.5
     fast_timeout_s: float = 10.0
     fast_queue: int = 8
+    max_light_runs: int = 4
     maintain_s: float = 5.0
     worker_nice: int = 5
 
@@ -151,7 +153,7 @@ class Limits:
             env = _ENV.get(field)
             return f"{field} ({env[0]})" if env else field
 
-        for field in ("max_sessions", "max_queued", "fast_workers", "fast_queue"):
+        for field in ("max_sessions", "max_queued", "fast_workers", "fast_queue", "max_light_runs"):
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name(field)} must be a whole number >= 1, got {value!r}.")

@@ -35,7 +35,9 @@ Gatys 0.5 s step both pay in seconds, so a long step simply waits more rounds fo
 (plain round robin would give the expensive run ``0.5 / (0.5 + slice_s)`` of the worker).
 
 Within a session: at most one *heavy* run is active (others wait in the server's queue, in order
-of priority, then arrival); light runs (``heavy=False``) skip the queue. The session serves its
+of priority, then arrival; a paused run keeps its slot, cancel it to free it); light runs
+(``heavy=False``, at most ``max_light_runs`` going per session) skip the queue. Priorities order
+the queue and a session's choice of run; they never preempt an active run. The session serves its
 runnable run with the highest priority, the least recently served among equals. Server-wide, at
 most ``max_heavy_runs`` heavy runs are active; beyond ``max_queued`` waiting runs, a new one is
 refused with :class:`~stylelab.serve.limits.ServerFull`.
@@ -357,6 +359,13 @@ class Scheduler:
             raise RunNotFound("This session has no such run (it may belong to another session, or was removed).")
         return handle
 
+    def remove(self, token: str, run_id: str) -> None:
+        """Cancel one of this session's runs (if it is still going) and forget it, rows and all."""
+        handle = self.get_run(token, run_id)
+        self._cancel(handle)
+        with self._lock:
+            handle._session.runs.pop(run_id, None)
+
     def session_info(self, token: str) -> dict[str, Any]:
         """This session's compute seconds, runs and memory."""
         session = self._session(token)
@@ -424,6 +433,10 @@ class Scheduler:
             if heavy and len(self._pending) >= self.limits.max_queued:
                 raise ServerFull(f"{len(self._pending)} runs are already waiting for a worker "
                                  "(STYLELAB_MAX_QUEUED); please try again in a minute.")
+            light = sum(1 for h in session.runs.values() if not h.heavy and h._status not in TERMINAL)
+            if not heavy and light >= self.limits.max_light_runs:
+                raise ServerFull(f"You already have {light} short runs going (at most "
+                                 f"{self.limits.max_light_runs}); wait for one to finish or cancel one.")
             used = self._session_bytes(session)
             if used >= self.limits.session_memory_mb * MB:
                 raise MemoryBudgetExceeded(
@@ -775,7 +788,12 @@ class Scheduler:
         finally:
             with self._cv:
                 h._in_slice = False
+                orphan = h._built and h._status == CANCELLED  # cancelled while it came back
+                if orphan:
+                    h._built = False
                 self._cv.notify_all()
+            if orphan:
+                self.backend.drop(h.id)
 
     def _state_of(self, h: RunHandle) -> dict[str, Any]:
         with self._lock:
@@ -857,9 +875,11 @@ class Scheduler:
             self._closing = True
             handles = [h for s in self._ring for h in s.runs.values()]
             for h in handles:
+                h._epoch += 1
                 if h._built:
-                    h._epoch += 1
                     self.backend.request_stop(h.id, h._epoch)
+                if h._status not in TERMINAL:  # wake anyone waiting on it
+                    h._set(_status=CANCELLED, _error=ServerFull("The server shut down; this run was stopped."))
             self._cv.notify_all()
         self._stop_housekeeping.set()
         for t in self._threads:

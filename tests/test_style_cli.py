@@ -27,10 +27,16 @@ def test_stylize_writes_image_and_record(tmp_path, method, style):
     img = load_image(out)
     assert max(img.shape[-2:]) == 48
     record = ExperimentRecord.load(rec, lab="style")
+    assert record.summary["content"] == "photo:astronaut" and record.summary["style"] == style
     if method == "gatys":
         from stylelab.style.gatys import config_from_record
 
         assert config_from_record(record).steps == 2 and len(record.metrics) == 2
+        assert record.config["kind"] == "gatys" and record.metrics[-1]["step"] == 2
+    elif method == "fast":  # the same keys as the Style Studio's record of the same pass
+        assert set(record.config) == {"method", "style_weights", "size"} and record.config["style_weights"][3] == 0.5
+    else:  # the code used, so the record replays without the painting
+        assert set(record.config) == {"method", "strength", "t", "size"} and len(record.summary["code"]) == 100
 
 
 def test_train_style_cli(tmp_path):

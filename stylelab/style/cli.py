@@ -164,69 +164,71 @@ def _load(spec: str, size: int | None):
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
-    import dataclasses
+    """Stylise one picture; ``--record``: the run's record (``run.record()`` for Gatys; the library's
+    one-pass records, the same keys as the Style Studio's, for the networks)."""
+    import time
 
     import torch
 
     from ..device import configure_threads, describe_device, get_device
     from ..errors import ConfigError
     from ..imageio import to_pil
-    from ..record import ExperimentRecord
+    from . import experiments
 
     if not 16 <= args.size <= 4096:
         raise ConfigError(f"--size must be between 16 and 4096, got {args.size}.")
     device = get_device(args.device)
     configure_threads()  # one intra-op thread per core (docs/performance.md: more does not help)
     content = _load(args.content, args.size)
-    summary: dict[str, object] = {"method": args.method}
-    metrics: list[dict] = []
+    names = {"content": args.content, "style": args.style}
+    t0 = time.perf_counter()
     if args.method == "gatys":
         from tqdm import tqdm
 
         from ..entry import config_from_args
-        from .gatys import GatysConfig, stylize_gatys
+        from .gatys import GatysConfig, GatysStylizer
 
         config = config_from_args(args, GatysConfig)
-        style = _load(args.style, args.size)
-        bar = tqdm(total=config.steps, desc="gatys", unit="step")
+        run = GatysStylizer(content, _load(args.style, args.size), config, device)
+        bar = tqdm(total=run.total_steps, desc="gatys", unit="step")
 
         def on_step(step: int, image: torch.Tensor, terms: dict) -> None:
             bar.update(1)
             bar.set_postfix(loss=f"{terms['total']:.4g}", size=terms["size"])
 
         try:
-            result = stylize_gatys(content, style, config, callback=on_step, device=device)
+            run.run(None, on_step)
         finally:
             bar.close()
-        image, metrics, cfg = result.image, result.history, {"kind": "gatys", **dataclasses.asdict(config)}
-        summary.update(seconds=round(result.seconds, 2), final_loss=metrics[-1]["total"] if metrics else None)
+        image, rec = run.image(), run.record(**names)
     elif args.method == "fast":
-        cfg = {"method": "fast", "style": args.style, "size": args.size}
         if args.style.endswith(".pt"):
             from .train_fast import load_fast_style
 
-            net, fcfg = load_fast_style(args.style, device)
+            net, trained = load_fast_style(args.style, device)
             with torch.inference_mode():
                 image = net(content.unsqueeze(0).to(device))[0].float().cpu()
-            cfg["trained"] = dataclasses.asdict(fcfg)
+            ms = (time.perf_counter() - t0) * 1000
+            rec = experiments.trained_record(args.style, trained, args.size, ms, device=device, **names)
         else:
-            from .multistyle import parse_style, stylize_multistyle
+            from .multistyle import stylize_multistyle
 
-            cfg["style_weights"] = parse_style(args.style).tolist()
             image = stylize_multistyle(content, args.style, device)
+            ms = (time.perf_counter() - t0) * 1000
+            rec = experiments.pretrained_record(args.style, args.size, ms, device=device, **names)
     else:
-        from .arbitrary import stylize_arbitrary
+        from .arbitrary import style_code, transfer, with_strength
 
-        style = _load(args.style, None)
-        image = stylize_arbitrary(content, style, args.strength)
-        cfg = {"method": "arbitrary", "style": args.style, "strength": args.strength, "size": args.size}
+        code = style_code(_load(args.style, None))
+        if args.strength < 1.0:
+            code = with_strength(code, style_code(content), args.strength)
+        image = transfer(content, code)
+        rec = experiments.arbitrary_record(code, args.strength, 0.0, args.size, device=device, **names)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     to_pil(image).save(out)
     print(f"wrote {out} ({image.shape[-1]}x{image.shape[-2]}, {args.method}, {describe_device(device)})")
     if args.record:
-        summary.update(content=args.content, style=args.style)
-        rec = ExperimentRecord(lab="style", config=cfg, seed=args.seed, metrics=metrics, summary=summary, device=str(device))
         rec.save(args.record)
         print(f"wrote {args.record}")
     return 0

@@ -96,23 +96,38 @@ class GatysPair(Run):
         return cls(**inputs, config=config_from_record(rec), seed=rec.seed, device=device)
 
 
-def pretrained_record(spec: Any, size: int, milliseconds: float, notes: str = ""):
-    """The record of one pass of the 26-style network: the style weights (a blend) and the size."""
+def _record(config: dict, summary: dict, notes: str, device: Any):
     from ..record import ExperimentRecord
+
+    extra = {} if device is None else {"device": str(device)}
+    return ExperimentRecord(lab="style", config=config, summary=summary, notes=notes, **extra)
+
+
+def pretrained_record(spec: Any, size: int, milliseconds: float, notes: str = "", device: Any = None,
+                      **summary: Any):
+    """The record of one pass of the 26-style network: the style weights (a blend) and the size
+    (the page and ``stylize --method fast`` write the same keys); ``summary`` adds entries."""
     from .multistyle import parse_style
 
-    return ExperimentRecord(lab="style", config={"method": "fast", "style_weights": parse_style(spec).tolist(),
-                                                 "size": int(size)},
-                            summary={"method": "fast", "milliseconds": round(float(milliseconds), 1)}, notes=notes)
+    return _record({"method": "fast", "style_weights": parse_style(spec).tolist(), "size": int(size)},
+                   {"method": "fast", "milliseconds": round(float(milliseconds), 1), **summary}, notes, device)
 
 
-def arbitrary_record(code: torch.Tensor, strength: float, t: float, size: int, notes: str = ""):
-    """The record of one pass of the arbitrary network: strength, interpolation ``t`` and the code used."""
-    from ..record import ExperimentRecord
+def trained_record(checkpoint: str, trained: Any, size: int, milliseconds: float, notes: str = "",
+                   device: Any = None, **summary: Any):
+    """The record of one pass of a network you trained (``train-style``): its checkpoint and config."""
+    return _record({"method": "fast", "checkpoint": str(checkpoint), "trained": dataclasses.asdict(trained),
+                    "size": int(size)}, {"method": "fast", "milliseconds": round(float(milliseconds), 1), **summary},
+                   notes, device)
 
-    return ExperimentRecord(lab="style", config={"method": "arbitrary", "strength": float(strength), "t": float(t),
-                                                 "size": int(size)},
-                            summary={"method": "arbitrary", "code": code.flatten().tolist()}, notes=notes)
+
+def arbitrary_record(code: torch.Tensor, strength: float, t: float, size: int, notes: str = "", device: Any = None,
+                     **summary: Any):
+    """The record of one pass of the arbitrary network: strength, interpolation ``t`` and the code used
+    (the code makes it replayable without the style picture)."""
+    return _record({"method": "arbitrary", "strength": float(strength), "t": float(t), "size": int(size)},
+                   {"method": "arbitrary", "code": code.flatten().tolist(), **summary}, notes, device)
 
 
-__all__ = ["GatysPair", "arbitrary_record", "has_pixel_twin", "pixels_config", "pretrained_record"]
+__all__ = ["GatysPair", "arbitrary_record", "has_pixel_twin", "pixels_config", "pretrained_record",
+           "trained_record"]

@@ -195,32 +195,82 @@ def _versions() -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- open a run as a notebook
-#: Every kind of run a lab exports, and the inputs its record does not carry (a record holds
-#: settings and numbers, never pictures): pass them to :meth:`Replay.replay` by these names.
+#: Every Run kind (``config["kind"]`` of a record written by :meth:`stylelab.run.Run.record`) and
+#: the class whose ``from_record`` rebuilds it.
+RUN_CLASSES: dict[str, str] = {
+    "gan": "stylelab.gan.train:GANTrainer",
+    "gan-compare": "stylelab.gan.compare:LossComparison",
+    "gatys": "stylelab.style.gatys:GatysStylizer",
+    "fast-style": "stylelab.style.train_fast:FastStyleTrainer",
+    "mixing": "stylelab.losses.mixing:MixingDesk",
+    "adjust": "stylelab.aesthetics.adjustment:Adjuster",
+    "dip": "stylelab.inpaint.dip:DeepImagePrior",
+    "inpaint-train": "stylelab.inpaint.train:InpaintTrainer",
+    "loss-study": "stylelab.inpaint.study:LossStudy",
+}
+#: Records written before the Run contract (no ``config["kind"]``): their old kind -> the run kind.
+LEGACY_KINDS: dict[str, str] = {"gan": "gan", "style/gatys": "gatys", "loss/mixing": "mixing",
+                                "aesthetics/adjust": "adjust"}
+#: Every kind of record, and the inputs it does not carry (a record holds settings and numbers,
+#: never pictures): pass them to :meth:`Replay.replay` by these names. ``style/fast``,
+#: ``style/arbitrary`` and ``inpaint`` are one-pass results of a page (no Run: nothing to step).
 KINDS: dict[str, tuple[str, ...]] = {
     "gan": (),
-    "style/gatys": ("content", "style"),
+    "gan-compare": (),
+    "gatys": ("content", "style"),
+    "fast-style": ("style",),
+    "mixing": ("content", "style"),
+    "adjust": ("image",),
+    "dip": ("image", "mask"),
+    "inpaint-train": (),
+    "loss-study": (),
     "style/fast": ("content",),
     "style/arbitrary": ("content",),
-    "loss/mixing": ("content", "style"),
     "inpaint": ("image",),  # and ``mask`` when the hole was drawn or uploaded
-    "aesthetics/adjust": ("image",),
 }
+#: inputs a kind may take but does not need
+OPTIONAL: dict[str, tuple[str, ...]] = {"inpaint": ("mask",), "inpaint-train": ("init",)}
+#: kinds whose pictures were brought to ``config.size`` (longer side) by the lab's picker
+_AT_CONFIG_SIZE = ("gatys", "mixing")
 _LAB_KIND = {"gan": "gan", "loss": "loss/mixing", "inpaint": "inpaint", "aesthetics": "aesthetics/adjust"}
 _REBUILT_MASKS = ("Rectangle", "Random strokes", "Centre hole")
 
 
+def run_class(kind: str) -> type:
+    """The :class:`~stylelab.run.Run` subclass of a run kind (a key of :data:`RUN_CLASSES`)."""
+    import importlib
+
+    if kind not in RUN_CLASSES:
+        raise RecordError(f"No run kind is called {kind!r}; the kinds are {sorted(RUN_CLASSES)}.")
+    module, _, name = RUN_CLASSES[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def kind_of(record: ExperimentRecord) -> str:
-    """Which kind of run (a key of :data:`KINDS`) a record holds."""
+    """Which kind of run (a key of :data:`KINDS`) a record holds.
+
+    A record of a Run names it (``config["kind"]``); an older one is known by its lab (and, for the
+    Style Studio, its ``method``): those of a Run kind read as that kind (``"gatys"``, ``"mixing"``...).
+    """
+    if "kind" in record.config:
+        kind = record.config["kind"]
+        if not isinstance(kind, str) or kind not in RUN_CLASSES:
+            raise RecordError(f"Unknown run kind {kind!r} in this record; the kinds are {sorted(RUN_CLASSES)}.")
+        lab = run_class(kind).lab
+        if record.lab != lab:
+            raise RecordError(f"This record says lab {record.lab!r}, but a {kind!r} run belongs to the {lab!r} lab.")
+        return kind
     if record.lab == "style":
         method = record.config.get("method", record.summary.get("method", "gatys"))
         if method not in ("gatys", "fast", "arbitrary"):
             raise RecordError(f"Unknown Style Studio method {method!r} (gatys, fast or arbitrary).")
-        return f"style/{method}"
-    if record.lab not in _LAB_KIND:
+        old = f"style/{method}"
+    elif record.lab in _LAB_KIND:
+        old = _LAB_KIND[record.lab]
+    else:
         raise RecordError(f"No stylelab lab is called {record.lab!r}; the labs are "
                           f"{sorted(['style', *_LAB_KIND])}.")
-    return _LAB_KIND[record.lab]
+    return LEGACY_KINDS.get(old, old)
 
 
 def _number(cfg: Mapping[str, Any], key: str, lo: float, hi: float, integer: bool = False) -> Any:
@@ -235,30 +285,21 @@ def _number(cfg: Mapping[str, Any], key: str, lo: float, hi: float, integer: boo
 
 
 def _config_of(record: ExperimentRecord, kind: str) -> Any:
-    """The typed config of the run (a dataclass where the lab has one), validated."""
+    """The typed config of the run (the Run's dataclass; a dict for the one-pass kinds), validated."""
     from .errors import ConfigError
 
-    try:
-        if kind == "gan":
-            from .gan.train import GANConfig
+    if kind in RUN_CLASSES:
+        cls = run_class(kind)
+        try:
+            if kind == "gatys":  # also reads the records from before the parameterisations
+                from .style.gatys import config_from_record
 
-            return record.config_as(GANConfig)
-        if kind == "style/gatys":
-            from .style.gatys import config_from_record
+                return config_from_record(record)
+            from .run import config_from_record
 
-            return config_from_record(record)
-        if kind == "loss/mixing":
-            from .losses.mixing import MixingConfig
-
-            return record.config_as(MixingConfig)
-        if kind == "aesthetics/adjust":
-            from .aesthetics.adjustment import AdjustConfig
-
-            cfg = record.config_as(AdjustConfig)
-            cfg.validate()
-            return cfg
-    except ConfigError as exc:  # a value the lab itself refuses: say that it came from the record
-        raise RecordError(f"Record config is not a valid {kind} run: {exc}") from exc
+            return config_from_record(record, cls.config_class, kind=kind)
+        except ConfigError as exc:  # a value the lab itself refuses: say that it came from the record
+            raise RecordError(f"Record config is not a valid {kind} run: {exc}") from exc
     cfg = dict(record.config)
     if kind == "style/fast":
         _number(cfg, "size", 16, 4096, integer=True)
@@ -339,13 +380,22 @@ class Replay:
     (to step it yourself). ``needs`` names the inputs the record does not carry (its pictures).
     Same config, seed and device give the same numbers; a run whose weights were moved while it
     ran (the mixing desk's live sliders) replays with the weights it ended with.
+
+    Runs (every kind of :data:`RUN_CLASSES`) are rebuilt by their class's ``from_record`` and
+    stepped; the one-pass kinds (``style/fast``, ``style/arbitrary``, ``inpaint``) compute their
+    picture(s) again.
     """
 
     record: ExperimentRecord
     kind: str
-    config: Any  #: the lab's typed config (GANConfig, GatysConfig, MixingConfig, AdjustConfig) or a dict
+    config: Any  #: the run's typed config (GANConfig, GatysConfig, ...) or, for a one-pass kind, a dict
     needs: tuple[str, ...]
     device: Any = None  #: where to run (None: the record's own device for a GAN, else ``get_device()``)
+
+    @property
+    def is_run(self) -> bool:
+        """True if the record holds a :class:`~stylelab.run.Run` (replayed step by step)."""
+        return self.kind in RUN_CLASSES
 
     @property
     def steps(self) -> int:
@@ -357,7 +407,7 @@ class Replay:
         return len(self.record.metrics)
 
     def _inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        allowed = set(self.needs) | ({"mask"} if self.kind == "inpaint" else set())
+        allowed = set(self.needs) | set(OPTIONAL.get(self.kind, ()))
         unknown = sorted(set(inputs) - allowed)
         if unknown:
             raise RecordError(f"A {self.kind} run takes {sorted(allowed) or 'no inputs'}, not {unknown}.")
@@ -368,18 +418,28 @@ class Replay:
             raise RecordError(f"This {self.kind} record holds the settings, not the pictures: pass "
                               + ", ".join(f"{n}=..." for n in missing)
                               + " (a (3, H, W) tensor, a bundled name like 'photo:astronaut' or a file path).")
-        size = None
-        if self.kind in ("style/fast", "style/arbitrary"):
-            size = self.config["size"]
-        elif self.kind == "style/gatys":
-            size = self.config.size
-        elif self.kind == "loss/mixing":
-            size = self.config.size
-        elif self.kind == "inpaint":
-            size = max(self.config["mask"]["size"])
+        if self.is_run:
+            return self._run_inputs(inputs)
+        size = max(self.config["mask"]["size"]) if self.kind == "inpaint" else self.config["size"]
         out = {n: _image(inputs[n], n, size) for n in self.needs}
         if self.kind == "inpaint":
             out.update(self._mask(out["image"], inputs.get("mask")))
+        return out
+
+    def _run_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """A Run's inputs: pictures as tensors (names and paths loaded; for the kinds whose page worked at
+        ``config.size``, brought to it), anything else (a mask tensor, a checkpoint path) as given."""
+        size = getattr(self.config, "size", None)
+        size = size if isinstance(size, int) and not isinstance(size, bool) else None
+        out: dict[str, Any] = {}
+        for name, value in inputs.items():
+            if value is None:
+                continue
+            if name in ("content", "style", "image"):
+                out[name] = _image(value, name, size if self.kind in _AT_CONFIG_SIZE or not _is_tensor(value)
+                                   else None)
+            else:
+                out[name] = value
         return out
 
     def _mask(self, image: Any, mask: Any) -> dict[str, Any]:
@@ -414,48 +474,26 @@ class Replay:
         return get_device() if self.device is None else self.device
 
     def build(self, **inputs: Any) -> Any:
-        """The run object before its first step (GANTrainer, GatysStylizer, MixingDesk, Adjuster,
-        DeepImagePrior), or for the one-pass kinds the inputs it will use."""
+        """The run before its first step (``RunClass.from_record(record, device=..., **pictures)``), or
+        for a one-pass kind the inputs it will use."""
         x = self._inputs(inputs)
-        if self.kind == "gan":
-            from .gan.train import GANTrainer
-
-            config = self.config if self.device is None else dataclasses.replace(self.config, device=str(self.device))
-            return GANTrainer(config)
-        if self.kind == "style/gatys":
-            from .style.gatys import GatysStylizer
-
-            return GatysStylizer(x["content"], x["style"], self.config, self._device())
-        if self.kind == "loss/mixing":
-            from .losses.mixing import MixingDesk
-
-            return MixingDesk(x["content"], x["style"], self.config, device=self._device())
-        if self.kind == "aesthetics/adjust":
-            from .aesthetics.adjustment import Adjuster
-
-            return Adjuster(x["image"], self.config, device=self._device())
-        if self.kind == "inpaint" and "dip" in self.config["methods"]:
-            from . import inpaint as ip
-
-            damaged = x["image"] * (1 - ip.hole(x["mask"]))
-            return ip.DeepImagePrior(damaged, x["mask"], ip.DIPConfig(iterations=self.config["dip_iterations"]))
+        if self.is_run:
+            return run_class(self.kind).from_record(self.record, device=self.device, **x)
         return x
 
     def replay(self, **inputs: Any) -> Any:
-        """Run it again like the lab did. Returns the GANTrainer / MixingDesk / Adjuster after the
-        recorded number of steps, the GatysResult, the stylised image ``(3, H, W)``, or for
-        inpainting ``{method label: {"image", "scores"}}`` (the record's summary, recomputed)."""
-        if self.kind == "gan":
-            trainer = self.build(**inputs)
-            trainer.train(self.steps)
-            return trainer
-        if self.kind == "style/gatys":
-            run = self.build(**inputs)
-            run.run(self.steps or None)  # the recorded steps (a run stopped early replays as far)
-            return run.result(stopped=run.step < run.total_steps)
-        if self.kind in ("loss/mixing", "aesthetics/adjust"):
+        """Run it again like the lab did.
+
+        Returns the run (a :class:`~stylelab.run.Run`) after the recorded number of steps (a run
+        stopped early replays as far); for ``style/fast`` and ``style/arbitrary`` the stylised image
+        ``(3, H, W)``; for ``inpaint`` ``{method label: {"image", "scores"}}`` (the record's summary,
+        recomputed).
+        """
+        if self.is_run:
             run = self.build(**inputs)
             for _ in range(self.steps):
+                if run.done:
+                    break
                 run.step()
             return run
         x = self._inputs(inputs)
@@ -476,7 +514,8 @@ class Replay:
         out: dict[str, Any] = {}
         for name in self.config["methods"]:
             if name == "dip":
-                fit = ip.DeepImagePrior(damaged, mask, ip.DIPConfig(iterations=self.config["dip_iterations"]))
+                fit = ip.DeepImagePrior(damaged, mask, ip.DIPConfig(iterations=self.config["dip_iterations"]),
+                                        device=self._device())
                 while not fit.done:
                     fit.step()
                 filled = fit.current()
@@ -485,6 +524,13 @@ class Replay:
                 filled = ip.inpaint(damaged, mask, name, **opts)
             out[ip.METHODS[name].label] = {"image": filled, "scores": ip.hole_scores(filled, image, mask)}
         return out
+
+
+def _is_tensor(value: Any) -> bool:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
 
 
 def load(source: "str | Path | bytes | Mapping[str, Any] | ExperimentRecord", lab: str | None = None,
@@ -498,8 +544,9 @@ def load(source: "str | Path | bytes | Mapping[str, Any] | ExperimentRecord", la
         device: where to run it again (default: the record's device for a GAN, else ``get_device()``).
 
     Returns:
-        a :class:`Replay`: ``.kind``, the typed ``.config``, ``.needs`` (pictures to pass) and
-        ``.replay(**pictures)``, e.g. ``load("gan_lab_record.json").replay()``.
+        a :class:`Replay`: ``.kind`` (a run kind such as ``"gatys"``, also for records older than the
+        Run contract), the typed ``.config``, ``.needs`` (pictures to pass) and ``.replay(**pictures)``,
+        e.g. ``load("gan_lab_record.json").replay()``.
 
     Raises:
         RecordError: not a stylelab record, another lab's, an unknown kind, or a value the lab
@@ -524,7 +571,7 @@ def load(source: "str | Path | bytes | Mapping[str, Any] | ExperimentRecord", la
         raise RecordError(f"Cannot read an experiment record from a {type(source).__name__}.")
     kind = kind_of(record)
     config = _config_of(record, kind)
-    if kind == "gan" and device is None:
+    if kind == "gan" and device is None and config.device is not None:
         import torch
 
         if torch.device(config.device).type == "cuda" and not torch.cuda.is_available():

@@ -53,3 +53,15 @@ def test_the_expander_shows_the_cell():
     assert [e.label for e in at.expander] == ["📓 Open this run in a notebook"] * 2
     assert "load('gan_lab_record.json')" in at.code[0].value
     assert "cannot be replayed" in at.caption[0].value
+
+
+def test_the_cell_of_every_run_kind_says_what_it_returns():
+    from stylelab import run as runlib
+    from stylelab.ui.notebook_link import _RESULT
+
+    assert set(_RESULT) >= set(runlib.CATALOG) - {"gan-2d", "gan-image"}
+    rec = ExperimentRecord(lab="style", config={"kind": "gatys", "size": 32})
+    cell = notebook_cell(rec, "style_studio_gatys.json", {"content": "photo:astronaut"})
+    assert "content='photo:astronaut', style='your_painting.png'" in cell and "GatysStylizer" in cell
+    dip = ExperimentRecord(lab="inpaint", config={"kind": "dip"})
+    assert "image='your_photo.png', mask='your_mask.png'" in notebook_cell(dip, "dip.json")

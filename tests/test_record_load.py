@@ -7,8 +7,9 @@ import json
 import pytest
 import torch
 
+from stylelab import run as runlib
 from stylelab.errors import RecordError, ShapeError
-from stylelab.record import KINDS, ExperimentRecord, load
+from stylelab.record import KINDS, LEGACY_KINDS, OPTIONAL, RUN_CLASSES, ExperimentRecord, load
 
 
 def _roundtrip(rec: ExperimentRecord, tmp_path, name: str = "run.json"):
@@ -38,13 +39,33 @@ def test_gatys_record_replays_the_same_image(tmp_path, astronaut):
     first = GatysStylizer(astronaut, style, cfg)
     first.run(3)  # stopped after 3 of 4 steps: the replay stops there too
     run = _roundtrip(first.record(), tmp_path)
-    assert run.kind == "style/gatys" and run.needs == ("content", "style") and run.steps == 3
+    assert run.kind == "gatys" and run.is_run and run.needs == ("content", "style") and run.steps == 3
     with pytest.raises(RecordError, match=r"content=\.\.\., style=\.\.\."):
         run.replay()
-    res = run.replay(content=astronaut, style=style)
-    assert res.stopped and len(res.history) == 3
-    assert res.history[-1]["total"] == pytest.approx(first.history[-1]["total"], rel=1e-6)
-    assert torch.allclose(res.image, first.image(), atol=1e-6)
+    again = run.replay(content=astronaut, style=style)
+    assert isinstance(again, GatysStylizer) and again.step_count == 3 and not again.done
+    assert len(again.history) == 3
+    assert again.history[-1]["total"] == pytest.approx(first.history[-1]["total"], rel=1e-6)
+    assert torch.allclose(again.image(), first.image(), atol=1e-6)
+
+
+def test_gatys_record_from_before_the_run_contract_still_replays(tmp_path, astronaut):
+    """An old Style Studio record: no "kind", "method": "gatys", no parameterisation fields (pixels)."""
+    from stylelab.assets import load_bundled
+    from stylelab.style.gatys import GatysConfig, GatysStylizer
+
+    style = load_bundled("texture:brick", size=48)
+    cfg = GatysConfig(size=32, steps=3, optimizer="adam", precision="fp32", param="pixels", param_colour="none")
+    first = GatysStylizer(astronaut, style, cfg)
+    first.run()
+    old = first.record().to_dict()
+    old["config"] = {k: v for k, v in old["config"].items() if k not in ("kind", "param", "param_colour", "param_levels",
+                                                                         "param_decay")}
+    old["config"]["method"] = "gatys"
+    run = load(json.dumps(old))
+    assert run.kind == "gatys" and run.config.param == "pixels"
+    again = run.replay(content=astronaut, style=style)
+    assert [r["total"] for r in again.history] == pytest.approx([r["total"] for r in first.history], rel=1e-6)
 
 
 def test_mixing_desk_record_replays(tmp_path, astronaut, coffee):
@@ -52,11 +73,14 @@ def test_mixing_desk_record_replays(tmp_path, astronaut, coffee):
 
     desk = MixingDesk(astronaut, coffee, MixingConfig(size=32))
     desk.run_all(3)
-    rec = ExperimentRecord(lab="loss", config=desk.config, seed=desk.config.seed, metrics=desk.history,
-                           summary=dict(desk.history[-1]))  # what the Loss Lab page exports
-    again = _roundtrip(rec, tmp_path).replay(content=astronaut, style=coffee)
-    assert again.step_count == 3
-    assert again.history[-1]["total"] == pytest.approx(desk.history[-1]["total"], rel=1e-6)
+    for rec in (desk.record(),  # what the Loss Lab page exports now
+                ExperimentRecord(lab="loss", config=desk.config, seed=desk.config.seed, metrics=desk.history,
+                                 summary=dict(desk.history[-1]))):  # a record from before the Run contract
+        run = _roundtrip(rec, tmp_path)
+        assert run.kind == "mixing" and run.needs == ("content", "style")
+        again = run.replay(content=astronaut, style=coffee)
+        assert isinstance(again, MixingDesk) and again.step_count == 3
+        assert again.history[-1]["total"] == pytest.approx(desk.history[-1]["total"], rel=1e-6)
 
 
 def test_adjustment_record_replays(tmp_path, coffee):
@@ -65,7 +89,7 @@ def test_adjustment_record_replays(tmp_path, coffee):
     adj = Adjuster(coffee, AdjustConfig(steps=4, content="mse"))
     adj.run()
     run = _roundtrip(adj.record(), tmp_path)
-    assert run.kind == "aesthetics/adjust" and run.steps == 4
+    assert run.kind == "adjust" and run.steps == 4
     again = run.replay(image=coffee)
     assert again.history[-1]["total"] == pytest.approx(adj.history[-1]["total"], rel=1e-6)
     assert again.parameters_now() == pytest.approx(adj.parameters_now(), rel=1e-5)
@@ -139,7 +163,7 @@ def test_records_from_elsewhere_or_with_bad_values_are_refused(source, match):
     ({"method": "arbitrary", "strength": 1.0, "t": 0.0, "size": 64}, {}, "style code"),
     ({"method": "fast", "style_weights": [-1.0, 2.0], "size": 64}, {}, "non-negative"),
     ({"method": "fast", "style_weights": [1.0], "size": 8}, {}, r"size.*outside"),
-    ({"size": 64, "steps": -3}, {}, "not a valid style/gatys"),
+    ({"size": 64, "steps": -3}, {}, r"not a valid gatys run.*-3"),
 ])
 def test_out_of_range_style_values_are_errors_never_clamped(config, summary, match):
     with pytest.raises(RecordError, match=match):
@@ -161,5 +185,30 @@ def test_lab_filter_inputs_and_device_are_checked(tmp_path):
                                                            "feather": 0}, "methods": ["telea", "nope"]})
     with pytest.raises(RecordError, match="nope"):
         load(inp)
-    assert set(KINDS) == {"gan", "style/gatys", "style/fast", "style/arbitrary", "loss/mixing", "inpaint",
-                          "aesthetics/adjust"}
+    # the old kinds of records still read (as their run kind where they hold a Run), every Run kind is known
+    assert set(KINDS) == set(RUN_CLASSES) | {"style/fast", "style/arbitrary", "inpaint"}
+    assert set(LEGACY_KINDS) == {"gan", "style/gatys", "loss/mixing", "aesthetics/adjust"}
+    assert set(RUN_CLASSES) >= set(runlib.CATALOG) - {"gan-2d", "gan-image"}  # both GAN factories build "gan"
+
+
+def test_record_kind_must_be_known_and_fit_its_lab():
+    with pytest.raises(RecordError, match="Unknown run kind 'nope'"):
+        load(ExperimentRecord(lab="style", config={"kind": "nope"}))
+    with pytest.raises(RecordError, match="belongs to the 'style' lab"):
+        load(ExperimentRecord(lab="gan", config={"kind": "gatys", "size": 32}))
+    with pytest.raises(RecordError, match="not a valid gan run|does not fit"):
+        load(ExperimentRecord(lab="gan", config={"kind": "gan", "data": "ring", "batch_size": -10**12}))
+
+
+@pytest.mark.parametrize("name", sorted(set(runlib.CATALOG)))
+def test_every_run_kind_replays_through_load(name, tmp_path):
+    """record -> JSON file -> load -> replay(**inputs) makes the same rows as the run itself."""
+    run = runlib.catalog()[name](seed=1)
+    for _ in range(2):
+        run.step()
+    replay = _roundtrip(run.record(), tmp_path)
+    assert replay.kind == run.kind and replay.is_run and replay.steps == 2
+    assert set(replay.needs) <= set(run.inputs()) | set(OPTIONAL.get(run.kind, ()))
+    again = replay.replay(**run.inputs())
+    assert type(again) is type(run) and again.step_count == 2
+    assert json.loads(json.dumps(again.history)) == json.loads(json.dumps(run.history))

@@ -19,12 +19,17 @@ _PLACEHOLDERS = {"content": "your_photo.png", "style": "your_painting.png", "ima
 
 _RESULT = {
     "gan": "the GANTrainer after the same steps: .history, .sample(64)",
-    "style/gatys": "a GatysResult: .image, .history",
+    "gan-compare": "the LossComparison after the same steps: .history",
+    "gatys": "the GatysStylizer after the same steps: .image(), .history",
+    "fast-style": "the FastStyleTrainer after the same steps: .history, .stylize(photo)",
+    "mixing": "the MixingDesk after the same steps: .image, .history",
+    "adjust": "the Adjuster after the same steps: .history, .parameters_now()",
+    "dip": "the DeepImagePrior after the same steps: .current(), .history",
+    "inpaint-train": "the InpaintTrainer after the same steps: .history",
+    "loss-study": "the LossStudy after the same steps: .history",
     "style/fast": "the stylised image (3, H, W)",
     "style/arbitrary": "the stylised image (3, H, W)",
-    "loss/mixing": "the MixingDesk after the same steps: .image, .history",
     "inpaint": "{method: {'image', 'scores'}} for every method of the run",
-    "aesthetics/adjust": "the Adjuster after the same steps: .history, .parameters_now()",
 }
 
 
@@ -51,7 +56,7 @@ def notebook_cell(record: "ExperimentRecord", file_name: str, inputs: Mapping[st
     return (
         "from stylelab.record import load\n"
         f"run = load({file_name!r})  # the record you downloaded, next to this notebook\n"
-        f"result = run.replay({args}){comment}  # -> {_RESULT[kind]}"
+        f"result = run.replay({args}){comment}  # -> {_RESULT.get(kind, 'the run after the same steps')}"
     )
 
 

@@ -512,3 +512,29 @@ def test_remove_light_cap_and_shutdown_wakes_waiters():
     assert not s.dir.exists()
     with pytest.raises(ServerFull):
         s.submit(token, sleep_run, 4)
+
+
+def test_three_sessions_on_two_workers_share_and_global_rng_is_untouched():
+    import random
+
+    import numpy as np
+
+    before = (torch.get_rng_state().clone(), np.random.get_state()[1].copy(), random.getstate())
+    s = make_sched(workers=2)
+    try:
+        tokens = [s.open_session() for _ in range(3)]
+        for i, (tok, cost) in enumerate(zip(tokens, (0.002, 0.02, 0.1))):
+            s.submit(tok, sleep_run, i, steps=None, cost_s=cost)
+
+        def compute():
+            return [s.session_info(t)["compute_s"] for t in tokens]
+
+        _until(lambda: sum(compute()) >= 3.0, timeout=60, what="3 s of compute")
+        shares = [c / sum(compute()) for c in compute()]
+        print("\n3 sessions on 2 workers, step costs 2 / 20 / 100 ms: shares " +
+              " ".join(f"{x:.2f}" for x in shares))
+        assert min(shares) >= 0.2  # 1/3 each when fair
+    finally:
+        s.shutdown()
+    assert torch.equal(torch.get_rng_state(), before[0])
+    assert (np.random.get_state()[1] == before[1]).all() and random.getstate() == before[2]

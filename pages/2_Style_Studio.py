@@ -144,7 +144,7 @@ if method == "gatys":
 
     config = gatys.GatysConfig(size=size, steps=int(steps), optimizer=opt, content_weight=alpha, style_weight=beta,
                                tv_weight=tv, colorfulness_weight=col_w, contrast_weight=con_w, init=init,
-                               color=color, pyramid_levels=int(levels) if size / 2 ** (int(levels) - 1) >= 16 else 1,
+                               color=color, pyramid_levels=int(levels),  # (64 px / 2**2 = 16: every choice fits)
                                network=net_name, seed=int(seed), param=space,
                                param_colour="imagenet" if decor else "none")
 

@@ -18,12 +18,13 @@ def _charts(at) -> int:
     return len(at.get("plotly_chart"))
 
 
-def _finish(at, rounds: int = 40):
-    """The page trains requested steps in time-boxed chunks (one per rerun of its live view)."""
+def _finish(at, key: str = "gan", rounds: int = 60):
+    """The live driver steps a run in time-boxed chunks (one per rerun of its fragment) until it stops."""
     for _ in range(rounds):
-        if not at.session_state["gan_pending"]:
+        if not at.session_state[f"{key}_running"]:
             break
         at.run()
+    assert not at.session_state[f"{key}_running"], "the run did not stop"
     return at
 
 
@@ -60,9 +61,11 @@ def test_gan_page_compare_uses_the_stall_regime():
     assert at.select_slider(key="gan_cmp_lr_d").value == STALL_SETTINGS["lr_d"]
     assert at.slider(key="gan_cmp_d_steps").value == STALL_SETTINGS["d_steps"]
     at.number_input(key="gan_cmp_steps").set_value(20).run()
-    at.button(key="gan_cmp_run").click().run()
+    _finish(at.button(key="gan_cmp_start").click().run(), "gan_cmp")
     assert_clean(at)
-    results = at.session_state["gan_compare"]
+    comparison = at.session_state["gan_cmp_run"]
+    assert comparison.kind == "gan-compare" and comparison.done
+    results = comparison.arms
     assert list(results) == ["minimax", "ns"]
     assert all(arm.trainer.step_count == 20 and arm.trainer.config.lr_d == STALL_SETTINGS["lr_d"] for arm in results.values())
     assert _charts(at) >= 4
@@ -112,7 +115,8 @@ def test_a_loaded_run_puts_its_own_configuration_on_the_controls():
     at = AppTest.from_file(PAGE, default_timeout=120).run()  # the controls show the default ring run first
     assert at.selectbox(key="gan_data_toy").value == "ring" and at.slider(key="gan_d_steps").value == 1
     loaded = GANTrainer(GANConfig(data="grid", loss="hinge", lr_g=5e-4, lr_d=5e-3, d_steps=3, batch_size=128, seed=7))
-    at.session_state["gan_run"] = loaded  # what the two load buttons do, before their rerun
+    at.session_state["gan_run"] = loaded  # what the two load buttons do (stylelab.ui.live.set_run), before their rerun
+    at.session_state["gan_running"] = False
     at.session_state["gan_show_config"] = True
     at.run()
     assert_clean(at)

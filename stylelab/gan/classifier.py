@@ -29,6 +29,7 @@ from ..checkpoint import load_checkpoint
 from ..errors import CheckpointError, ConfigError
 from .data import IMAGE_DATASETS, ImageSet, load_image_set
 from .metrics import class_coverage, class_histogram, frechet_distance, kernel_distance
+from .models import build_seeded
 
 FEATURE_DIM = 64
 FORMAT = "stylelab.gan.classifier/1"
@@ -78,9 +79,8 @@ def train_classifier(data: ImageSet, epochs: int = 3, seed: int = 0, batch_size:
     order = torch.randperm(n, generator=gen)
     n_test = max(1, n // 10)
     test, train = order[:n_test], order[n_test:]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = FeatureClassifier(data.image_size, 10)
+    # initial weights from this function's own generator (never the global RNG, see gan.models.build_seeded)
+    model = build_seeded(lambda: FeatureClassifier(data.image_size, 10), torch.Generator().manual_seed(seed + 1))
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     # Small random shifts (1 px) make the features less brittle to GAN artefacts.
     for _ in range(epochs):
@@ -113,7 +113,7 @@ def _load(path: Path, dataset: str, image_size: int) -> CachedClassifier:
     blob = load_checkpoint(path, "GAN Lab classifier checkpoint", format_key="format", format_value=FORMAT)
     if blob.get("dataset") != dataset:
         raise CheckpointError(f"{path} is not a GAN Lab classifier for {dataset!r}.")
-    model = FeatureClassifier(image_size, 10)
+    model = build_seeded(lambda: FeatureClassifier(image_size, 10), torch.Generator())  # overwritten just below
     try:
         model.load_state_dict(blob["state"])
     except (RuntimeError, KeyError) as exc:

@@ -66,6 +66,17 @@ def default_metrics_every(data: str) -> int:
     return DEFAULT_METRICS_EVERY["points" if is_toy(data) else "images"]
 
 
+#: Generated samples per evaluation in the app: 512 points, 500 images (FID/KID on 500 digits).
+DEFAULT_EVAL_SAMPLES = {"points": 512, "images": 500}
+#: The "Train N" default of the app: 200 steps for points, 50 for images.
+DEFAULT_TRAIN_N = {"points": 200, "images": 50}
+
+
+def world(data: str) -> str:
+    """``"points"`` for a 2-D toy distribution, ``"images"`` for an image set."""
+    return "points" if is_toy(data) else "images"
+
+
 @dataclass
 class GANConfig:
     """Everything that defines a GAN run (with the seed, enough to reproduce it).
@@ -131,6 +142,15 @@ class GANConfig:
     def __post_init__(self) -> None:
         self.classes = tuple(int(c) for c in self.classes)
         self.validate()
+
+    @classmethod
+    def for_data(cls, data: str, **fields: object) -> "GANConfig":
+        """A config for ``data`` with the app's per-world defaults (evaluation interval and sample
+        count: :data:`DEFAULT_METRICS_EVERY`, :data:`DEFAULT_EVAL_SAMPLES`) unless ``fields`` set them."""
+        w = world(data)
+        fields.setdefault("metrics_every", DEFAULT_METRICS_EVERY[w])
+        fields.setdefault("eval_samples", DEFAULT_EVAL_SAMPLES[w])
+        return cls(data=data, **fields)  # type: ignore[arg-type]
 
     @property
     def is_toy(self) -> bool:

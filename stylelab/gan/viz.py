@@ -145,3 +145,41 @@ def latent_walk(z: Tensor, dim: int, span: float = 3.0, steps: int = 8) -> Tenso
     out = z[None].repeat(steps, 1)  # (steps, Z)
     out[:, dim] = torch.linspace(-span, span, steps, dtype=z.dtype, device=z.device)
     return out
+
+
+def latent_strips(trainer: GANTrainer, seed_a: int, seed_b: int, mode: Literal["linear", "spherical"] = "spherical",
+                  dim: int = 0, label: int | None = None, steps: int = 10) -> list[tuple[str, Tensor]]:
+    """The latent-space pictures of the GAN Lab for an image run: ``[(caption, grid)]``.
+
+    Row 1: ``steps`` samples along the path from ``z_A`` to ``z_B`` (codes of samples ``seed_a`` and
+    ``seed_b``, :meth:`GANTrainer.latent`); row 2: a walk along ``z[dim]`` from -3 to +3 around ``z_A``.
+    ``label`` fixes the class of a conditional G. Each grid is ``(1, H', W')`` in [0, 1].
+    """
+    from ..imageio import image_grid
+    from .data import to_unit
+
+    if trainer.config.is_toy:
+        raise ConfigError("Latent-space pictures are for image runs; in 2-D the scatter is G's image of the noise.")
+    if not 0 <= dim < trainer.config.z_dim:
+        raise ConfigError(f"The latent direction must be in [0, {trainer.config.z_dim - 1}], got {dim}.")
+    za, zb = trainer.latent(seed_a), trainer.latent(seed_b)  # (Z,)
+    out = []
+    for caption, z in ((f"{mode} interpolation A → B", interpolate(za, zb, steps, mode)),
+                       (f"walk along z[{dim}] from −3 to +3", latent_walk(za, dim, span=3.0, steps=steps))):
+        labels = None if label is None else torch.full((z.shape[0],), int(label), dtype=torch.long, device=trainer.device)
+        pics = trainer.generate(z.to(trainer.device), labels).cpu()  # (steps, 1, H, W)
+        out.append((caption, image_grid(to_unit(pics), nrow=steps)))
+    return out
+
+
+def class_rows(trainer: GANTrainer, seed: int, per_class: int = 10) -> Tensor:
+    """A conditional G's samples, one row of ``per_class`` per class: ``(1, H', W')`` in [0, 1]."""
+    from ..imageio import image_grid
+    from .data import to_unit
+
+    if not trainer.conditional:
+        raise ConfigError("One row per class needs a class-conditional run.")
+    k = trainer.num_classes
+    z = torch.randn(per_class * k, trainer.config.z_dim, generator=torch.Generator().manual_seed(int(seed)))
+    labels = torch.arange(k).repeat_interleave(per_class)
+    return image_grid(to_unit(trainer.generate(z.to(trainer.device), labels.to(trainer.device)).cpu()), nrow=per_class)

@@ -60,17 +60,25 @@ def test_mixing_desk_runs_a_few_steps_stops_and_ablates(app):
     at.select_slider(key="loss_w_tv").set_value(3.0)
     at.button(key="loss_desk_start").click().run()
     assert not at.exception, at.exception
-    job = at.session_state["loss_desk"]
-    first = job["desk"].step_count
-    assert first >= 1 and job["desk"].config.weights["tv"] == 3.0
-    at.run()  # each rerun advances the loop by a few steps
-    assert at.session_state["loss_desk"]["desk"].step_count > first
+    desk = at.session_state["loss_desk_run"]  # the run live_run holds (stylelab.ui.live)
+    first = desk.step_count
+    assert first >= 1 and desk.config.weights["tv"] == 3.0
+    at.run()  # each rerun advances the run by a few steps
+    assert at.session_state["loss_desk_run"].step_count > first
     at.button(key="loss_desk_stop").click().run()
     assert not at.exception
-    stopped = at.session_state["loss_desk"]["desk"].step_count
+    stopped = at.session_state["loss_desk_run"].step_count
     at.run()
-    assert at.session_state["loss_desk"]["desk"].step_count == stopped  # really stopped
+    assert at.session_state["loss_desk_run"].step_count == stopped  # really stopped
+    at.select_slider(key="loss_w_tv").set_value(10.0).run()  # a slider acts on the paused run, between steps
+    assert at.session_state["loss_desk_run"].config.weights["tv"] == 10.0
+    at.button(key="loss_desk_continue").click().run()
+    assert at.session_state["loss_desk_run"].step_count > stopped and not at.exception
+    at.run()  # (live_run draws Stop before it reads Continue: Stop is enabled from the next run on)
+    at.button(key="loss_desk_stop").click().run()
     assert any("One curve per weighted term" in c.proto.spec for c in at.get("plotly_chart"))
+    rec = at.session_state["loss_desk_run"].record()
+    assert rec.config["kind"] == "mixing" and rec.config["weights"]["tv"] == 10.0
     # the per-layer bars can now measure the desk's result against the content and style images
     _view(at, "see")
     at.radio(key="loss_bar_subject").set_value("the mixing-desk result").run()
@@ -108,3 +116,4 @@ def test_weights_size_and_view_survive_a_page_switch(root):
     assert_clean(at)
     assert at.session_state["loss_view"] == "desk"
     assert at.select_slider(key="loss_w_tv").value == chosen and at.select_slider(key="loss_size").value == 96
+

@@ -152,6 +152,24 @@ def distort(image: torch.Tensor, name: str, strength: float, seed: int = 0) -> t
     return DISTORTIONS[name](image, strength, seed)
 
 
+def distortion_strip(image: torch.Tensor, names: Sequence[str], strength: float, seed: int = 0) -> torch.Tensor:
+    """Every distortion in ``names`` applied to ``image`` ``(3, H, W)`` at one ``strength``: ``(len(names), 3, H, W)``.
+
+    (The preview row of the Loss Lab's distortion study.)
+    """
+    if not names:
+        raise ConfigError("Choose at least one distortion.")
+    x = image if image.ndim == 3 else image[0]  # (3, H, W)
+    return torch.stack([distort(x, n, strength, seed) for n in names])  # (len(names), 3, H, W)
+
+
+def strength_grid(n: int) -> tuple[float, ...]:
+    """``n`` evenly spaced strengths from 0 to 1 (``n >= 2``), rounded to 3 decimals."""
+    if not isinstance(n, int) or n < 2:
+        raise ConfigError(f"A strength grid needs at least 2 points; got {n!r}.")
+    return tuple(round(i / (n - 1), 3) for i in range(n))
+
+
 #: The losses the study measures by default (keys of :func:`stylelab.losses.compare.pair_metrics`).
 STUDY_METRICS = ("mse", "ssim", "lpips_vgg", "content", "style", "tv")
 
@@ -203,4 +221,4 @@ def distortion_study(
     return pd.DataFrame(rows, columns=["distortion", "strength", "metric", "value"])
 
 
-__all__ = ["DISTORTIONS", "STUDY_METRICS", "distort", "distortion_study"] + [f.__name__ for f in DISTORTIONS.values()]
+__all__ = ["DISTORTIONS", "STUDY_METRICS", "distort", "distortion_strip", "distortion_study", "strength_grid"] + [f.__name__ for f in DISTORTIONS.values()]

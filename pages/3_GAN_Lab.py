@@ -34,46 +34,18 @@ page_setup("GAN Lab", "🎲")
 def _gan():
     """Import the library once per server (torch is heavy)."""
     from stylelab import equations
-    from stylelab.gan import classifier, compare, config, data, objectives, train, viz
+    from stylelab.gan import compare, config, data, objectives, train, viz
     from stylelab.ui import gan as figures
 
-    return equations, classifier, compare, config, data, objectives, train, viz, figures
+    return equations, compare, config, data, objectives, train, viz, figures
 
 
-equations, gclf, gcompare, gconfig, gdata, gobj, gtrain, gviz, figures = _gan()
+equations, gcompare, gconfig, gdata, gobj, gtrain, gviz, figures = _gan()
 LOSSES = tuple(gobj.LOSSES)
-LR_CHOICES = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
-KINDS = ["2-D points", "Images"]
+LR_CHOICES, KINDS, BATCHES, BETA2S = figures.LR_CHOICES, figures.KINDS, figures.BATCHES, figures.BETA2S
 WORLD = {KINDS[0]: "points", KINDS[1]: "images"}
-WIDTHS, TOY_Z, IMG_BASES, IMG_Z = [16, 32, 64, 128, 256], [1, 2, 4, 8, 16], [8, 16, 32, 64], [8, 16, 32, 64, 128]
-BATCHES, BETA2S = [16, 32, 64, 128, 256], [0.9, 0.99, 0.999]
 state = st.session_state
-
-
-def _near(value, options):
-    return min(options, key=lambda c: abs(c - value))
-
-
-def _pick(value, options, fallback):
-    return value if value in options else fallback
-
-
-def widget_values(cfg) -> dict:
-    """What every control shows for run config ``cfg`` (the controls describe the run on screen)."""
-    out = {"gan_kind": KINDS[0] if cfg.is_toy else KINDS[1], "gan_seed": int(cfg.seed),
-           "gan_batch": _pick(cfg.batch_size, BATCHES, 64), "gan_loss": cfg.loss,
-           "gan_lr_g": _near(cfg.lr_g_value, LR_CHOICES), "gan_lr_d": _near(cfg.lr_d_value, LR_CHOICES),
-           "gan_beta1": float(min(0.99, max(0.0, round(cfg.beta1 / 0.05) * 0.05))), "gan_beta2": _pick(cfg.beta2, BETA2S, 0.999),
-           "gan_d_steps": int(min(10, max(1, cfg.d_steps))), "gan_smooth": float(cfg.label_smoothing),
-           "gan_inoise": float(cfg.instance_noise), "gan_idecay": int(cfg.instance_noise_decay), "gan_gp": float(cfg.gp_weight)}
-    if cfg.is_toy:
-        out.update(gan_data_toy=cfg.data, gan_n_points=int(min(10_000, max(200, round(cfg.n_points / 100) * 100))),
-                   gan_noise=float(cfg.data_noise if cfg.data_noise is not None else gdata.DEFAULT_NOISE[cfg.data]),
-                   gan_hidden=_pick(cfg.hidden, WIDTHS, 64), gan_latent_toy=_pick(cfg.z_dim, TOY_Z, 2))
-    else:
-        out.update(gan_data_img=cfg.data, gan_classes=list(cfg.classes), gan_conditional=bool(cfg.conditional),
-                   gan_base=_pick(cfg.base_channels, IMG_BASES, 32), gan_latent_img=_pick(cfg.z_dim, IMG_Z, 64))
-    return out
+widget_values = figures.widget_values
 
 
 run = current_run("gan")
@@ -106,23 +78,7 @@ new_run = top[2].button("🆕 New run", key="gan_new", type="primary", help="Sta
 # ----------------------------------------------------------------------------- sidebar: set-up and live hyper-parameters
 with st.sidebar:
     with st.expander("Set-up (changing it needs a new run)", expanded=False):
-        if kind == KINDS[0]:
-            structural = dict(
-                data=data_name, classes=(), conditional=False,
-                n_points=st.slider("Training points", 200, 10_000, step=100, key=keep("gan_n_points", defaults.get("gan_n_points", 2000))),
-                data_noise=st.slider("Spread (noise std)", 0.0, 1.0, step=0.01,
-                                     key=keep("gan_noise", defaults.get("gan_noise", float(gdata.DEFAULT_NOISE[data_name])))),
-                hidden=st.select_slider("MLP width", WIDTHS, key=keep("gan_hidden", defaults.get("gan_hidden", 64), WIDTHS)),
-                latent_dim=st.select_slider("Size of z", TOY_Z, key=keep("gan_latent_toy", defaults.get("gan_latent_toy", 2), TOY_Z)))
-        else:
-            class_names = gdata.class_names(data_name)
-            structural = dict(
-                data=data_name,
-                classes=tuple(st.multiselect("Classes (empty: all)", list(range(10)), format_func=lambda i: class_names[i],
-                                             key=keep("gan_classes", defaults.get("gan_classes", []), range(10)))),
-                conditional=st.checkbox("Class-conditional G and D", key=keep("gan_conditional", defaults.get("gan_conditional", False))),
-                base_channels=st.select_slider("DCGAN width", IMG_BASES, key=keep("gan_base", defaults.get("gan_base", 32), IMG_BASES)),
-                latent_dim=st.select_slider("Size of z", IMG_Z, key=keep("gan_latent_img", defaults.get("gan_latent_img", 64), IMG_Z)))
+        structural = figures.setup_controls(kind == KINDS[0], data_name, defaults)
         seed = int(st.number_input("Seed", 0, 2**31 - 1, key=keep("gan_seed", defaults["gan_seed"])))
         batch = st.select_slider("Batch size", BATCHES, key=keep("gan_batch", defaults["gan_batch"], BATCHES))
 
@@ -146,12 +102,6 @@ with st.sidebar:
                             disabled=loss != "wgan-gp"))
     if not smooth_ok:
         live["label_smoothing"] = 0.0
-
-
-def pil(grid):
-    from stylelab.imageio import to_pil
-
-    return to_pil(grid)
 
 
 def start_run(config) -> None:
@@ -213,18 +163,7 @@ def draw_run(trainer) -> None:
         st.caption("Blue/red background: the discriminator's belief that a point is real. Black segments: the "
                    "direction the generator's loss pushes each generated sample (−∇ₓ L_G, longest scaled to 0.3).")
     else:
-        left, right = st.columns([1, 1])
-        img = pil(trainer.sample_grid())
-        left.image(img.resize((img.width * 3, img.height * 3), 0), caption=f"fixed noise, step {trainer.step_count}",
-                   width="stretch")
-        evals = [r for r in trainer.history if "class_hist" in r]
-        with right:
-            if evals:
-                st.plotly_chart(figures.class_histogram_figure(trainer, evals[-1]), key="gan_hist_chart")
-                st.caption(f"FID {evals[-1]['fid']:.3f} · KID {evals[-1]['kid']:.4f} · class coverage {evals[-1]['coverage']:.0%}")
-            else:
-                st.caption(f"Class histogram, FID and KID appear at the first evaluation (every {trainer.config.metrics_every} steps).")
-            st.caption(f"{gclf.DESCRIPTION} Its held-out accuracy on {trainer.config.data}: {trainer.evaluator.classifier.accuracy:.1%}.")
+        figures.draw_images(trainer)
     if trainer.history:
         st.plotly_chart(figures.curves_figure(trainer), key="gan_curves_chart")
 
@@ -264,11 +203,9 @@ if section == "latent":
             cls = l2.selectbox("Class", list(range(run.num_classes)), format_func=lambda i: run.images.class_names[i],
                                key=keep("gan_lat_class", 0, range(run.num_classes)))
         for caption, grid in gviz.latent_strips(run, seed_a, seed_b, mode, dim, cls):
-            im = pil(grid)
-            st.image(im.resize((im.width * 3, im.height * 3), 0), caption=caption, width="stretch")
+            figures.show_grid(grid, 3, caption)
         if run.conditional:
-            im = pil(gviz.class_rows(run, seed_a))
-            st.image(im.resize((im.width * 2, im.height * 2), 0), caption="one row per class (conditional G)", width="stretch")
+            figures.show_grid(gviz.class_rows(run, seed_a), 2, "one row per class (conditional G)")
         push_result("GAN Lab: samples", run.sample_grid().repeat(3, 1, 1))
 
 elif section == "compare":
@@ -306,8 +243,7 @@ elif section == "compare":
                 if t.config.is_toy:
                     st.plotly_chart(figures.scatter_figure(t), key=f"gan_cmp_pts_{name}")
                 else:
-                    im = pil(t.sample_grid(32))
-                    st.image(im.resize((im.width * 2, im.height * 2), 0), width="stretch")
+                    figures.show_grid(t.sample_grid(32), 2)
                 st.caption(figures.evaluation_caption(t, t.evaluate()))
 
     live_run("gan_cmp", lambda: gcompare.LossComparison(gcompare.CompareConfig(base=run.config, **cmp)),

@@ -126,3 +126,42 @@ def test_a_loaded_run_puts_its_own_configuration_on_the_controls():
     assert at.number_input(key="gan_seed").value == 7
     assert at.session_state["gan_run"] is loaded and loaded.config.lr_d == 5e-3  # the widgets did not overwrite it
     assert not any("differs" in i.value for i in at.info)
+
+
+def test_gan_page_export_import_and_a_bad_record():
+    """Export: record and checkpoint bytes from the run; import: a record rebuilds the run, a bad value is an error."""
+    import io
+
+    import torch
+
+    from stylelab.gan.train import GANTrainer
+
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.session_state["gan_section"] = "io"
+    at.run()
+    assert_clean(at)
+    run = at.session_state["gan_run"]
+    blob = torch.load(io.BytesIO(run.to_bytes()), weights_only=True)  # what the download button serves
+    assert blob["kind"] == "gan" and GANTrainer.load(run.to_bytes()).config == run.config
+    rec = run.record().to_dict()
+    again = GANTrainer.from_record(rec)
+    assert again.config == run.config
+    bad = {**rec, "config": {**rec["config"], "d_steps": 10**6}}
+    from stylelab.errors import RecordError
+
+    with pytest.raises(RecordError):  # what the page shows with st.error (never clamped)
+        GANTrainer.from_record(bad)
+
+
+def test_gan_page_latent_space_of_a_conditional_run():
+    from stylelab.gan.train import GANConfig, GANTrainer
+
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    loaded = GANTrainer(GANConfig(data="digits8", base_channels=8, latent_dim=16, conditional=True, classes=(1, 2, 3)))
+    at.session_state["gan_run"] = loaded
+    at.session_state["gan_running"] = False
+    at.session_state["gan_show_config"] = True
+    at.session_state["gan_section"] = "latent"
+    at.run()
+    assert_clean(at)
+    assert len(at.get("image")) >= 4  # fixed noise, interpolation, walk, one row per class

@@ -1,7 +1,8 @@
-"""The GAN Lab page's figures: plotly figures built from a run's numbers (no science here).
+"""The GAN Lab page's widgets and figures: plotly figures built from a run's numbers (no science here).
 
 Every number comes from :mod:`stylelab.gan` (the trainer's history and samples, the decision
-surface, the gradient arrows, the loss comparison's measures); this module only lays them out.
+surface, the gradient arrows, the loss comparison's measures); this module only lays them out,
+and maps a run's config onto the page's controls (:func:`widget_values`, :func:`setup_controls`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .charts import GENERATED, PALETTE, REAL, colour, fraction_axis, log_axis
+from .state import keep
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..gan.compare import LossComparison
@@ -19,6 +21,91 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: at most this many points per curve (keeps a redraw fast on a long run)
 MAX_POINTS = 1500
+#: the choices of the page's controls
+LR_CHOICES = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+KINDS = ["2-D points", "Images"]
+WIDTHS, TOY_Z, IMG_BASES, IMG_Z = [16, 32, 64, 128, 256], [1, 2, 4, 8, 16], [8, 16, 32, 64], [8, 16, 32, 64, 128]
+BATCHES, BETA2S = [16, 32, 64, 128, 256], [0.9, 0.99, 0.999]
+
+
+def _near(value: float, options: list) -> Any:
+    return min(options, key=lambda c: abs(c - value))
+
+
+def _pick(value: Any, options: list, fallback: Any) -> Any:
+    return value if value in options else fallback
+
+
+def widget_values(cfg: Any) -> dict[str, Any]:
+    """What every control shows for run config ``cfg`` (the controls describe the run on screen)."""
+    from ..gan.data import DEFAULT_NOISE
+
+    out = {"gan_kind": KINDS[0] if cfg.is_toy else KINDS[1], "gan_seed": int(cfg.seed),
+           "gan_batch": _pick(cfg.batch_size, BATCHES, 64), "gan_loss": cfg.loss,
+           "gan_lr_g": _near(cfg.lr_g_value, LR_CHOICES), "gan_lr_d": _near(cfg.lr_d_value, LR_CHOICES),
+           "gan_beta1": float(min(0.99, max(0.0, round(cfg.beta1 / 0.05) * 0.05))), "gan_beta2": _pick(cfg.beta2, BETA2S, 0.999),
+           "gan_d_steps": int(min(10, max(1, cfg.d_steps))), "gan_smooth": float(cfg.label_smoothing),
+           "gan_inoise": float(cfg.instance_noise), "gan_idecay": int(cfg.instance_noise_decay), "gan_gp": float(cfg.gp_weight)}
+    if cfg.is_toy:
+        out.update(gan_data_toy=cfg.data, gan_n_points=int(min(10_000, max(200, round(cfg.n_points / 100) * 100))),
+                   gan_noise=float(cfg.data_noise if cfg.data_noise is not None else DEFAULT_NOISE[cfg.data]),
+                   gan_hidden=_pick(cfg.hidden, WIDTHS, 64), gan_latent_toy=_pick(cfg.z_dim, TOY_Z, 2))
+    else:
+        out.update(gan_data_img=cfg.data, gan_classes=list(cfg.classes), gan_conditional=bool(cfg.conditional),
+                   gan_base=_pick(cfg.base_channels, IMG_BASES, 32), gan_latent_img=_pick(cfg.z_dim, IMG_Z, 64))
+    return out
+
+
+def setup_controls(toy: bool, data_name: str, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The set-up controls of a new run (data size and noise, model widths, z, classes): GANConfig fields."""
+    import streamlit as st
+
+    from ..gan.data import DEFAULT_NOISE, class_names
+
+    if toy:
+        return dict(
+            data=data_name, classes=(), conditional=False,
+            n_points=st.slider("Training points", 200, 10_000, step=100, key=keep("gan_n_points", defaults.get("gan_n_points", 2000))),
+            data_noise=st.slider("Spread (noise std)", 0.0, 1.0, step=0.01,
+                                 key=keep("gan_noise", defaults.get("gan_noise", float(DEFAULT_NOISE[data_name])))),
+            hidden=st.select_slider("MLP width", WIDTHS, key=keep("gan_hidden", defaults.get("gan_hidden", 64), WIDTHS)),
+            latent_dim=st.select_slider("Size of z", TOY_Z, key=keep("gan_latent_toy", defaults.get("gan_latent_toy", 2), TOY_Z)))
+    names = class_names(data_name)
+    return dict(
+        data=data_name,
+        classes=tuple(st.multiselect("Classes (empty: all)", list(range(10)), format_func=lambda i: names[i],
+                                     key=keep("gan_classes", defaults.get("gan_classes", []), range(10)))),
+        conditional=st.checkbox("Class-conditional G and D", key=keep("gan_conditional", defaults.get("gan_conditional", False))),
+        base_channels=st.select_slider("DCGAN width", IMG_BASES, key=keep("gan_base", defaults.get("gan_base", 32), IMG_BASES)),
+        latent_dim=st.select_slider("Size of z", IMG_Z, key=keep("gan_latent_img", defaults.get("gan_latent_img", 64), IMG_Z)))
+
+
+def show_grid(grid: Any, zoom: int = 3, caption: str | None = None, where: Any = None) -> None:
+    """A ``(C, H, W)`` grid in [0, 1] shown ``zoom`` times larger (nearest neighbour: pixels stay sharp)."""
+    import streamlit as st
+
+    from ..imageio import to_pil
+
+    im = to_pil(grid)
+    (where or st).image(im.resize((im.width * zoom, im.height * zoom), 0), caption=caption, width="stretch")
+
+
+def draw_images(trainer: "GANTrainer") -> None:
+    """An image run: the fixed-noise grid, and the class histogram / FID / KID of the last evaluation."""
+    import streamlit as st
+
+    from ..gan.classifier import DESCRIPTION
+
+    left, right = st.columns([1, 1])
+    show_grid(trainer.sample_grid(), 3, f"fixed noise, step {trainer.step_count}", where=left)
+    evals = [r for r in trainer.history if "class_hist" in r]
+    with right:
+        if evals:
+            st.plotly_chart(class_histogram_figure(trainer, evals[-1]), key="gan_hist_chart")
+            st.caption(f"FID {evals[-1]['fid']:.3f} · KID {evals[-1]['kid']:.4f} · class coverage {evals[-1]['coverage']:.0%}")
+        else:
+            st.caption(f"Class histogram, FID and KID appear at the first evaluation (every {trainer.config.metrics_every} steps).")
+        st.caption(f"{DESCRIPTION} Its held-out accuracy on {trainer.config.data}: {trainer.evaluator.classifier.accuracy:.1%}.")
 
 
 def points_figure(trainer: "GANTrainer", height: int = 470) -> go.Figure:
@@ -129,5 +216,5 @@ def evaluation_caption(trainer: "GANTrainer", ev: dict[str, Any]) -> str:
     return f"FID {ev['fid']:.2f} · KID {ev['kid']:.3f}"
 
 
-__all__ = ["class_histogram_figure", "comparison_figure", "curves_figure", "evaluation_caption", "points_figure",
-           "scatter_figure"]
+__all__ = ["class_histogram_figure", "comparison_figure", "curves_figure", "draw_images", "evaluation_caption",
+           "points_figure", "scatter_figure", "setup_controls", "show_grid", "widget_values"]

@@ -24,7 +24,7 @@ from stylelab.ui import (
     upload_record,
     view_picker,
 )
-from stylelab.ui.live import current_run, is_running, live_run, set_run
+from stylelab.ui.live import current_run, is_running, live_run, set_run, stop
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("GAN Lab", "🎲")
@@ -136,9 +136,16 @@ except StylelabError as exc:
     show_error(exc, "That setting was not applied")
 
 # ----------------------------------------------------------------------------- play / step / train N, then the live view
-if play_row[0].button("▶ Play", key="gan_play", width="stretch", disabled=is_running("gan")):
-    run.play_until(None)  # open-ended: until Stop
-    set_run("gan", run, running=True)
+def toggle_play() -> None:  # before the rerun, so the button's label follows at once
+    trainer = current_run("gan")
+    if is_running("gan"):
+        stop("gan")
+    elif trainer is not None:
+        trainer.play_until(None)  # open-ended: until Pause
+        set_run("gan", trainer, running=True)
+
+
+play_row[0].button("⏸ Pause" if is_running("gan") else "▶ Play", key="gan_play", on_click=toggle_play, width="stretch")
 if play_row[1].button("⏭ Step", key="gan_step", width="stretch"):
     run.play_until(run.step_count + 1)
     set_run("gan", run, running=True)
@@ -154,7 +161,10 @@ if top[3].button("↺ Reset run", key="gan_reset", help="Start this run's config
 
 def draw_run(trainer) -> None:
     rate = trainer.step_count / trainer.seconds if trainer.seconds else 0.0
-    st.caption(f"{rate:,.0f} steps/s of training time · hyper-parameters live in the sidebar; they act on the next step.")
+    status = ("paused" if not is_running("gan") else "playing" if trainer.total_steps is None
+              else f"finishing the requested steps (to {trainer.total_steps})")
+    st.caption(f"Step {trainer.step_count} · {status} · {rate:,.0f} steps/s of training time · "
+               "hyper-parameters live in the sidebar; they act on the next step.")
     warning = trainer.collapse_warning()
     if warning:
         st.warning(warning)
@@ -168,7 +178,7 @@ def draw_run(trainer) -> None:
         st.plotly_chart(figures.curves_figure(trainer), key="gan_curves_chart")
 
 
-live_run("gan", None, draw_run, controls=play_row[4], show_progress=True)
+live_run("gan", None, draw_run, controls=play_row[4], show_progress=False)
 st.caption("The run trains only while this page is open: switching page pauses it, coming back resumes it "
            "(press Play again if it was playing).")
 

@@ -165,3 +165,18 @@ def test_gan_page_latent_space_of_a_conditional_run():
     at.run()
     assert_clean(at)
     assert len(at.get("image")) >= 4  # fixed noise, interpolation, walk, one row per class
+
+
+def test_gan_page_play_then_pause():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.button(key="gan_play").click().run()
+    assert at.session_state["gan_running"] and at.button(key="gan_play").label == "⏸ Pause"
+    assert any("playing" in c.value for c in at.caption)
+    at.run()  # one more tick of the live view
+    assert at.session_state["gan_run"].step_count > 0 and at.session_state["gan_run"].total_steps is None
+    at.button(key="gan_play").click().run()
+    assert not at.session_state["gan_running"] and at.button(key="gan_play").label == "▶ Play"
+    steps = at.session_state["gan_run"].step_count
+    at.run()
+    assert at.session_state["gan_run"].step_count == steps  # paused: no more steps
+    assert_clean(at)

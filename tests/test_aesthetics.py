@@ -375,3 +375,18 @@ def test_adjust_bad_config(coffee):
         adjust(coffee, weights={"content": -1.0})
     with pytest.raises(ShapeError):
         adjust(torch.rand(3, 4, 4))
+
+
+def test_adjust_record_values_out_of_range_are_errors_not_clamped(coffee):
+    from stylelab.errors import RecordError
+
+    small = coffee[:, :32, :32]
+    adj = Adjuster(small, AdjustConfig(steps=2, content="mse", exposure_target=0.4))
+    rec = adj.record().to_dict()
+    again = Adjuster.from_record(rec, image=small)
+    assert again.config.exposure_target == 0.4 and again.config.steps == 2
+    for key, value in (("exposure_target", 1.5), ("steps", -1), ("mode", "magic"), ("lr", "fast")):
+        with pytest.raises(RecordError):
+            Adjuster.from_record({**rec, "config": {**rec["config"], key: value}}, image=small)
+    with pytest.raises(RecordError, match="image="):
+        Adjuster.from_record(rec)

@@ -44,9 +44,28 @@ def test_page_adjust_runs_and_shows_curves():
     at.slider(key="aes_adj_steps").set_value(5).run()
     at.button(key="aes_adj_start").click().run()
     assert not at.exception, at.exception
-    adj = at.session_state["aes_adjuster"]
-    assert adj.step_count == 5
+    for _ in range(20):  # live_run steps the run a little per tick, never blocking the page
+        if at.session_state["aes_adj_run"].done:
+            break
+        at.run()
+    adj = at.session_state["aes_adj_run"]
+    assert adj.step_count == 5 and adj.done and not at.session_state["aes_adj_running"]
+    assert [r["step"] for r in adj.history] == [1, 2, 3, 4, 5]
+    at.run()
     assert any(c.proto.spec and "Weighted loss terms" in c.proto.spec for c in at.get("plotly_chart"))
+    # one curve per weighted term weighted_sum logged (named without _raw), plus the total
+    import json
+
+    spec = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "Weighted loss terms" in c.proto.spec))
+    names = [t["name"] for t in spec["data"]]
+    assert names == [k[:-4] for k in adj.history[-1] if k.endswith("_raw")] + ["total"]
+    at.button(key="aes_adj_more").click().run()  # a finished run can be made longer
+    for _ in range(20):
+        if at.session_state["aes_adj_run"].done:
+            break
+        at.run()
+    assert at.session_state["aes_adj_run"].step_count == 10
+    at.run()
     at.button(key="aes_adj_push").click().run()
     assert "Aesthetics: adjusted" in at.session_state["stylelab_results"]
     assert not at.exception

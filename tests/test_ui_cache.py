@@ -67,3 +67,45 @@ def test_bad_size_and_outside_reset():
     assert len(lru) == 0 and lru.get("a") is None
     lru.put("b", 1)
     assert state["k"] == OrderedDict(b=1)
+
+
+def test_image_picker_keeps_a_bounded_number_of_decoded_uploads():
+    """Ten pickers, ten uploads: only the last MAX_DECODED_UPLOADS decoded pictures stay in the session."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import io
+
+        import numpy as np
+        import streamlit as st
+        from PIL import Image
+
+        from stylelab import ui
+
+        class Upload:
+            def __init__(self, i):
+                buf = io.BytesIO()
+                Image.fromarray(np.full((20, 30, 3), 20 * i, np.uint8)).save(buf, "PNG")
+                self.data, self.name = buf.getvalue(), f"upload{i}.png"
+
+            def getvalue(self):
+                return self.data
+
+        real = st.file_uploader
+        try:
+            shapes = []
+            for i in range(10):
+                st.session_state.setdefault(f"p{i}_src", "Upload")
+                st.file_uploader = lambda *a, i=i, **k: Upload(i)
+                img = ui.image_picker("Pick", f"p{i}", size=24)
+                shapes.append(tuple(img.shape))
+        finally:
+            st.file_uploader = real
+        st.write(f"decoded={len(st.session_state[ui.UPLOADS_KEY])} shapes={sorted(set(shapes))}")
+
+    at = AppTest.from_function(page).run(timeout=60)
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    from stylelab.ui import MAX_DECODED_UPLOADS
+
+    assert f"decoded={MAX_DECODED_UPLOADS}" in text and "shapes=[(3, 16, 24)]" in text

@@ -48,3 +48,27 @@ def test_config_and_bad_input():
         compare_losses(GANConfig(), ("nope",), steps=1)
     twice = compare_losses(GANConfig(metrics_every=0), ("ns", "ns"), steps=2, measures=1)
     assert list(twice) == ["ns (A)", "ns (B)"] and all(not math.isnan(a.mean_grad_norm) for a in twice.values())
+
+
+def test_the_comparison_is_a_run_whose_rows_are_the_measures():
+    from stylelab.gan.compare import CompareConfig, LossComparison
+    from stylelab.run import run_to_end
+
+    cfg = CompareConfig(base=GANConfig(data="ring", seed=0, metrics_every=0), steps=20, measures=4, probe=32)
+    run = LossComparison(cfg)
+    assert run.kind == "gan-compare" and run.total_steps == 4 and cfg.chunk == 5
+    assert run_to_end(run) and run.done
+    last = run.history[-1]
+    assert last["minimax/step"] == last["ns/step"] == 20
+    for label, arm in run.arms.items():
+        assert [r[f"{label}/grad_norm"] for r in run.history] == [g for _, g in arm.grad_norms[1:]]
+        assert [r[f"{label}/travel"] for r in run.history] == [d for _, d in arm.travel[1:]]
+    # the one-call helper is the same run played to the end
+    again = compare_losses(cfg.base, steps=20, measures=4, probe=32)
+    assert [g for _, g in again["ns"].grad_norms] == [g for _, g in run.arms["ns"].grad_norms]
+    pic = run.preview()
+    assert pic.shape[0] == 3 and pic.shape[2] > pic.shape[1]  # the arms side by side
+    with pytest.raises(ConfigError):
+        CompareConfig(losses=())
+    with pytest.raises(ConfigError):
+        CompareConfig(probe=2)

@@ -417,3 +417,24 @@ def test_lean_adam_falls_back_to_torch_for_what_it_does_not_cover():
         _step_both(((a, ref.step), (b, lean.fast_step)), torch.randn(16, 2))
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
+
+
+def test_cli_dry_run_writes_nothing_and_ddp_refuses_outside_torchrun(tmp_path, capsys, monkeypatch):
+    from stylelab.cli import main
+    from stylelab.gan import ddp
+
+    out = tmp_path / "dry"
+    assert main(["gan", "train", "--data", "digits8", "--steps", "500", "--base-channels", "8", "--out", str(out),
+                 "--dry-run"]) == 0
+    assert "dry run: 1 step" in capsys.readouterr().out and not out.exists()
+    for var in ("RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(var, raising=False)
+    assert ddp.main(["--out", str(out), "--steps", "3"]) == 2
+    assert "torchrun" in capsys.readouterr().err and not out.exists()
+
+
+def test_the_seed_lives_in_the_config():
+    t = GANTrainer(_tiny(seed=3), seed=3)
+    assert t.seed == 3 == t.config.seed and t.record().seed == 3
+    with pytest.raises(ConfigError):
+        GANTrainer(_tiny(seed=3), seed=4)

@@ -3,7 +3,7 @@
 ==================  ==========================================================================
 module              what it holds
 ==================  ==========================================================================
-``inputs``          input checks shared by every measure (shapes, range, NaN, huge images)
+``inputs``          ``as_batch`` (over :func:`stylelab.validate.as_image_batch`), ``fit_max_side``
 ``tone``            ``michelson_contrast``, ``clipped_shadows``, ``clipped_highlights``
 ``detail``          ``laplacian_variance``, ``tenengrad``, ``entropy``, ``noise_sigma``
 ``composition``     ``spectral_residual_saliency``, ``rule_of_thirds``, ``balance``, ``symmetry``
@@ -12,8 +12,9 @@ module              what it holds
 ``nss``             MSCN coefficients, GGD and AGGD fits (natural-scene statistics)
 ``brisque_iqa``     ``brisque`` (LIVE SVR, packaged parameters)
 ``niqe_iqa``        ``niqe`` (pristine MVG, packaged parameters)
-``scorecard``       ``MEASURES`` registry, ``report``, ``report_row``, ``score_batch``
-``adjustment``      ``adjust``, ``Adjuster``, ``apply_tone`` (optimise global controls or pixels)
+``scorecard``       ``MEASURES`` registry (exported to :mod:`stylelab.equations`), ``report``, ``score_batch``
+``adjustment``      ``adjust``, ``Adjuster`` (a Run: optimise global controls or pixels), ``apply_tone``
+``objectives``      the adjustment's objective, terms and tone controls as equations
 ``overlays``        pictures: thirds grid, saliency heat map, clipped pixels, palette strip
 ``cli``             ``python -m stylelab score IMAGE... [--json | --csv]``
 ``bench``           timings of the report, BRISQUE and NIQE
@@ -50,4 +51,4 @@ _MODULES = {
     ".adjustment": ("adjust", "Adjuster", "AdjustConfig", "AdjustResult", "apply_tone"),
     ".overlays": ("thirds_overlay", "saliency_overlay", "clipping_overlay", "palette_strip"),
 }
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals(), submodules=("inputs", "tone", "detail", "composition", "palette", "harmony", "nss", "brisque_iqa", "niqe_iqa", "scorecard", "adjustment", "overlays", "cli", "bench"))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals(), submodules=("inputs", "tone", "detail", "composition", "palette", "harmony", "nss", "brisque_iqa", "niqe_iqa", "scorecard", "adjustment", "objectives", "overlays", "cli", "bench"))

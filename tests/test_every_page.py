@@ -74,3 +74,52 @@ def test_switching_the_gan_world_sets_no_widget_twice(monkeypatch):
     assert not at.exception, at.exception
     assert at.select_slider(key="gan_lr_g").value == 2e-4  # the world's own default reached the slider
     assert not warnings, warnings
+
+
+# ----------------------------------------------------------------------------- pages are layout only (issue 14)
+PAGES = sorted((ROOT / "pages").glob("*.py"))
+#: "at most ~300 lines" (the issue's budget)
+MAX_PAGE_LINES = 300
+
+
+def _calls(tree: ast.AST) -> list[tuple[str, ast.Call]]:
+    """Every call in a page as (dotted name, node): ``torch.save``, ``st.latex``, ``ExperimentRecord``..."""
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            try:
+                out.append((ast.unparse(node.func), node))
+            except Exception:  # pragma: no cover - unparse handles every expression
+                continue
+    return out
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_is_layout_only(page):
+    """No page saves tensors, hand-builds records, holds LaTeX, or writes its own run loop (the library does)."""
+    text = page.read_text()
+    tree = ast.parse(text)
+    bad = []
+    for name, node in _calls(tree):
+        where = f"{page.name}:{node.lineno}: {ast.unparse(node)[:70]}"
+        if name in ("torch.save", "save"):
+            bad.append(f"{where}  (use run.to_bytes() / stylelab.checkpoint)")
+        elif name.split(".")[-1] == "ExperimentRecord":
+            bad.append(f"{where}  (use run.record())")
+        elif (name in ("st.latex", "latex", "ui.equation", "equation") and node.args
+              and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+            bad.append(f"{where}  (LaTeX comes from stylelab.equations)")
+        elif name in ("st.fragment", "fragment"):
+            bad.append(f"{where}  (stylelab.ui.live.live_run owns the fragment)")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.While) and "perf_counter" in ast.unparse(node.test):
+            bad.append(f"{page.name}:{node.lineno}: while ... perf_counter  (use stylelab.run.advance / live_run)")
+        if isinstance(node, (ast.FunctionDef, ast.Attribute)) and getattr(node, "attr", None) == "fragment":
+            bad.append(f"{page.name}:{node.lineno}: @st.fragment  (stylelab.ui.live.live_run owns the fragment)")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_fits_its_budget(page):
+    lines = len(page.read_text().splitlines())
+    assert lines <= MAX_PAGE_LINES, f"{page.name} has {lines} lines (budget ~300): move logic into the lab"

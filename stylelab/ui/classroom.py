@@ -464,10 +464,9 @@ def record_link_values(rec: ExperimentRecord) -> tuple[dict[str, Any], list[str]
             missing.append(f"{key} (no control)")
             continue
         try:
-            value = raw[0](raw[1]) if isinstance(raw, tuple) else raw
-            if value is None:
-                raise ValueError("is not set")
-            values[key] = param.check(value)
+            if (raw[1] if isinstance(raw, tuple) else raw) is None:
+                continue  # the record does not set it (an older record, or "auto"): the link leaves the default
+            values[key] = param.check(raw[0](raw[1]) if isinstance(raw, tuple) else raw)
         except ValueError as exc:
             missing.append(f"{param.label} ({exc})")
     try:

@@ -146,6 +146,9 @@ class RunHost:
         self.nice = nice
         self._runs: dict[str, Run] = {}
         self._stop_epoch: dict[str, int] = {}
+        #: one lock per run, held around each step and preview: a page that draws the live Run
+        #: object holds it too (:meth:`borrow`), so drawing never sees half a step
+        self._step_locks: dict[str, threading.RLock] = {}
         self._lock = threading.Lock()
 
     def _run(self, run_id: str) -> Run:
@@ -169,6 +172,7 @@ class RunHost:
         with self._lock:
             self._runs[run_id] = run
             self._stop_epoch.setdefault(run_id, -1)
+            self._step_locks.setdefault(run_id, threading.RLock())
         return BuildInfo(kind=run.kind, total_steps=run.total_steps, step_count=run.step_count,
                          history=[dict(r) for r in run.history], memory_bytes=memory, seconds=seconds,
                          preview=_cpu_preview(run) if run.step_count else None)
@@ -187,6 +191,7 @@ class RunHost:
         request newer than ``epoch`` arrives (checked before every step)."""
         tune_thread(self.threads, self.nice)
         run = self._run(run_id)
+        lock = self._step_lock(run_id)
         rows: list[dict[str, Any]] = []
         stopped = False
         t0 = time.perf_counter()
@@ -194,24 +199,60 @@ class RunHost:
             if self._stopped(run_id, epoch):
                 stopped = True
                 break
-            rows.append(run.step())
+            with lock:
+                rows.append(run.step())
             if time.perf_counter() - t0 >= budget_s:
                 break
-        preview = _cpu_preview(run) if (want_preview or run.done) and rows else None
+        with lock:
+            preview = _cpu_preview(run) if (want_preview or run.done) and rows else None
         memory = state_bytes(run.state_dict()) if measure else None
         return SliceResult(rows=rows, done=run.done, seconds=time.perf_counter() - t0, step_count=run.step_count,
                            preview=preview, memory_bytes=memory, stopped=stopped)
 
+    def _step_lock(self, run_id: str) -> threading.RLock:
+        with self._lock:
+            return self._step_locks.setdefault(run_id, threading.RLock())
+
+    def instance(self, run_id: str) -> Run | None:
+        """The live Run object of ``run_id`` (None when it is not in memory here)."""
+        with self._lock:
+            return self._runs.get(run_id)
+
+    @contextlib.contextmanager
+    def borrow(self, run_id: str, timeout: float = 30.0, fallback: Run | None = None):
+        """``with host.borrow(run_id) as run:`` the live Run, between two of its steps (the worker
+        waits until the block ends). ``run`` is ``fallback`` when the run is not in memory here
+        (not built yet, freed, evicted); the lock is held either way, so a run being built from
+        ``fallback`` right now waits before its first step."""
+        lock = self._step_lock(run_id) if fallback is not None or self.instance(run_id) is not None else None
+        if lock is None:
+            yield None
+            return
+        if not lock.acquire(timeout=timeout):
+            raise StylelabError(f"The run {run_id} stayed busy for {timeout:g} s; please try again.")
+        try:
+            run = self.instance(run_id)
+            yield run if run is not None else fallback
+        finally:
+            lock.release()
+
     def state_dict(self, run_id: str) -> dict[str, Any]:
-        return self._run(run_id).state_dict()
+        with self.borrow(run_id) as run:
+            if run is None:
+                raise StylelabError(f"Run {run_id} is not on this worker (it was freed or evicted).")
+            return run.state_dict()
 
     def record(self, run_id: str, notes: str = "") -> Any:
-        return self._run(run_id).record(notes)
+        with self.borrow(run_id) as run:
+            if run is None:
+                raise StylelabError(f"Run {run_id} is not on this worker (it was freed or evicted).")
+            return run.record(notes)
 
     def drop(self, run_id: str) -> None:
         with self._lock:
             self._runs.pop(run_id, None)
             self._stop_epoch.pop(run_id, None)
+            self._step_locks.pop(run_id, None)
 
     def count(self) -> int:
         with self._lock:
@@ -257,6 +298,19 @@ class Backend:
     def describe(self) -> str:
         return f"{self.name}: {self.workers} worker(s) x {self.threads} torch thread(s)"
 
+    #: whether the live Run objects are in this process (:meth:`borrow` can lend them)
+    local_runs: bool = False
+
+    @contextlib.contextmanager
+    def borrow(self, run_id: str, timeout: float = 30.0, fallback: Run | None = None):
+        """``with backend.borrow(run_id) as run:`` the live Run between two steps; None when the
+        runs live in another process (Ray: read the handle's rows and preview instead)."""
+        yield None
+
+    def instance(self, run_id: str) -> Run | None:
+        """The live Run object (no lock: read plain attributes only), or None (another process)."""
+        return None
+
     def shutdown(self) -> None:
         """Free the workers (the scheduler calls it last)."""
 
@@ -295,6 +349,14 @@ class ThreadBackend(Backend):
 
     def drop(self, run_id):
         self._host.drop(run_id)
+
+    local_runs = True
+
+    def borrow(self, run_id, timeout=30.0, fallback=None):
+        return self._host.borrow(run_id, timeout, fallback)
+
+    def instance(self, run_id):
+        return self._host.instance(run_id)
 
     def resident(self) -> int:
         """Runs held in memory now (for tests and stats)."""

@@ -53,6 +53,7 @@ After ``grace_s`` without a visit, the session is closed and its runs cancelled.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import itertools
 import math
@@ -120,6 +121,8 @@ class RunHandle:
         self._seq = seq
         self._factory, self._args, self._kwargs = factory, args, kwargs
         self._instance = instance
+        #: the Run object given to submit (kept for :meth:`borrow`; the thread backend steps it)
+        self._submitted = instance if not scheduler.backend.pinned else None
         self._cond = threading.Condition()
         self._status = QUEUED
         self._rows: list[dict[str, Any]] = []
@@ -255,6 +258,25 @@ class RunHandle:
     def cancel(self) -> None:
         """Stop after the current step and free the run's memory; its rows and preview stay readable."""
         self._sched._cancel(self)
+
+    def instance(self) -> Run | None:
+        """The live Run object without taking its step lock (read plain attributes only; use
+        :meth:`borrow` to draw it): the one in memory, else the submitted one, else None."""
+        run = self._sched.backend.instance(self.id)
+        return run if run is not None else self._submitted
+
+    @contextlib.contextmanager
+    def borrow(self, timeout: float = 30.0):
+        """``with handle.borrow() as run:`` the live Run object between two of its steps (the
+        worker waits for the block to end), for a page that draws it.
+
+        Thread backend only: ``run`` is the object stepped in this process (after an eviction,
+        the rebuilt one); before it is built, or once freed, the Run that was submitted (nobody
+        steps it then). None with the Ray backend (the run lives in another process: read
+        :meth:`rows` and :meth:`preview`) or when a factory-built run is not in memory.
+        """
+        with self._sched.backend.borrow(self.id, timeout, fallback=self._submitted) as run:
+            yield run
 
     def state_dict(self) -> dict[str, Any]:
         """The run's ``state_dict()`` (read from disk while evicted)."""
@@ -403,13 +425,14 @@ class Scheduler:
             self._registry[name] = factory
 
     def submit(self, token: str, factory: Any, /, *args: Any, heavy: bool = True, priority: int = 0,
-               name: str | None = None, **kwargs: Any) -> RunHandle:
+               name: str | None = None, paused: bool = False, **kwargs: Any) -> RunHandle:
         """Queue a run of this session; returns its handle at once (the run is built by a worker).
 
         ``factory`` is a registered name, a catalogue kind (``"gatys"``), ``"module:function"``,
         a callable ``factory(*args, **kwargs) -> Run``, or a Run itself (rebuilt after an
         eviction from its class, record and inputs). ``priority``: higher first in the queue and
-        within the session.
+        within the session. ``paused``: the run starts paused (it takes no step, and no place in
+        the queue, until :meth:`RunHandle.resume`), e.g. a run loaded from a checkpoint.
         """
         if not isinstance(priority, int) or isinstance(priority, bool):
             raise ConfigError(f"A run priority must be a whole number, got {priority!r}.")
@@ -446,7 +469,9 @@ class Scheduler:
             handle = RunHandle(self, session, run_id, str(label), factory, tuple(args), dict(kwargs),
                                bool(heavy), priority, next(self._seq), instance)
             session.runs[run_id] = handle
-            if heavy:
+            if paused:
+                handle._set(_status=PAUSED)
+            elif heavy:
                 self._pending.append(handle)
                 self._pending.sort(key=lambda h: (-h.priority, h._seq))
                 self._promote()
@@ -481,6 +506,40 @@ class Scheduler:
                 continue
             self._pending.remove(h)
             self._activate(h)
+
+    def queue_wait(self, h: RunHandle) -> tuple[int, float | None]:
+        """``(ahead, seconds)`` for a queued heavy run: the runs queued before it, and about how
+        long until a worker slot is its own (None when some run's length is unknown).
+
+        The estimate replays the queue: each of the ``max_heavy_runs`` slots frees when its
+        active run ends (its :meth:`RunHandle.eta_seconds`; a paused active run holds its slot:
+        unknown), and each run ahead takes the first free slot for its own estimated length (its
+        ETA, else the median length of the active runs). ``(0, 0.0)`` when ``h`` is not queued.
+        """
+        with self._lock:
+            if h not in self._pending:
+                return 0, 0.0
+            ahead = self._pending[:self._pending.index(h)]
+            active = [o for s in self._ring for o in s.runs.values() if o._active and o.heavy]
+        ends = [o.eta_seconds() if o.status == RUNNING else None for o in active]
+        free = max(0, self.max_heavy - len(active))
+        lengths = [o.compute_s / o.step_count * o.total_steps for o in active
+                   if o.step_count and o.total_steps and o.compute_s > 0]
+        typical = sorted(lengths)[len(lengths) // 2] if lengths else None
+        if len(ahead) < free:
+            return len(ahead), 0.0
+        if any(e is None for e in ends):
+            return len(ahead), None
+        slots = sorted([0.0] * free + [float(e) for e in ends])
+        for o in ahead:
+            length = o.eta_seconds() if o.total_steps else None
+            length = typical if length is None else length
+            if length is None or not slots:
+                return len(ahead), None
+            start = slots.pop(0)
+            slots.append(start + length)
+            slots.sort()
+        return len(ahead), (slots[0] if slots else None)
 
     def _position(self, h: RunHandle) -> int:
         with self._lock:
@@ -521,6 +580,7 @@ class Scheduler:
             if h._status not in TERMINAL:
                 h._epoch += 1
                 h._set(_status=CANCELLED)
+            h._submitted = None  # its memory is freed (a page keeps its own reference if it wants)
             self._release(h)
             epoch, busy, built, path = h._epoch, h._in_slice, h._built, h._path
             if not busy:
@@ -737,6 +797,7 @@ class Scheduler:
             h._built = False
             h._memory = 0
             h._worker = None
+            h._submitted = None  # free it: it comes back rebuilt from the checkpoint
             if h._status == CANCELLED:  # cancelled while going to disk
                 path.unlink(missing_ok=True)
             else:

@@ -1,61 +1,240 @@
-"""The one live driver of the app: Start / Stop / Continue, progress and a redrawn picture, over any Run.
+"""The one live driver of the app: Start / Stop / Continue, the queue, progress and a redrawn picture.
 
 Every page that runs something long (a GAN, Gatys, the mixing desk, an adjustment, Deep Image
-Prior, a training run) calls :func:`live_run`; none writes its own loop. The run is stepped a
-little at a time inside a Streamlit fragment, so the rest of the page never freezes and Stop
-takes effect within one step::
+Prior, a training run) calls :func:`live_run`; none writes its own loop::
 
     run = live_run("style_gatys", make=lambda: GatysRun(content, style, config), draw=draw_gatys)
 
-One time budget rule for every lab: each tick of :data:`TICK_S` seconds spends at most
-:data:`WORK_FRACTION` of it stepping the run (at least one step), the rest redrawing.
+Where the run steps (``STYLELAB_LIVE``)
+---------------------------------------
+``scheduler`` (the default): Start submits the Run that ``make()`` returns to the app's one
+:class:`~stylelab.serve.Scheduler` (:func:`stylelab.ui.session.scheduler`), under the student's
+session token (:func:`stylelab.ui.session.token`, kept in the URL). A worker thread steps it; the
+page's fragment only *reads*, every ``tick_s`` seconds (at least twice a second): the queue line
+(``waiting: 3 runs ahead of yours, about 20 s``), the progress, the handle's error, and then calls
+``draw(run)`` on the live Run object. Stop pauses the run (within one step), Continue resumes it,
+Start again cancels the old run and submits the new one. The run's handle is found again after a
+reload through the token: it is the newest of the session's runs named ``live:<key>``.
+
+Drawing never races the worker: ``draw`` runs inside :meth:`~stylelab.serve.RunHandle.borrow`,
+which holds the run's step lock (the worker takes it around each step and preview), so ``draw``
+sees the run between two steps. A lock, not snapshots, because ``draw`` functions read whatever
+they need (pictures, history, models) from the Run itself; the cost is that the worker waits while
+``draw`` runs (a few ms of Streamlit calls, a couple of times a second).
+
+``inline``: today's in-script stepping, for deterministic page tests: each tick of ``tick_s``
+seconds steps the run for :data:`WORK_FRACTION` of it (at least one step) in the script thread,
+then draws.
+
+The Ray backend is refused for the app (:func:`stylelab.ui.session.scheduler` says why): its runs
+live in other processes, and ``draw`` needs the Run object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ..errors import StylelabError
+from ..errors import ConfigError, StylelabError
+from . import session
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..run import Run
+    from ..serve import RunHandle
 
-#: seconds between two redraws of a live run
+#: seconds between two redraws of a live run (at least twice a second)
 TICK_S = 0.4
-#: share of each tick spent stepping the run (the rest draws the page)
+#: inline mode: share of each tick spent stepping the run (the rest draws the page)
 WORK_FRACTION = 0.7
+#: the environment variable that picks where runs step
+MODE_ENV = "STYLELAB_LIVE"
+MODES = ("scheduler", "inline")
+#: used when the variable is unset
+DEFAULT_MODE = "inline"
+#: the longest redraw period while a run plays under the scheduler (twice a second)
+MAX_REDRAW_S = 0.5
 
 
-def _state_keys(key: str) -> tuple[str, str, str]:
-    return f"{key}_run", f"{key}_running", f"{key}_error"
+def mode() -> str:
+    """``"scheduler"`` (default: a worker steps the run) or ``"inline"`` (the page's script does)."""
+    value = os.environ.get(MODE_ENV, DEFAULT_MODE).strip().lower() or DEFAULT_MODE
+    if value not in MODES:
+        raise ConfigError(f"{MODE_ENV} must be one of {', '.join(MODES)}, got {value!r}.")
+    return value
 
 
+def _keys(key: str) -> dict[str, str]:
+    return {k: f"{key}_{k}" for k in ("run", "running", "error", "handle", "seen", "was_running")}
+
+
+def _name(key: str) -> str:
+    return f"live:{key}"
+
+
+# ----------------------------------------------------------------------------- the handle of a key
+def _handle(key: str, state: Any = None) -> "RunHandle | None":
+    """The scheduler's handle of the run under ``key`` in this session (None if there is none)."""
+    from ..serve import RunNotFound, SessionNotFound
+
+    state = st.session_state if state is None else state
+    tok = session.token(create=False)
+    if tok is None:
+        return None
+    sched = session.scheduler()
+    k = _keys(key)
+    rid = state.get(k["handle"])
+    if rid:
+        try:
+            return sched.get_run(tok, rid)
+        except (RunNotFound, SessionNotFound):
+            state[k["handle"]] = None
+            return None
+    if k["handle"] in state:  # this tab knows there is none (removed or never made)
+        return None
+    mine = [h for h in sched.runs(tok) if h.name == _name(key)]  # after a reload: the newest one
+    if not mine:
+        return None
+    h = mine[-1]
+    state[k["handle"]] = h.id
+    state[k["seen"]] = len(h.rows())
+    state[k["was_running"]] = h.status in ("queued", "running")
+    return h
+
+
+def handle(key: str) -> "RunHandle | None":
+    """The :class:`~stylelab.serve.RunHandle` of the run under ``key`` (None inline or when there is none)."""
+    return None if mode() == "inline" else _handle(key)
+
+
+# ----------------------------------------------------------------------------- the functions pages use
 def current_run(key: str) -> "Run | None":
-    """The run a :func:`live_run` with this ``key`` holds in this session (or None)."""
-    return st.session_state.get(_state_keys(key)[0])
+    """The run a :func:`live_run` with this ``key`` holds in this session (or None).
+
+    With the scheduler this is the live object a worker may be stepping: read plain attributes
+    (config, step_count) freely; draw it inside ``live_run``'s ``draw`` (which holds its lock).
+    """
+    run_key = _keys(key)["run"]
+    if mode() == "inline":
+        return st.session_state.get(run_key)
+    h = _handle(key)
+    if h is not None:
+        live = h.instance()
+        if live is not None:
+            st.session_state[run_key] = live
+    return st.session_state.get(run_key)
 
 
 def is_running(key: str) -> bool:
-    """Whether the run under ``key`` is being stepped now."""
-    return bool(st.session_state.get(_state_keys(key)[1]))
+    """Whether the run under ``key`` is being stepped now (or waits in the queue to be)."""
+    if mode() == "inline":
+        return bool(st.session_state.get(_keys(key)["running"]))
+    h = _handle(key)
+    return h is not None and h.status in ("queued", "running")
 
 
 def set_run(key: str, run: "Run | None", running: bool = False) -> None:
-    """Put a run (e.g. one loaded from a checkpoint) under ``key``, playing or paused."""
-    run_key, running_key, error_key = _state_keys(key)
-    st.session_state[run_key] = run
-    st.session_state[running_key] = bool(running and run is not None and not run.done)
-    st.session_state.pop(error_key, None)
+    """Put a run (e.g. one loaded from a checkpoint) under ``key``, playing or paused.
+
+    With the scheduler: the run already under ``key`` is resumed or paused; any other run
+    replaces it (the old one is cancelled and forgotten) and is submitted, paused or playing. A
+    refusal (the server is full, the session's memory is used up) is shown by ``live_run``.
+    """
+    k = _keys(key)
+    st.session_state.pop(k["error"], None)
+    if mode() == "inline":
+        st.session_state[k["run"]] = run
+        st.session_state[k["running"]] = bool(running and run is not None and not run.done)
+        return
+    from ..serve import ServeError
+
+    sched = session.scheduler()
+    old = _handle(key)
+    play = bool(running and run is not None and not run.done)
+    if old is not None and run is not None and old.instance() is run and not old.done:
+        st.session_state[k["run"]] = run
+        if play:
+            old.resume()
+        else:
+            old.pause()
+        st.session_state[k["was_running"]] = play
+        return
+    tok = session.token()
+    if old is not None:
+        sched.remove(tok, old.id)  # cancelled after its current step; rows dropped
+    st.session_state[k["run"]] = run
+    st.session_state[k["handle"]] = None
+    st.session_state[k["was_running"]] = False
+    if run is None:
+        return
+    try:
+        h = sched.submit(tok, run, name=_name(key), paused=not play)
+    except ServeError as exc:
+        st.session_state[k["error"]] = f"Could not start: {exc}"
+        return
+    st.session_state[k["handle"]] = h.id
+    st.session_state[k["seen"]] = len(run.history)
+    st.session_state[k["was_running"]] = play
 
 
 def stop(key: str) -> None:
-    """Pause the run under ``key`` (it can be continued)."""
-    st.session_state[_state_keys(key)[1]] = False
+    """Pause the run under ``key`` (within one step; it can be continued)."""
+    if mode() == "inline":
+        st.session_state[_keys(key)["running"]] = False
+        return
+    h = _handle(key)
+    if h is not None:
+        h.pause()
 
 
+def wait_for(key: str, steps: int, timeout: float = 60.0, state: Mapping[str, Any] | None = None) -> int:
+    """Block until the run under ``key`` has made ``steps`` steps (or ends, or ``timeout``); its step count.
+
+    For tests: pass an AppTest's ``at.session_state`` as ``state`` (the script is not running
+    then), then ``at.run()`` again to redraw. Inline, nothing steps between script runs: the
+    run's step count now.
+    """
+    from ..serve import RunNotFound, SessionNotFound
+
+    state = st.session_state if state is None else state
+    k = _keys(key)
+    run = _get(state, k["run"])
+    if mode() == "inline":
+        return 0 if run is None else run.step_count
+    tok, rid = _get(state, session._STATE), _get(state, k["handle"])
+    if not tok or not rid:
+        raise StylelabError(f"There is no run under {key!r} in this session to wait for.")
+    try:
+        h = session.scheduler().get_run(tok, rid)
+    except (RunNotFound, SessionNotFound) as exc:
+        raise StylelabError(f"The run under {key!r} is gone: {exc}") from exc
+    return h.wait_steps(steps, timeout)
+
+
+def _get(state: Any, name: str) -> Any:
+    try:
+        return state[name]
+    except (KeyError, AttributeError):
+        return None
+
+
+def queue_text(h: "RunHandle") -> str:
+    """``"waiting: 3 runs ahead of yours, about 20 s"`` for a queued run ('' once it runs)."""
+    from ..serve import eta_text
+
+    if h.status != "queued":
+        return ""
+    ahead, seconds = session.scheduler().queue_wait(h)
+    runs = "1 run" if ahead == 1 else f"{ahead} runs"
+    wait = eta_text(seconds) if seconds is not None else "the wait is not known yet"
+    if ahead == 0:
+        return f"waiting: yours is next, {wait}" if seconds else "waiting: yours is next"
+    return f"waiting: {runs} ahead of yours, {wait}"
+
+
+# ----------------------------------------------------------------------------- the driver
 def live_run(key: str, make: Callable[[], "Run"] | None, draw: Callable[["Run"], None], *,
              controls: Any = None, start_label: str = "▶ Start", show_progress: bool = True,
              tick_s: float = TICK_S, on_start: Callable[["Run"], None] | None = None,
@@ -67,66 +246,131 @@ def live_run(key: str, make: Callable[[], "Run"] | None, draw: Callable[["Run"],
         make: builds a new run from the current widgets when Start is pressed (None hides Start:
             the page puts runs in with :func:`set_run`). A typed error it raises is shown, and the
             run already on screen is kept.
-        draw: draws the run (its preview, curves, numbers); called on every tick while it plays
-            and once per page run otherwise.
+        draw: draws the run (its preview, curves, numbers); called on every redraw while it plays
+            and once per page run otherwise (with the scheduler: between two of its steps).
         controls: a container for the buttons (default: here).
         start_label: the Start button's text.
         show_progress: draw a progress bar (step / total) for runs with a known length.
-        tick_s: seconds between redraws.
+        tick_s: seconds between redraws while the run plays; with the scheduler at most
+            :data:`MAX_REDRAW_S` (a longer one redraws every :data:`MAX_REDRAW_S`: the page
+            only reads, and a student sees the run move at least twice a second).
         on_start: called with the new run once it is built (e.g. to remember its inputs).
-        on_step: called after each tick's steps with the rows made (e.g. to publish a result).
+        on_step: called on a redraw with the rows made since the last one (e.g. to publish a result).
 
     Returns:
         the run shown (or None before the first Start).
     """
-    from ..run import advance
-
-    run_key, running_key, error_key = _state_keys(key)
+    if not (isinstance(tick_s, (int, float)) and tick_s > 0):
+        raise ConfigError(f"live_run's tick_s must be a positive number of seconds, got {tick_s!r}.")
+    inline = mode() == "inline"
+    if not inline:
+        session.token()  # opens the session (and puts it into the URL) before anything is submitted
+    k = _keys(key)
     box = controls if controls is not None else st.container()
     cols = box.columns([1, 1, 1, 3], vertical_alignment="center")
     if make is not None and cols[0].button(start_label, type="primary", key=f"{key}_start"):
         try:
             new = make()
         except StylelabError as exc:
-            st.session_state[error_key] = f"Could not start: {exc}"
+            st.session_state[k["error"]] = f"Could not start: {exc}"
         else:
             set_run(key, new, running=True)
             if on_start is not None:
                 on_start(new)
-    run: Run | None = st.session_state.get(run_key)
+    run = current_run(key)
     if cols[1].button("■ Stop", key=f"{key}_stop", disabled=not is_running(key)):
         stop(key)
     can_continue = run is not None and not run.done and not is_running(key)
     if cols[2].button("⏵ Continue", key=f"{key}_continue", disabled=not can_continue):
-        st.session_state[running_key] = True
-        st.session_state.pop(error_key, None)
-    if st.session_state.get(error_key):
-        box.error(st.session_state[error_key])
+        set_run(key, run, running=True)
+    if st.session_state.get(k["error"]):
+        box.error(st.session_state[k["error"]])
+
+    if inline:
+        _fragment_inline(key, draw, show_progress, tick_s, on_step)
+    else:
+        _fragment_scheduled(key, draw, show_progress, min(tick_s, MAX_REDRAW_S), on_step)
+    return current_run(key)
+
+
+def _progress(run: "Run | None", steps: int, total: int | None, seconds: float, status: str) -> None:
+    if total:
+        st.progress(min(1.0, steps / total), text=f"step {steps} / {total} · {seconds:.1f} s · {status}")
+    else:
+        st.caption(f"step {steps} · {seconds:.1f} s · {status}")
+
+
+def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: bool, tick_s: float,
+                        on_step: Callable[["Run", list[dict[str, Any]]], None] | None) -> None:
+    k = _keys(key)
 
     @st.fragment(run_every=tick_s if is_running(key) else None)
     def _live() -> None:
-        run = st.session_state.get(run_key)
+        h = _handle(key)
+        run = current_run(key)
+        if h is None:
+            if run is not None:  # a run the server refused: shown, not stepped
+                if show_progress:
+                    _progress(run, run.step_count, run.total_steps, run.seconds, "not started")
+                draw(run)
+            return
+        status = h.status
+        if status == "queued":
+            st.info(queue_text(h))
+        rows = h.rows(since=int(st.session_state.get(k["seen"]) or 0))
+        st.session_state[k["seen"]] = int(st.session_state.get(k["seen"]) or 0) + len(rows)
+        if status == "failed" and not st.session_state.get(k["error"]):
+            st.session_state[k["error"]] = f"Stopped at step {h.step_count}: {h.error_text}"
+        was, now = bool(st.session_state.get(k["was_running"])), status in ("queued", "running")
+        st.session_state[k["was_running"]] = now
+        if was and not now:
+            st.rerun(scope="app")  # done, failed or paused elsewhere: the buttons change
+        if show_progress:
+            label = {"running": "running", "queued": "queued", "paused": "paused", "done": "done",
+                     "cancelled": "stopped", "failed": "failed"}[status]
+            total = run.total_steps if run is not None else h.total_steps
+            seconds = run.seconds if run is not None else h.compute_s
+            _progress(run, h.step_count, total, seconds, label + (" · on disk" if h.evicted else ""))
+        with h.borrow() as live:
+            if live is not None:
+                st.session_state[k["run"]] = live
+                if on_step is not None and rows:
+                    on_step(live, rows)
+                draw(live)
+                return
+        pic = h.preview()
+        if pic is not None:  # the run is not in memory here: its latest picture
+            st.image(pic.permute(1, 2, 0).clamp(0, 1).numpy(), caption=f"step {h.step_count}", width=384)
+
+    _live()
+
+
+def _fragment_inline(key: str, draw: Callable[["Run"], None], show_progress: bool, tick_s: float,
+                     on_step: Callable[["Run", list[dict[str, Any]]], None] | None) -> None:
+    from ..run import advance
+
+    k = _keys(key)
+
+    @st.fragment(run_every=tick_s if is_running(key) else None)
+    def _live() -> None:
+        run = st.session_state.get(k["run"])
         if run is None:
             return
         if is_running(key):
             try:
                 rows = advance(run, tick_s * WORK_FRACTION)
             except StylelabError as exc:  # e.g. the loss became NaN: stop, keep what was computed
-                st.session_state[running_key] = False
-                st.session_state[error_key] = f"Stopped at step {run.step_count}: {exc}"
+                st.session_state[k["running"]] = False
+                st.session_state[k["error"]] = f"Stopped at step {run.step_count}: {exc}"
                 st.rerun(scope="app")
             if on_step is not None and rows:
                 on_step(run, rows)
             if run.done:
-                st.session_state[running_key] = False
+                st.session_state[k["running"]] = False
                 st.rerun(scope="app")  # the buttons change: redraw the whole page once
-        if show_progress and run.total_steps:
-            st.progress(min(1.0, run.step_count / run.total_steps),
-                        text=f"step {run.step_count} / {run.total_steps} · {run.seconds:.1f} s"
-                        + (" · running" if is_running(key) else " · paused" if not run.done else " · done"))
-        elif show_progress:
-            st.caption(f"step {run.step_count} · {run.seconds:.1f} s" + (" · running" if is_running(key) else ""))
+        if show_progress:
+            status = "running" if is_running(key) else "paused" if not run.done else "done"
+            _progress(run, run.step_count, run.total_steps, run.seconds, status)
         draw(run)
 
     _live()
-    return st.session_state.get(run_key)

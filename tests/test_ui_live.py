@@ -1,0 +1,257 @@
+"""The live driver on the classroom scheduler (AppTest over a tiny page that uses live_run).
+
+The default path: Start submits the page's Run to the scheduler, a worker steps it, the page only
+reads; Stop pauses within one step, Continue resumes, Start again replaces the run; the token in
+the URL reattaches a reload to the same run; another session never sees it; a full server says so.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from stylelab.errors import ConfigError  # noqa: E402
+from stylelab.serve import Limits, Scheduler  # noqa: E402
+from stylelab.ui import live, session  # noqa: E402
+
+PAGE = '''
+import dataclasses
+import threading
+import time
+
+import streamlit as st
+
+from stylelab.gan.train import GANTrainer, small_run_2d
+from stylelab.ui import live
+
+STEPS = int(st.session_state.get("steps", 20000))
+
+
+def make():
+    cfg = dataclasses.replace(small_run_2d(seed=int(st.session_state.get("seed", 0))).config, steps=STEPS)
+    return GANTrainer(cfg)
+
+
+def draw(run):
+    before = run.step_count
+    time.sleep(float(st.session_state.get("draw_sleep", 0.0)))
+    st.session_state["draw_steps"] = (before, run.step_count)
+    st.markdown(f"drawn at step {run.step_count}")
+
+
+if st.button("more", key="t_more"):  # like the GAN page's "Train N": a done run made longer
+    run = live.current_run("t")
+    run.play_until(run.step_count + 10)
+    live.set_run("t", run, running=True)
+if st.button("load", key="t_load"):  # like a page loading a checkpoint: put in paused
+    live.set_run("t", make(), running=False)
+live.live_run("t", make, draw)
+'''
+
+
+@pytest.fixture
+def sched(monkeypatch):
+    """A small scheduler of its own per test, used by the page through stylelab.ui.session."""
+    monkeypatch.setenv(live.MODE_ENV, "scheduler")
+    s = Scheduler(Limits(workers=1, max_sessions=4, max_heavy_runs=1, slice_s=0.05, quantum_s=0.05))
+    monkeypatch.setattr(session, "scheduler", lambda: s)
+    yield s
+    s.shutdown()
+
+
+def _page(token: str | None = None, **state) -> AppTest:
+    at = AppTest.from_string(PAGE, default_timeout=60)
+    for k, v in state.items():
+        at.session_state[k] = v
+    if token is not None:
+        at.query_params[session.token_param()] = token
+    return at.run()
+
+
+def _handle(at, sched):
+    return sched.get_run(at.session_state[session._STATE], at.session_state["t_handle"])
+
+
+def _drawn(at) -> int:
+    texts = [m.value for m in at.markdown if m.value.startswith("drawn at step ")]
+    assert texts, "the page did not draw the run"
+    return int(texts[-1].split()[-1])
+
+
+def test_start_steps_in_a_worker_and_the_page_only_reads(sched):
+    at = _page()
+    assert not at.exception
+    tok = at.query_params[session.token_param()]
+    tok = tok[0] if isinstance(tok, list) else tok
+    assert session.valid_token(tok) and at.session_state[session._STATE] == tok
+    assert sched.runs(tok) == []  # nothing submitted before Start
+    at.button(key="t_start").click().run()
+    h = _handle(at, sched)
+    assert h.name == "live:t" and h.status in ("queued", "running")
+    assert live.wait_for("t", 30, timeout=60, state=at.session_state) >= 30
+    n = h.step_count
+    at.run()
+    assert not at.exception and _drawn(at) >= n  # the page shows what the worker made
+    assert any("step" in p.text for p in at.get("progress")) if at.get("progress") else True
+    # the script's own thread made no step: the run object on the page is the one the worker steps
+    assert at.session_state["t_run"] is h.instance()
+
+
+def test_stop_pauses_within_one_step_and_continue_resumes(sched):
+    at = _page()
+    at.button(key="t_start").click().run()
+    live.wait_for("t", 10, timeout=60, state=at.session_state)
+    at.button(key="t_stop").click().run()
+    h = _handle(at, sched)
+    assert h.status == "paused"
+    time.sleep(0.2)  # the step in flight (if any) ends
+    n = h.step_count
+    time.sleep(0.5)
+    assert h.step_count == n, "the run kept stepping after Stop"
+    assert not at.button(key="t_continue").disabled
+    at.button(key="t_continue").click().run()
+    assert h.status in ("queued", "running") and _handle(at, sched).id == h.id  # the same run goes on
+    assert live.wait_for("t", n + 10, timeout=60, state=at.session_state) >= n + 10
+
+
+def test_start_again_replaces_the_run(sched):
+    at = _page()
+    at.button(key="t_start").click().run()
+    first = _handle(at, sched)
+    at.button(key="t_start").click().run()
+    second = _handle(at, sched)
+    assert second.id != first.id and first.status == "cancelled"
+    tok = at.session_state[session._STATE]
+    assert [h.id for h in sched.runs(tok)] == [second.id]  # the old one is forgotten
+
+
+def test_a_reload_reattaches_and_another_session_sees_nothing(sched):
+    at = _page()
+    at.button(key="t_start").click().run()
+    h = _handle(at, sched)
+    live.wait_for("t", 20, timeout=60, state=at.session_state)
+    tok = at.session_state[session._STATE]
+    reloaded = _page(token=tok)  # a fresh script session: nothing in its session state but the URL
+    assert not reloaded.exception
+    assert reloaded.session_state["t_handle"] == h.id and _drawn(reloaded) >= 20
+    assert not reloaded.button(key="t_stop").disabled  # it is still running: Stop is offered
+    other = _page()  # another browser without the token
+    other_tok = other.session_state[session._STATE]
+    assert other_tok != tok and sched.runs(other_tok) == []
+    assert not [m for m in other.markdown if m.value.startswith("drawn at step")]
+    forged = _page(token="A" * 43)  # a well-formed but unknown token opens a new session
+    assert forged.session_state[session._STATE] not in (tok, "A" * 43)
+    assert any("earlier session has ended" in i.value for i in forged.info)
+
+
+def test_drawing_never_races_the_worker(sched):
+    at = _page(draw_sleep=0.3)
+    at.button(key="t_start").click().run()
+    live.wait_for("t", 5, timeout=60, state=at.session_state)
+    at.run()
+    before, after = at.session_state["draw_steps"]
+    assert before == after and _handle(at, sched).status in ("running", "done")
+
+
+def test_the_queue_line_and_a_full_server(sched):
+    first = _page()
+    first.button(key="t_start").click().run()
+    live.wait_for("t", 20, timeout=60, state=first.session_state)
+    second = _page()
+    second.button(key="t_start").click().run()  # max_heavy_runs=1: it waits behind the first
+    h = _handle(second, sched)
+    assert h.status == "queued"
+    lines = [i.value for i in second.info if i.value.startswith("waiting:")]
+    assert lines and "yours is next" in lines[0], lines
+    ahead, seconds = sched.queue_wait(h)
+    assert ahead == 0 and seconds is not None and seconds > 0
+    assert live.queue_text(h).startswith("waiting: yours is next, ")
+    _page(), _page()  # four sessions: the server's limit
+    full = _page()
+    assert any("class server is full (4 students" in e.value for e in full.error)
+    assert not [m for m in full.markdown if m.value.startswith("drawn")]
+
+
+def test_set_run_submits_paused_and_a_done_run_can_be_extended(sched):
+    at = _page(steps=30)
+    at.button(key="t_load").click().run()
+    h = _handle(at, sched)
+    assert h.status == "paused" and at.button(key="t_stop").disabled and not at.button(key="t_continue").disabled
+    time.sleep(0.3)
+    assert h.step_count == 0  # loaded paused: no step until Continue
+    at.button(key="t_continue").click().run()
+    assert h.wait(timeout=60) == "done"
+    at.run()
+    assert at.button(key="t_stop").disabled and at.button(key="t_continue").disabled
+    assert _drawn(at) == 30
+    run = at.session_state["t_run"]
+    assert run.step_count == 30 and run.done
+    at.button(key="t_more").click().run()  # the done handle cannot resume: the same run is resubmitted
+    h2 = _handle(at, sched)
+    assert h2.id != h.id and h2.instance() is run
+    assert live.wait_for("t", 40, timeout=60, state=at.session_state) == 40
+    assert h2.wait(timeout=60) == "done" and run.step_count == 40
+    at.run()
+    assert _drawn(at) == 40
+
+
+def test_the_app_scheduler_is_one_and_refuses_ray(monkeypatch):
+    monkeypatch.setenv("STYLELAB_BACKEND", "ray")
+    session._scheduler.clear()
+    try:
+        with pytest.raises(ConfigError, match="thread backend"):
+            session._scheduler()
+    finally:
+        session._scheduler.clear()
+    monkeypatch.delenv("STYLELAB_BACKEND")
+    monkeypatch.setenv("STYLELAB_WORKERS", "1")
+    try:
+        s = session.scheduler()
+        assert session.scheduler() is s and s.workers == 1
+    finally:
+        session._scheduler().shutdown()
+        session._scheduler.clear()
+
+
+def test_mode_and_token_shape(monkeypatch):
+    monkeypatch.setenv(live.MODE_ENV, "sideways")
+    with pytest.raises(ConfigError, match="STYLELAB_LIVE"):
+        live.mode()
+    assert session.token_param() == "s"
+    assert not session.valid_token("short") and not session.valid_token(None)
+    assert not session.valid_token("A" * 42 + "!") and session.valid_token("A" * 43)
+
+
+def test_borrow_holds_the_step_lock():
+    with Scheduler(Limits(workers=1, slice_s=0.05)) as s:
+        tok = s.open_session()
+        from stylelab.run import catalog
+
+        run = catalog()["gan-2d"](seed=0)
+        h = s.submit(tok, run, paused=True)
+        assert h.status == "paused" and h.position == 0
+        time.sleep(0.2)
+        assert run.step_count == 0  # submitted paused: no step, no place in the queue
+        h.resume()
+        seen: list[tuple[int, int]] = []
+        stop = threading.Event()
+
+        def reader():
+            while not stop.is_set():
+                with h.borrow() as r:
+                    a = r.step_count
+                    time.sleep(0.01)
+                    seen.append((a, r.step_count))
+
+        t = threading.Thread(target=reader)
+        t.start()
+        h.wait(timeout=60)
+        stop.set()
+        t.join()
+        assert seen and all(a == b for a, b in seen)
+        assert h.status == "done" and run.step_count == run.total_steps

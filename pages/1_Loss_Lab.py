@@ -145,7 +145,7 @@ if view == "study":
 
 # ----------------------------------------------------------------------------- mixing desk
 if view == "desk":
-    from stylelab.losses.mixing import MixingConfig, MixingDesk, ablation_study
+    from stylelab.losses.mixing import AblationGrid, MixingConfig, MixingDesk
 
     # Two columns, so the live picture is in the first screen while it runs: the controls (narrow) on the
     # left, the buttons, progress, the result and its curves on the right.
@@ -190,16 +190,12 @@ if view == "desk":
     st.subheader("Ablation grid")
     st.caption("Rerun from the content image with each active term group switched off, to see what each one does.")
     abl_steps = st.slider("Steps per ablation run", 5, 60, step=5, key=keep("loss_abl_steps", 20))
-    if st.button("Run the ablation grid", key="loss_abl_run"):
-        bar = st.progress(0.0, text="ablation")
-        try:
-            cfg = MixingConfig(size=max(content.shape[-2:]), lr=lr, weights=weights)
-            st.session_state["loss_ablation"] = ablation_study(
-                content, style, cfg, abl_steps, progress=lambda f: bar.progress(f, text=f"ablation {f:.0%}"))
-        except StylelabError as exc:
-            show_error(exc)
-    if st.session_state.get("loss_ablation"):
-        ui.show_ablation(st.session_state["loss_ablation"])
+
+    def make_grid() -> AblationGrid:
+        return AblationGrid(content, style, MixingConfig(size=max(content.shape[-2:]), lr=lr, weights=weights,
+                                                         steps=abl_steps))
+
+    live_run(ui.ABLATION_KEY, make_grid, ui.show_ablation, start_label="Run the ablation grid")
 
 # ----------------------------------------------------------------------------- equations
 if view == "eq":

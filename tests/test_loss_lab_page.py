@@ -87,10 +87,17 @@ def test_mixing_desk_runs_a_few_steps_stops_and_ablates(app):
     # ablation grid: switch off colour terms (already 0) -> all on + content, style, tv off
     _view(at, "desk")
     at.slider(key="loss_abl_steps").set_value(5)
-    at.button(key="loss_abl_run").click().run()
+    at.button(key="loss_abl_start").click().run()
     assert not at.exception, at.exception
-    results = at.session_state["loss_ablation"]
-    assert [r.switched_off for r in results] == [None, "content", "style", "tv"]
+    for _ in range(200):  # stepped a little per tick by live_run: the page never blocks
+        if at.session_state["loss_abl_run"].done:
+            break
+        at.run()
+    grid = at.session_state["loss_abl_run"]
+    assert [r.switched_off for r in grid.results] == [None, "content", "style", "tv"]
+    at.run()
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert any(c.startswith("without style (total") for c in captions), captions
 
 
 def test_study_shows_nothing_until_run_and_warns_on_empty_selection(app):

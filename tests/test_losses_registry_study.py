@@ -216,3 +216,32 @@ def test_module_wrappers_match_the_functions():
     assert adv.d(torch.zeros(3), torch.zeros(3)).item() == 2.0 and adv.g(torch.ones(3)).item() == -1.0
     with pytest.raises(ConfigError):
         AdversarialLoss("nsgan")
+
+
+def test_ablation_grid_is_a_run_that_stops_resumes_and_rebuilds(monkeypatch):
+    import io
+
+    import stylelab.losses.mixing as mixing
+    from stylelab.losses.mixing import AblationGrid
+
+    monkeypatch.setattr(mixing.MixingDesk, "__init__", _patched_init(mixing.MixingDesk.__init__))
+    g = torch.Generator().manual_seed(0)
+    content, style = torch.rand(3, 24, 24, generator=g), torch.rand(3, 24, 24, generator=g)
+    cfg = MixingConfig(size=24, content_layers=("relu2_1",), style_layers=("relu1_1", "relu2_1"), steps=2,
+                       weights={"content": 1.0, "style:relu1_1": 1e3, "style:relu2_1": 1e3, "tv": 0.0})
+    grid = AblationGrid(content, style, cfg)
+    assert grid.groups == [None, "content", "style"] and grid.total_steps == 6
+    assert run_to_end(grid, stop=lambda: grid.step_count >= 3) is False
+    assert len(grid.results) == 1 and grid.desk is not None and grid.history[-1]["cell"] == 1
+    buf = io.BytesIO()
+    torch.save(grid.state_dict(), buf)
+    resumed = AblationGrid(content, style, cfg)
+    resumed.load_state_dict(torch.load(io.BytesIO(buf.getvalue()), weights_only=True))
+    run_to_end(resumed)
+    run_to_end(grid)
+    assert resumed.history == grid.history and [r.switched_off for r in grid.results] == [None, "content", "style"]
+    assert torch.equal(resumed.results[-1].image, grid.results[-1].image)
+    assert grid.history[-1]["switched_off"] == "style" and grid.results[2].values["style:relu1_1"] == 0.0
+    again = AblationGrid.from_record(grid.record(), **grid.inputs())
+    run_to_end(again)
+    assert again.history == grid.history

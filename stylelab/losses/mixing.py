@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,6 @@ from ..run import (
     config_to_dict,
     make_generator,
     run_to_end,
-    should_stop,
 )
 from .aesthetic import colorfulness_loss, contrast_loss
 from .perceptual import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, content_loss, gram_targets, style_loss_per_layer
@@ -355,32 +354,118 @@ class AblationResult:
     values: dict[str, float]
 
 
+def ablation_groups(weights: Mapping[str, float]) -> list[str | None]:
+    """The cells of the ablation grid: ``None`` (all terms on), then every group with a weight > 0."""
+    return [None] + [g for g in ABLATION_GROUPS
+                     if any(v > 0 for k, v in weights.items() if k == g or k.startswith(g + ":"))]
+
+
+def _switched_off(weights: Mapping[str, float], group: str | None) -> dict[str, float]:
+    return {k: (0.0 if group is not None and (k == group or k.startswith(group + ":")) else float(v))
+            for k, v in weights.items()}
+
+
+class AblationGrid(Run):
+    """The ablation grid as one Run: a fresh desk per cell (:func:`ablation_groups`), each for
+    ``config.steps`` steps with one term group switched off, started from the same content image.
+
+    Each row is the current cell's desk row plus ``cell`` (its index) and ``switched_off`` (the
+    group, ``""`` for all terms on); :attr:`results` holds the finished cells. The page drives it
+    with :func:`stylelab.ui.live.live_run`, so the grid never blocks the page.
+    """
+
+    kind = "ablation"
+    lab = "loss"
+    config_class = MixingConfig
+
+    def __init__(self, content: torch.Tensor, style: torch.Tensor, config: MixingConfig | None = None,
+                 device: torch.device | str | None = None, extractor: torch.nn.Module | None = None, *,
+                 seed: int | None = None) -> None:
+        from ..validate import as_image
+
+        config = config or MixingConfig()
+        config = dataclasses.replace(config, weights=dict(config.weights))
+        if seed is not None and seed != config.seed:
+            raise ConfigError(f"The seed ({seed}) and config.seed ({config.seed}) differ; set config.seed.")
+        super().__init__(config, seed=config.seed, device=device)
+        self._given = {"content": as_image(content, name="content image", grey="refuse").detach().float().cpu(),
+                       "style": as_image(style, name="style image", grey="refuse").detach().float().cpu()}
+        self._extractor = extractor
+        self.groups = ablation_groups(self.config.weights)
+        self.results: list[AblationResult] = []
+        self.desk: MixingDesk | None = None  # the cell being run
+
+    @property
+    def total_steps(self) -> int:
+        return len(self.groups) * self.config.steps
+
+    def inputs(self) -> dict[str, torch.Tensor]:
+        return dict(self._given)
+
+    def _new_desk(self) -> MixingDesk:
+        group = self.groups[len(self.results)]
+        cfg = dataclasses.replace(self.config, weights=_switched_off(self.config.weights, group))
+        return MixingDesk(self._given["content"], self._given["style"], cfg, device=self.device,
+                          extractor=self._extractor)
+
+    def _step(self) -> dict[str, Any]:
+        if self.desk is None:
+            self.desk = self._new_desk()
+        cell = len(self.results)
+        row = {k: v for k, v in self.desk.step().items() if k != "step"}
+        if self.desk.done:
+            self.results.append(AblationResult(self.groups[cell], self.desk.image, row))
+            self.desk = None
+        return {"cell": cell, "switched_off": self.groups[cell] or "", **row}
+
+    def preview(self) -> torch.Tensor | None:
+        if self.desk is not None:
+            return self.desk.image
+        return self.results[-1].image if self.results else None
+
+    def _state(self) -> dict[str, Any]:
+        return {"images": [r.image for r in self.results], "values": [dict(r.values) for r in self.results],
+                "desk": None if self.desk is None else self.desk.state_dict()}
+
+    def _load_state(self, state: Mapping[str, Any]) -> None:
+        images, values = state.get("images"), state.get("values")
+        if not isinstance(images, list) or not isinstance(values, list) or len(images) != len(values) \
+                or len(images) > len(self.groups):
+            raise CheckpointError("This ablation state does not fit this grid.")
+        self.results = [AblationResult(g, im, dict(v)) for g, im, v in zip(self.groups, images, values)]
+        self.desk = None
+        if state.get("desk") is not None:
+            self.desk = self._new_desk()
+            self.desk.load_state_dict(state["desk"])
+
+    @classmethod
+    def from_record(cls, record: Any, *, device: Any = None, **inputs: Any) -> "AblationGrid":
+        rec = as_record(record, cls.lab)
+        config = config_from_record(rec, MixingConfig, kind=cls.kind)
+        missing = [n for n in ("content", "style") if inputs.get(n) is None]
+        if missing:
+            raise RecordError("An ablation record holds the settings, not the pictures: pass "
+                              + ", ".join(f"{n}=..." for n in missing) + ".")
+        return cls(inputs["content"], inputs["style"], config, device=device)
+
+
 def ablation_study(content: torch.Tensor, style: torch.Tensor, config: MixingConfig, steps: int = 20,
                    device: torch.device | str | None = None, progress: Callable[[float], None] | None = None,
                    stop: StopSignal = None) -> list[AblationResult]:
     """Rerun the desk from scratch for ``steps`` steps with each active term group switched off
-    (plus one with all on). A stop keeps the cells finished so far.
+    (plus one with all on): :class:`AblationGrid` run to its end. A stop keeps the cells finished so far.
 
     Groups with weight 0 everywhere are skipped (switching them off changes nothing).
     """
-    groups = [None] + [g for g in ABLATION_GROUPS
-                       if any(v > 0 for k, v in config.weights.items() if k == g or k.startswith(g + ":"))]
-    results = []
-    for i, group in enumerate(groups):
-        weights = {k: (0.0 if group is not None and (k == group or k.startswith(group + ":")) else v)
-                   for k, v in config.weights.items()}
-        cfg = MixingConfig(**{**asdict(config), "weights": weights})
-        cfg.steps = steps
-        desk = MixingDesk(content, style, cfg, device=device)
-        if not run_to_end(desk, stop=stop) and desk.step_count == 0:
-            break
-        results.append(AblationResult(group, desk.image, {k: v for k, v in desk.history[-1].items() if k != "step"}))
-        if progress is not None:
-            progress((i + 1) / len(groups))
-        if should_stop(stop):
-            break
-    return results
+    grid = AblationGrid(content, style, dataclasses.replace(config, steps=steps), device=device)
+
+    def each(run: Run, row: dict[str, Any]) -> None:
+        if progress is not None and grid.desk is None:  # a cell just finished
+            progress(len(grid.results) / len(grid.groups))
+
+    run_to_end(grid, each, stop=stop)
+    return grid.results
 
 
-__all__ = ["MixingConfig", "MixingDesk", "AblationResult", "ABLATION_GROUPS", "STYLE_PREFIX", "LEGACY_FORMAT",
-           "ablation_study", "default_weights", "small_run", "term_names"]
+__all__ = ["MixingConfig", "MixingDesk", "AblationGrid", "AblationResult", "ABLATION_GROUPS", "STYLE_PREFIX",
+           "LEGACY_FORMAT", "ablation_groups", "ablation_study", "default_weights", "small_run", "term_names"]

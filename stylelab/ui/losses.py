@@ -34,8 +34,9 @@ WEIGHT_STEPS: dict[str, tuple[float, ...]] = {
     "colorfulness": (0.0, 0.1, 0.3, 1.0, 3.0, 10.0),
     "contrast": (0.0, 0.1, 0.3, 1.0, 3.0, 10.0),
 }
-#: the live_run key of the mixing desk
+#: the live_run keys of the mixing desk and of the ablation grid
 DESK_KEY = "loss_desk"
+ABLATION_KEY = "loss_abl"
 #: the equation shown under each slider group
 TERM_EQUATIONS = {"content": "loss.content", "style": "loss.style_layer", "tv": "loss.tv_per_pixel",
                   "colorfulness": "loss.colorfulness_loss", "contrast": "loss.contrast_loss"}
@@ -181,13 +182,20 @@ def draw_desk(desk: "MixingDesk") -> None:
                            key="loss_desk_state", help="torch.load(..., weights_only=True); MixingDesk.load_state_dict")
 
 
-def show_ablation(results: list) -> None:
-    """The ablation grid: one tile per switched-off group."""
-    grid = st.columns(len(results))
-    for col, r in zip(grid, results, strict=True):
-        label = "all terms on" if r.switched_off is None else f"without {r.switched_off}"
-        col.image(r.image.permute(1, 2, 0).numpy(), caption=f"{label} (total {r.values['total']:.3g})",
-                  width="stretch")
+def show_ablation(grid: Any) -> None:
+    """The ablation grid (an :class:`~stylelab.losses.mixing.AblationGrid`): one tile per finished cell,
+    and the cell being run."""
+    results = list(grid.results)
+    tiles = [(r.image, ("all terms on" if r.switched_off is None else f"without {r.switched_off}")
+              + f" (total {r.values['total']:.3g})") for r in results]
+    if grid.desk is not None:
+        group = grid.groups[len(results)]
+        tiles.append((grid.desk.image, ("all terms on" if group is None else f"without {group}")
+                      + f": step {grid.desk.step_count} / {grid.desk.total_steps}"))
+    if not tiles:
+        return
+    for col, (image, caption) in zip(st.columns(len(grid.groups)), tiles):
+        col.image(image.permute(1, 2, 0).numpy(), caption=caption, width="stretch")
 
 
 def equation_cards() -> None:

@@ -27,12 +27,34 @@ HOSTILE = "<script>alert(1)</script> **bold** ![x](http://evil.example/x.png)"
 STYLE_SCRIPT = """
 import streamlit as st
 from stylelab.ui import classroom, keep
-classroom.apply_url_state("style")
+bar = classroom.classroom_slot("style")
 beta = st.slider("log10 beta", 3.0, 8.0, step=0.25, key=keep("style_beta", 6.0))
 steps = st.number_input("steps", 4, 400, key=keep("style_steps", 60))
-img = st.session_state.get("result")
-classroom.classroom_bar("style", image=img, record=st.session_state.get("record"))
+if st.session_state.get("result") is not None:
+    classroom.offer("style", st.session_state["result"], st.session_state["record"])
+classroom.classroom_bar("style", where=bar)
 """
+#: per lab page: controls of its first view set through a link (images by name)
+LAB_LINKS = {
+    "loss": ("1_Loss_Lab.py", {"loss_size": 160, "loss_layer": "relu4_1", "loss_content": "photo:coffee"}),
+    "style": ("2_Style_Studio.py", {"style_size": 128, "style_beta": 7.0, "style_steps": 120, "style_opt": "adam",
+                                    "style_content": "photo:coffee"}),
+    "gan": ("3_GAN_Lab.py", {"gan_seed": 7, "gan_batch": 128, "gan_d_steps": 3, "gan_loss": "hinge"}),
+    "inpaint": ("4_Inpainting_Lab.py", {"inp_size": 96, "inp_dip_iters": 600, "inp_img": "photo:coffee"}),
+    "aesthetics": ("5_Aesthetics_Lab.py", {"aes_size": 256, "aes_palette_k": 6, "aes_img": "photo:coffee"}),
+}
+WIDGETS = ("slider", "select_slider", "selectbox", "radio", "number_input", "multiselect", "checkbox", "toggle",
+           "segmented_control")
+
+
+def _shown(at: AppTest, key: str):
+    """The value the widget with session key ``key`` shows (whatever its kind)."""
+    for kind in WIDGETS:
+        try:
+            return getattr(at, kind)(key=key).value
+        except KeyError:
+            continue
+    raise AssertionError(f"no widget with key {key!r} on the page")
 
 
 @pytest.fixture()
@@ -95,6 +117,39 @@ def test_share_box_link_carries_the_controls_and_no_token(gallery_db, monkeypatc
     values = urlstate.decode("style", _query_of(link))
     assert values["style_beta"] == 7.5 and values["style_steps"] == 90
     assert len(at.get("imgs")) + len(at.image) >= 1  # the QR code for the projector
+
+
+@pytest.mark.parametrize("lab", list(LAB_LINKS))
+def test_lab_page_shows_a_links_setup(lab, gallery_db):
+    """Round trip through the real page: encode -> the address -> the page's widgets show the values."""
+    page, values = LAB_LINKS[lab]
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=180)
+    for key, text in urlstate.encode(lab, values).items():
+        at.query_params[key] = text
+    at.run()
+    assert_clean(at)
+    for key, value in values.items():
+        if urlstate.schema(lab).by_name[key].kind == "image":
+            group = urlstate.image_group(value)
+            assert _shown(at, f"{key}_src") == group
+            assert _shown(at, f"{key}_{group}") == value
+        else:
+            assert _shown(at, key) == value, key
+    # and the page's own "Share this set-up" link carries them back
+    link = next(c.value for c in at.code if f"/{urlstate.LAB_PAGES[lab]}?" in c.value)
+    assert {k: v for k, v in urlstate.decode(lab, _query_of(link)).items() if k in values} == values
+
+
+@pytest.mark.parametrize("lab", ["style", "gan"])
+def test_lab_page_bad_link_shows_an_error_and_works(lab, gallery_db):
+    page, _ = LAB_LINKS[lab]
+    at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=180)
+    at.query_params["seed"] = "-5"
+    at.query_params["nope"] = "1"
+    at.run()
+    assert not at.exception
+    errors = [e.value for e in at.error if "link's set-up" in e.value]
+    assert len(errors) == 1 and "seed='-5'" in errors[0] and "unknown key 'nope'" in errors[0]
 
 
 def test_bad_link_shows_one_error_listing_every_problem(gallery_db):

@@ -3,9 +3,10 @@
 A lab page makes two calls (the library pieces are :mod:`stylelab.classroom`)::
 
     page_setup("Style Studio", "🎨")
-    classroom.apply_url_state("style")          # before any control is drawn: a link's set-up goes on them
+    bar = classroom.classroom_slot("style")     # before any control: a link's set-up goes on them
     ...
-    classroom.classroom_bar("style", image=result, record=run.record())   # share · lessons · publish
+    classroom.offer("style", result, run.record())     # where a result is shown (optional)
+    classroom.classroom_bar("style", where=bar)        # last: share · lessons · publish, drawn at the top
 
 * :func:`apply_url_state` reads ``st.query_params`` once per distinct query, decodes it with the
   lab's schema (:func:`stylelab.classroom.urlstate.decode`) and puts every value on its control
@@ -65,6 +66,7 @@ SUGGESTION_NAME = "teacher_suggestion.json"
 _APPLIED = "_classroom_url_applied_{lab}"
 _URL_ERROR = "_classroom_url_error_{lab}"
 _SESSION_NAME = "_classroom_session_name"
+_OFFER = "_classroom_offer_{lab}"
 
 
 # ----------------------------------------------------------------------------- the query string
@@ -342,22 +344,46 @@ def suggestion_banner(lab: str) -> None:
 
 
 # ----------------------------------------------------------------------------- the bar on every lab page
+def classroom_slot(lab: str) -> Any:
+    """The top of a lab page, before its controls: apply a link's set-up (:func:`apply_url_state`),
+    forget the results offered on the previous run, and return the place for :func:`classroom_bar`."""
+    apply_url_state(lab)
+    st.session_state.pop(_OFFER.format(lab=lab), None)
+    return st.container()
+
+
+def offer(lab: str, image: torch.Tensor | bytes, record: ExperimentRecord) -> None:
+    """Offer a result shown on this run to "Publish to the class gallery" (the last one offered wins)."""
+    st.session_state[_OFFER.format(lab=lab)] = (image, record)
+
+
 def classroom_bar(lab: str, image: torch.Tensor | bytes | None = None, record: ExperimentRecord | None = None,
-                  key: str | None = None) -> None:
-    """The classroom row of a lab page: the teacher's suggestion, then Share · Lessons (· Publish)."""
+                  key: str | None = None, where: Any = None) -> None:
+    """The classroom row of a lab page: the teacher's suggestion, then Share · Lessons (· Publish).
+
+    Args:
+        lab: the lab (``style``, ``gan``, ...).
+        image, record: the result to publish; default: the last one :func:`offer` got on this run.
+        key: widget-key prefix of the publish box (default ``{lab}_publish``).
+        where: the container to draw in (what :func:`classroom_slot` returned; default: here). Call
+            this at the end of the page so the share link and the result are this run's.
+    """
     urlstate.schema(lab)  # a typo in the lab is a bug: say so at once
-    suggestion_banner(lab)
-    applied = st.session_state.pop("_classroom_lesson_applied", None)
-    if applied:
-        st.success(f"Lesson set up: **{applied}**. Read its question, predict, then press Start.")
-    cols = st.columns(3 if image is not None and record is not None else 2)
-    with cols[0].popover("🔗 Share this set-up", width="stretch"):
-        share_box(lab)
-    with cols[1].popover("🎓 Lessons", width="stretch"):
-        lesson_picker(lab)
-    if len(cols) == 3:
-        with cols[2].popover("📌 Publish to the class gallery", width="stretch"):
-            publish_button(lab, image, record, key or f"{lab}_publish")
+    if image is None and record is None:
+        image, record = st.session_state.get(_OFFER.format(lab=lab), (None, None))
+    with where if where is not None else st.container():
+        suggestion_banner(lab)
+        applied = st.session_state.pop("_classroom_lesson_applied", None)
+        if applied:
+            st.success(f"Lesson set up: **{applied}**. Read its question, predict, then press Start.")
+        cols = st.columns(3 if image is not None and record is not None else 2)
+        with cols[0].popover("🔗 Share this set-up", width="stretch"):
+            share_box(lab)
+        with cols[1].popover("🎓 Lessons", width="stretch"):
+            lesson_picker(lab)
+        if len(cols) == 3:
+            with cols[2].popover("📌 Publish to the class gallery", width="stretch"):
+                publish_button(lab, image, record, key or f"{lab}_publish")
 
 
 # ----------------------------------------------------------------------------- records -> links

@@ -60,7 +60,6 @@ def _card(entry, base_key: str) -> None:  # noqa: ANN001  (a GalleryEntry)
             st.caption(("The link leaves out: " if url else "No link: ") + _plain("; ".join(missing)))
 
 
-@st.fragment(run_every=REFRESH_S if auto else None)
 def grid() -> None:
     try:
         gallery = classroom.gallery()
@@ -96,4 +95,4 @@ def _turn(page: int) -> None:
     st.session_state["gal_page"] = page
 
 
-grid()
+classroom.refreshing(grid, REFRESH_S if auto else None)

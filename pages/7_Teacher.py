@@ -76,7 +76,6 @@ def _gb(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.1f} GB"
 
 
-@st.fragment(run_every=REFRESH_S)
 def server() -> None:
     st.subheader("The class server")
     try:
@@ -116,7 +115,7 @@ def server() -> None:
             st.toast(f"Cancelled run {run_id}.")
 
 
-server()
+classroom.refreshing(server, REFRESH_S)
 
 # ----------------------------------------------------------------------------- the gallery
 st.subheader("The class gallery")

@@ -33,7 +33,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -384,6 +384,12 @@ def classroom_bar(lab: str, image: torch.Tensor | bytes | None = None, record: E
         if len(cols) == 3:
             with cols[2].popover("📌 Publish to the class gallery", width="stretch"):
                 publish_button(lab, image, record, key or f"{lab}_publish")
+
+
+def refreshing(draw: Callable[[], None], every_s: float | None) -> None:
+    """Draw a panel that redraws itself every ``every_s`` seconds (a Streamlit fragment; None: only
+    with the page): the gallery's grid, the teacher's server numbers. Not for runs (:func:`live_run`)."""
+    st.fragment(draw, run_every=every_s)()
 
 
 # ----------------------------------------------------------------------------- records -> links

@@ -97,6 +97,10 @@ def server() -> None:
                    help=f"this server: {_gb(load['process_gb'])}; runs: {stats['memory_mb']:.0f} MB of "
                         f"{stats['memory_budget_mb']:.0f} MB")
     st.caption(f"{stats['workers']} workers × {stats['threads_per_worker']} threads · {stats['backend']}")
+    sessions = classroom.server_sessions(sched)
+    if sessions:
+        with st.expander(f"Sessions ({len(sessions)})"):
+            st.dataframe(sessions, hide_index=True, width="stretch")
     runs = classroom.server_runs(sched)
     if not runs:
         st.caption("No runs on the server.")

@@ -293,6 +293,28 @@ def test_teacher_page_refuses_a_wrong_key_and_opens_with_the_right_one(gallery_d
     classroom.suggest_lesson(None)
 
 
+def test_teacher_cancels_any_run(gallery_db, monkeypatch):
+    from stylelab.ui.session import scheduler
+
+    monkeypatch.setenv("STYLELAB_TEACHER_KEY", "k")
+    sched = scheduler()
+    token = sched.open_session()
+    handle = sched.submit(token, "gan-2d", seed=0)
+    handle.pause()
+    try:
+        at = AppTest.from_file(TEACHER_PAGE, default_timeout=60).run()
+        at.text_input(key="teacher_key_input").input("k")
+        at.button[0].click().run()
+        assert_clean(at)
+        table = at.dataframe[-1].value
+        assert handle.id in list(table["run"]) and token not in at.dataframe[-1].value.to_csv()
+        at.selectbox(key="teacher_run").set_value(handle.id)
+        at.button(key="teacher_cancel").click().run()
+        assert handle.wait(timeout=30) == "cancelled"
+    finally:
+        sched.close_session(token)
+
+
 def test_teacher_page_is_in_the_navigation_only_with_its_key(gallery_db, monkeypatch):
     from stylelab.ui import classroom
 

@@ -219,6 +219,22 @@ def test_publish_error_is_shown_not_raised(gallery_db):
     assert Gallery(gallery_db).count() == 0
 
 
+def test_publish_from_the_gan_lab_adds_an_entry(gallery_db):
+    at = AppTest.from_file(str(ROOT / "pages" / "3_GAN_Lab.py"), default_timeout=180).run()
+    assert not [b for b in at.button if b.key == "gan_publish_publish"]  # no result yet: nothing to publish
+    at.button(key="gan_step").click().run()
+    for _ in range(20):  # the step may land on a worker: wait for the paused run's result
+        if [b for b in at.button if b.key == "gan_publish_publish"]:
+            break
+        at.run()
+    at.text_input(key="gan_publish_caption").input("one step of the ring").run()
+    at.button(key="gan_publish_publish").click().run()
+    assert_clean(at)
+    entries = Gallery(gallery_db).list()
+    assert [(e.lab, e.caption) for e in entries] == [("gan", "one step of the ring")]
+    assert entries[0].record.config["data"] == "ring" and entries[0].width > 0
+
+
 def test_gallery_page_shows_entries_escaped_and_survives_a_restart(gallery_db):
     g = Gallery(gallery_db)
     first = g.publish(_picture(0), _gan_record(), caption=HOSTILE)

@@ -357,20 +357,39 @@ def offer(lab: str, image: torch.Tensor | bytes, record: ExperimentRecord) -> No
     st.session_state[_OFFER.format(lab=lab)] = (image, record)
 
 
+def offered_run(run_keys: str | tuple[str, ...]) -> tuple[Any, Any]:
+    """``(picture, record)`` of the first :func:`live_run` under ``run_keys`` that has made steps and is
+    paused or done (a playing run has no result yet), else ``(None, None)``."""
+    from . import live
+
+    for run_key in (run_keys,) if isinstance(run_keys, str) else run_keys:
+        run = live.current_run(run_key)
+        if run is None or not run.step_count or live.is_running(run_key):
+            continue
+        picture = run.preview()
+        if picture is not None:
+            return picture, run.record()
+    return None, None
+
+
 def classroom_bar(lab: str, image: torch.Tensor | bytes | None = None, record: ExperimentRecord | None = None,
-                  key: str | None = None, where: Any = None) -> None:
+                  key: str | None = None, where: Any = None, runs: str | tuple[str, ...] = ()) -> None:
     """The classroom row of a lab page: the teacher's suggestion, then Share · Lessons (· Publish).
 
     Args:
         lab: the lab (``style``, ``gan``, ...).
-        image, record: the result to publish; default: the last one :func:`offer` got on this run.
+        image, record: the result to publish; default: the last one :func:`offer` got on this run,
+            else the picture and record of the paused or finished live run under ``runs``.
         key: widget-key prefix of the publish box (default ``{lab}_publish``).
         where: the container to draw in (what :func:`classroom_slot` returned; default: here). Call
             this at the end of the page so the share link and the result are this run's.
+        runs: :func:`live_run` keys whose result may be published (``"gan"``, ``("style_gatys",)``).
     """
     urlstate.schema(lab)  # a typo in the lab is a bug: say so at once
     if image is None and record is None:
         image, record = st.session_state.get(_OFFER.format(lab=lab), (None, None))
+    if image is None and record is None and runs:
+        image, record = offered_run(runs)
     with where if where is not None else st.container():
         suggestion_banner(lab)
         applied = st.session_state.pop("_classroom_lesson_applied", None)

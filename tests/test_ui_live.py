@@ -255,3 +255,36 @@ def test_borrow_holds_the_step_lock():
         t.join()
         assert seen and all(a == b for a, b in seen)
         assert h.status == "done" and run.step_count == run.total_steps
+
+
+def test_the_gan_page_plays_on_the_scheduler(sched):
+    """A real page on the default path: Play submits the run, a worker steps it, Pause stops it."""
+    from pathlib import Path
+
+    page = str(Path(__file__).resolve().parents[1] / "pages" / "3_GAN_Lab.py")
+    at = AppTest.from_file(page, default_timeout=180).run()
+    assert not at.exception
+    h = _handle_of(at, sched, "gan")
+    assert h.status == "paused" and h.step_count == 0  # the page's first run is put in paused
+    at.button(key="gan_play").click().run()
+    assert at.button(key="gan_play").label == "⏸ Pause" and h.status in ("queued", "running")
+    assert live.wait_for("gan", 50, timeout=120, state=at.session_state) >= 50
+    at.run()
+    assert not at.exception and any(c.value.startswith("Step ") and "playing" in c.value for c in at.caption)
+    shown = int(next(c.value for c in at.caption if c.value.startswith("Step ")).split()[1])
+    assert shown >= 50 and at.session_state["gan_run"] is h.instance()
+    at.button(key="gan_play").click().run()
+    assert at.button(key="gan_play").label == "▶ Play" and h.status == "paused"
+    time.sleep(0.2)
+    steps = h.step_count
+    time.sleep(0.5)
+    at.run()
+    assert h.step_count == steps and at.session_state["gan_run"].step_count == steps  # paused: no more steps
+    reloaded = AppTest.from_file(page, default_timeout=180)
+    reloaded.query_params[session.token_param()] = at.session_state[session._STATE]
+    reloaded.run()
+    assert not reloaded.exception and reloaded.session_state["gan_run"] is h.instance()  # the same run after a reload
+
+
+def _handle_of(at, sched, key: str):
+    return sched.get_run(at.session_state[session._STATE], at.session_state[f"{key}_handle"])

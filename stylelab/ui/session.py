@@ -19,6 +19,7 @@ Share links and records must not carry the token: drop the :func:`token_param` q
 
 from __future__ import annotations
 
+import atexit
 import re
 from typing import TYPE_CHECKING
 
@@ -55,7 +56,10 @@ def _scheduler() -> "Scheduler":
             f"The app's live runs need the thread backend (STYLELAB_BACKEND=thread), not {limits.backend!r}: "
             "a page draws the Run object its worker steps, which a Ray actor keeps in another process. "
             "Use Ray for batch runs through stylelab.serve.Scheduler directly.")
-    return Scheduler(limits)
+    sched = Scheduler(limits)
+    # stop the workers before the interpreter goes away (a daemon thread inside a torch op at exit aborts)
+    atexit.register(sched.shutdown)
+    return sched
 
 
 def scheduler() -> "Scheduler":

@@ -7,6 +7,8 @@ Big-screen friendly: a grid of large thumbnails for the projector.
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from stylelab.classroom import urlstate
@@ -20,6 +22,8 @@ REFRESH_S = 5
 LABS = {"all": "All labs", **urlstate.LAB_TITLES}
 PER_ROW = (2, 3, 4)
 PER_PAGE = 12
+CAPTION_CSS = "font-size:1.15rem;font-weight:600;margin:0.2rem 0;overflow-wrap:anywhere"
+SMALL_CSS = "font-size:0.85rem;opacity:0.7;margin:0;overflow-wrap:anywhere"
 
 st.title("🖼️ Class Gallery")
 st.markdown("What the class made: press **Publish to the class gallery** under a result in any lab. "
@@ -32,21 +36,18 @@ auto = right.toggle("Auto-refresh", key=keep("gal_auto", True), help=f"Look for 
 lab_filter = None if lab in (None, "all") else lab
 
 
-def _plain(text: str) -> str:
-    """A caption shown as typed: HTML-escaped and Markdown punctuation escaped (no links, no pictures)."""
-    import html
-    import re
-
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", html.escape(text))
+def _text(text: str, css: str) -> None:
+    """Text as typed (HTML-escaped, never read as Markdown: no links, no pictures, no autolinked URLs)."""
+    st.html(f'<p style="{css}">{html.escape(text)}</p>')
 
 
 def _card(entry, base_key: str) -> None:  # noqa: ANN001  (a GalleryEntry)
     with st.container(border=True):
         st.image(entry.png, width="stretch")
         if entry.caption:
-            st.markdown(f"**{_plain(entry.caption)}**")
+            _text(entry.caption, CAPTION_CSS)
         st.caption(f"#{entry.id} · {urlstate.LAB_TITLES.get(entry.lab, entry.lab)} · {entry.created[:16].replace('T', ' ')} UTC")
-        st.caption(_plain(entry.settings))
+        _text(entry.settings, SMALL_CSS)
         link_col, dl_col = st.columns(2)
         try:
             url, missing = classroom.record_link(entry.record)
@@ -57,7 +58,7 @@ def _card(entry, base_key: str) -> None:  # noqa: ANN001  (a GalleryEntry)
         dl_col.download_button("Record (JSON)", entry_json(entry), file_name=f"gallery_{entry.id}.json",
                                mime="application/json", key=f"{base_key}_dl", width="stretch")
         if missing:
-            st.caption(("The link leaves out: " if url else "No link: ") + _plain("; ".join(missing)))
+            _text(("The link leaves out: " if url else "No link: ") + "; ".join(missing), SMALL_CSS)
 
 
 def grid() -> None:

@@ -6,6 +6,7 @@ the app's public address come from the environment, as on a classroom server.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -241,9 +242,10 @@ def test_gallery_page_shows_entries_escaped_and_survives_a_restart(gallery_db):
     g.close()
     at = AppTest.from_file(GALLERY_PAGE, default_timeout=60).run()
     assert_clean(at)
-    shown = [m.value for m in at.markdown]
-    assert not any("<script>" in m for m in shown)
-    assert any("&lt;script&gt;" in m and "\\!\\[x\\]" in m for m in shown)  # no HTML, no markdown picture
+    shown = [h.proto.body for h in at.get("html")]
+    assert not any("<script>" in m for m in shown) and not any(HOSTILE in m.value for m in at.markdown)
+    # shown as typed: HTML-escaped, in an HTML paragraph (never read as Markdown: no picture, no link)
+    assert any(f">{html.escape(HOSTILE)}</p>" in m for m in shown)
     assert len(at.get("image")) >= 1
     links = [b.proto.url for b in at.get("link_button")]
     assert links and links[0].startswith("http://localhost:8501/GAN_Lab?")
@@ -255,6 +257,7 @@ def test_gallery_page_shows_entries_escaped_and_survives_a_restart(gallery_db):
     at.run()
     captions = [c.value for c in at.caption]
     assert any("2 entries" in c for c in captions)
+    assert any(">second</p>" in h.proto.body for h in at.get("html"))
     order = [c for c in captions if c.startswith("#")]
     assert order[0].startswith(f"#{second} ") and order[1].startswith(f"#{first} ")
 

@@ -19,7 +19,7 @@ from stylelab.ui import classroom, keep, page_setup, show_error
 page_setup("Class Gallery", "🖼️")
 
 REFRESH_S = 5
-LABS = {"all": "All labs", **urlstate.LAB_TITLES}
+LABS = {"all": "All", **{lab: title.split()[0] for lab, title in urlstate.LAB_TITLES.items()}}  # short: one line
 PER_ROW = (2, 3, 4)
 PER_PAGE = 12
 CAPTION_CSS = "font-size:1.15rem;font-weight:600;margin:0.2rem 0;overflow-wrap:anywhere"
@@ -69,7 +69,7 @@ def grid() -> None:
         show_error(exc, "The class gallery cannot be read")
         return
     if total == 0:
-        st.info("Nothing published yet" + (f" in the {LABS[lab_filter]}" if lab_filter else "") + ".")
+        st.info("Nothing published yet" + (f" in the {urlstate.LAB_TITLES[lab_filter]}" if lab_filter else "") + ".")
         return
     pages = max(1, -(-total // PER_PAGE))
     page = st.session_state.get("gal_page", 1)

@@ -395,13 +395,13 @@ def classroom_bar(lab: str, image: torch.Tensor | bytes | None = None, record: E
         applied = st.session_state.pop("_classroom_lesson_applied", None)
         if applied:
             st.success(f"Lesson set up: **{applied}**. Read its question, predict, then press Start.")
-        cols = st.columns(3 if image is not None and record is not None else 2)
-        with cols[0].popover("🔗 Share this set-up", width="stretch"):
+        row = st.container(horizontal=True, horizontal_alignment="right")  # one compact toolbar row
+        with row.popover("🔗 Share this set-up"):
             share_box(lab)
-        with cols[1].popover("🎓 Lessons", width="stretch"):
+        with row.popover("🎓 Lessons"):
             lesson_picker(lab)
-        if len(cols) == 3:
-            with cols[2].popover("📌 Publish to the class gallery", width="stretch"):
+        if image is not None and record is not None:
+            with row.popover("📌 Publish to the class gallery"):
                 publish_button(lab, image, record, key or f"{lab}_publish")
 
 

@@ -376,3 +376,12 @@ def test_every_shipped_lesson_and_record_kind_makes_a_link():
     values, missing = classroom.record_link_values(rec)
     assert "style_size" not in values and "style_beta" not in values  # never clamped: left out, and said so
     assert any("working size" in m for m in missing) and any("log10" in m for m in missing)
+    fill = ExperimentRecord(lab="inpaint", config={
+        "mask": {"tool": "Rectangle", "size": [96, 96], "x": 10, "y": 12, "w": 30, "h": 20, "feather": 2},
+        "methods": ["telea", "ns"], "checkpoint": None, "dip_iterations": 300})
+    values, missing = classroom.record_link_values(fill)
+    assert values == {"inp_methods": ["telea", "ns"], "inp_dip_iters": 300, "inp_tool": "Rectangle", "inp_feather": 2,
+                      "inp_size": 96, "inp_rx": 10, "inp_ry": 12, "inp_rw": 30, "inp_rh": 20} and not missing
+    drawn = ExperimentRecord(lab="inpaint", config={"mask": {"tool": "Draw", "size": [128, 96]}, "methods": ["telea"]})
+    values, missing = classroom.record_link_values(drawn)
+    assert "inp_tool" not in values and any("mask tool" in m for m in missing)  # a drawn hole cannot travel

@@ -491,6 +491,16 @@ def _values_of(rec: ExperimentRecord) -> dict[str, Any]:
             out["aes_adj_lr_pixels" if mode == "pixels" else "aes_adj_lr_params"] = cfg["lr"]
         out.update({f"aes_w_{term}": w for term, w in (cfg.get("weights") or {}).items()})
         return out
+    if rec.lab == "inpaint" and "mask" in cfg:  # a fill: the hole's settings, the methods, the U-Net
+        mask = cfg.get("mask") or {}
+        size = mask.get("size")
+        out = {"inp_methods": cfg.get("methods"), "inp_dip_iters": cfg.get("dip_iterations"),
+               "inp_ckpt": cfg.get("checkpoint"), "inp_tool": mask.get("tool"), "inp_feather": mask.get("feather"),
+               "inp_size": max(size) if isinstance(size, list) and size else None}
+        names = {"x": "inp_rx", "y": "inp_ry", "w": "inp_rw", "h": "inp_rh", "seed": "inp_seed", "width": "inp_sw",
+                 "fraction": "inp_cf"}
+        out.update({key: mask[f] for f, key in names.items() if f in mask})
+        return out
     if rec.lab == "inpaint" and kind == "dip":
         return {"inp_dip_iters": cfg.get("iterations")}
     if rec.lab == "inpaint" and kind in ("inpaint-train", "loss-study"):

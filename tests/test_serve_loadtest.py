@@ -1,0 +1,164 @@
+"""The classroom load test: its statistics with known answers, its options, and one small real run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stylelab.errors import ConfigError
+from stylelab.serve import bench as lt_bench
+from stylelab.serve import loadtest as lt
+
+
+# ----------------------------------------------------------------------------- percentiles
+def test_percentile_known_answers():
+    xs = [1.0, 2.0, 3.0, 4.0]
+    assert lt.percentile(xs, 50) == pytest.approx(2.5)  # h = 1.5: between 2 and 3
+    assert lt.percentile(xs, 95) == pytest.approx(3.85)  # h = 2.85: 3 + 0.85 * 1
+    assert lt.percentile(xs, 0) == 1.0 and lt.percentile(xs, 100) == 4.0
+    assert lt.percentile([7.0], 95) == 7.0
+    assert lt.percentile([5, 1, 3], 50) == 3.0  # order of the input does not matter
+
+
+def test_percentile_matches_numpy_linear():
+    rng = np.random.default_rng(0)
+    xs = rng.exponential(1.0, 37).tolist()
+    for q in (5, 50, 95, 99):
+        assert lt.percentile(xs, q) == pytest.approx(float(np.percentile(xs, q)))
+
+
+def test_percentile_of_nothing_is_none_and_bad_input_is_refused():
+    assert lt.percentile([], 95) is None
+    with pytest.raises(ConfigError):
+        lt.percentile([1.0], 101)
+    with pytest.raises(ConfigError):
+        lt.percentile([1.0, float("nan")], 50)
+
+
+# ----------------------------------------------------------------------------- fairness
+def test_fairness_is_slowest_over_fastest():
+    assert lt.fairness([2.0, 4.0, 8.0]) == pytest.approx(0.25)
+    assert lt.fairness([3.0, 3.0]) == 1.0
+    assert lt.fairness([5.0]) == 1.0
+    assert lt.fairness([0.0, 10.0]) == 0.0  # one student starved
+
+
+def test_fairness_without_progress_is_not_measured():
+    assert lt.fairness([]) is None
+    assert lt.fairness([0.0, 0.0]) is None
+    with pytest.raises(ConfigError):
+        lt.fairness([1.0, -1.0])
+
+
+# ----------------------------------------------------------------------------- grouping and the summary
+ROWS = [
+    {"kind": "gan", "loads": [1.0], "steps": 100, "rate": 10.0, "errors": []},
+    {"kind": "gatys", "loads": [2.0], "steps": 6, "rate": 0.3, "errors": []},
+    {"kind": "gan", "loads": [3.0], "steps": 40, "rate": 4.0, "errors": ["TimeoutError: x"]},
+    {"kind": "browse", "loads": [0.5, 1.5, 4.0], "steps": 0, "rate": 0.0, "errors": []},
+    {"kind": "gatys", "loads": [1.0], "steps": 3, "rate": 0.15, "errors": []},
+]
+
+
+def test_by_kind_groups_in_first_seen_order():
+    groups = lt.by_kind(ROWS)
+    assert list(groups) == ["gan", "gatys", "browse"]
+    assert [r["steps"] for r in groups["gan"]] == [100, 40]
+    assert [r["steps"] for r in groups["gatys"]] == [6, 3]
+
+
+def test_summarize_known_answers():
+    s = lt.summarize(ROWS, {"peak_rss_mb": 900.0, "cpu_after_close_pct": 3.0}, rss_cap_mb=1000.0)
+    loads = [1.0, 2.0, 3.0, 0.5, 1.5, 4.0, 1.0]
+    assert s["page_load_s"]["n"] == 7
+    assert s["page_load_s"]["p50"] == pytest.approx(np.percentile(loads, 50))
+    assert s["page_load_s"]["p95"] == pytest.approx(np.percentile(loads, 95))
+    assert s["page_load_s"]["max"] == 4.0
+    assert s["kinds"]["gan"] == {"sessions": 2, "steps_min": 40, "steps_max": 100, "rate_min": 4.0, "rate_max": 10.0,
+                                 "fairness": pytest.approx(0.4)}
+    assert s["kinds"]["gatys"]["fairness"] == pytest.approx(0.5)
+    assert s["kinds"]["browse"] == {"sessions": 1, "loads": 3}
+    assert s["fairness_min"] == pytest.approx(0.4)  # the worst kind
+    assert s["errors"] == 1
+    aims = s["aims"]
+    assert aims["page load p95 <= 2 s"] is False
+    assert aims["fairness >= 0.5"] is False
+    assert aims["zero errors"] is False
+    assert aims["peak RSS <= 1000 MB"] is True
+    assert [v for k, v in aims.items() if k.startswith("runs freed")] == [True]
+
+
+def test_summarize_marks_what_was_not_measured():
+    s = lt.summarize([{"kind": "gan", "loads": [], "steps": 0, "rate": 0.0, "errors": []}])
+    assert s["page_load_s"] == {"n": 0, "p50": None, "p95": None, "max": None}
+    assert s["kinds"]["gan"]["fairness"] is None and s["fairness_min"] is None
+    assert s["aims"]["page load p95 <= 2 s"] is None
+    assert s["aims"]["fairness >= 0.5"] is False  # a heavy kind that never progressed fails the aim
+    assert s["aims"]["zero errors"] is True
+    json.dumps(s, allow_nan=False)
+
+
+def test_steps_read_from_every_page_style():
+    assert lt.steps_in("step 12 / 60 · 3.0 s · running") == 12  # the live driver
+    assert lt.steps_in("step 7/60 · 1.0 s") == 7  # the older Style Studio
+    assert lt.steps_in("Step 300 · running · 90 steps/s; fixed noise, step 299") == 300  # GAN Lab
+    assert lt.steps_in("Deep Image Prior: 25/400 iterations, 4 s") == 25  # the older Inpainting Lab
+    assert lt.steps_in("Steps (loss evaluations) 60") is None
+
+
+# ----------------------------------------------------------------------------- options
+def test_plan_two_thirds_heavy_cycling_kinds():
+    cfg = lt.LoadTestConfig(sessions=30)
+    plan = cfg.plan()
+    assert cfg.n_heavy == 20 and len(plan) == 30
+    assert plan[:5] == ["gan", "gatys", "dip", "train", "gan"] and plan.count("browse") == 10
+    assert lt.LoadTestConfig(sessions=2, heavy=1, kinds=("gan",)).plan() == ["gan", "browse"]
+
+
+@pytest.mark.parametrize("kw", [{"sessions": 0}, {"seconds": 0}, {"heavy": 5, "sessions": 4}, {"kinds": ("chess",)},
+                                {"poll_s": -1.0}, {"ramp_s": -2.0}])
+def test_bad_options_are_refused(kw):
+    with pytest.raises(ConfigError):
+        lt.LoadTestConfig(**kw)
+
+
+def test_missing_app_dir_is_a_clear_error(tmp_path):
+    with pytest.raises(lt.LoadTestError, match="no app.py"):
+        lt.AppServer(tmp_path)
+
+
+def test_bench_figures_names_are_stable():
+    result = {"summary": lt.summarize(ROWS, {"peak_rss_mb": 900.0, "cpu_after_close_pct": 3.0})}
+    f = lt_bench.figures(result)
+    assert f["page load p95"][1] == "s" and f["peak server RSS"] == (900.0, "MB")
+    assert f["gan: fairness"][0] == pytest.approx(0.4)
+    assert "dip: fairness" not in f  # no such session in this classroom
+    assert lt_bench.config(quick=False).plan().count("browse") == 10
+
+
+# ----------------------------------------------------------------------------- a real, small classroom
+@pytest.mark.slow
+@pytest.mark.browser
+def test_two_sessions_end_to_end(tmp_path):
+    if not Path(lt.CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("Debian chromium is not installed")
+    pytest.importorskip("playwright")
+    cfg = lt.LoadTestConfig(sessions=2, heavy=1, kinds=("gan",), seconds=20.0, poll_s=2.0, settle_s=3.0)
+    result = lt.run_loadtest(cfg)
+    json.dumps(result, allow_nan=False)
+    rows = result["sessions"]
+    assert [r["kind"] for r in rows] == ["gan", "browse"]
+    heavy, browse = rows
+    assert heavy["steps"] > 0 and heavy["rate"] > 0, heavy
+    assert heavy["progress"] and heavy["progress"][-1][1] == heavy["steps"]
+    assert len(browse["loads"]) >= 1 and all(t > 0 for t in browse["loads"])
+    assert not heavy["errors"] and not browse["errors"], (heavy["errors"], browse["errors"])
+    s = result["summary"]
+    assert s["page_load_s"]["n"] == len(heavy["loads"]) + len(browse["loads"])
+    assert s["server"]["peak_rss_mb"] > 50  # the app was measured (torch alone is more than this)
+    assert s["server"]["cpu_after_close_pct"] is not None
+    assert "gan" in lt.format_report(result)

@@ -153,6 +153,18 @@ def test_lab_page_bad_link_shows_an_error_and_works(lab, gallery_db):
     assert len(errors) == 1 and "seed='-5'" in errors[0] and "unknown key 'nope'" in errors[0]
 
 
+def test_share_box_names_what_a_link_cannot_carry(gallery_db):
+    at = _style_app()
+    at.session_state["style_content_src"] = "Upload"  # an uploaded photo
+    at.session_state["style_tv"] = 3.0  # beyond the control's range (as a record could set it)
+    at.run()
+    assert not at.exception
+    notes = [c.value for c in at.caption if "cannot carry" in c.value]
+    assert notes and "content image" in notes[0] and "λ_TV (is outside [-4, 1])" in notes[0]
+    link = next(c.value for c in at.code if "/Style_Studio?" in c.value)
+    assert "tv" not in _query_of(link) and "c" not in _query_of(link) and _query_of(link)["b"] == "6.0"
+
+
 def test_bad_link_shows_one_error_listing_every_problem(gallery_db):
     at = _style_app({"b": "99", "zz": "1", "n": "many"}).run()
     assert not at.exception

@@ -189,8 +189,21 @@ def _controls_now() -> dict[str, Any]:
 
 
 def share_link(lab: str) -> tuple[str, list[str]]:
-    """``(url, unshareable)`` of the lab's controls as they are now (no session token in it)."""
-    return urlstate.link_from_state(lab, _controls_now(), app_base_url())
+    """``(url, unshareable)`` of the lab's controls as they are now (no session token in it).
+
+    A control whose value no link can carry (an upload, a drawn hole, a value set by a record
+    beyond the control's range) is left out of the link and named in ``unshareable``; the link
+    then gives it its default.
+    """
+    sch = urlstate.schema(lab)
+    values, unshareable = urlstate.values_from_state(lab, _controls_now())
+    for name in list(values):
+        try:
+            sch.by_name[name].check(values[name])
+        except ValueError as exc:
+            unshareable.append(f"{sch.by_name[name].label} ({exc})")
+            del values[name]
+    return urlstate.share_url(app_base_url(), lab, urlstate.encode(lab, values)), unshareable
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -214,8 +227,8 @@ def share_box(lab: str) -> None:
     except ConfigError as exc:
         st.caption(f"No QR code: {exc}")
     if unshareable:
-        st.caption(f"A link cannot carry {', '.join(unshareable)} (an upload or a result of this session): "
-                   "whoever opens it sees the bundled default there.")
+        st.caption(f"This link cannot carry: {'; '.join(unshareable)} (an upload, a drawing or a result of this "
+                   "session): whoever opens it gets the default there.")
 
 
 # ----------------------------------------------------------------------------- lessons

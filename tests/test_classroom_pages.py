@@ -165,6 +165,24 @@ def test_share_box_names_what_a_link_cannot_carry(gallery_db):
     assert "tv" not in _query_of(link) and "c" not in _query_of(link) and _query_of(link)["b"] == "6.0"
 
 
+def test_lab_query_drops_streamlit_keys_and_the_session_token():
+    from stylelab.ui import classroom
+    from stylelab.ui.session import token_param
+
+    token = "b" * 43
+    key = token_param()
+    assert classroom.lab_query("style", {"embed": "true", key: token, "b": "7.0"}) == {"b": ["7.0"]}
+    # the token's key is also the Style Studio's style image: a picture's name is the control
+    assert classroom.lab_query("style", {key: "painting:spring"}) == {key: ["painting:spring"]}
+    assert classroom.lab_query("gan", {key: token, "seed": ["1", "2"]}) == {"seed": ["1", "2"]}
+
+
+def test_streamlit_keys_alone_change_nothing(gallery_db):
+    at = _style_app({"embed": "true"}).run()
+    assert_clean(at)
+    assert at.slider(key="style_beta").value == 6.0
+
+
 def test_bad_link_shows_one_error_listing_every_problem(gallery_db):
     at = _style_app({"b": "99", "zz": "1", "n": "many"}).run()
     assert not at.exception

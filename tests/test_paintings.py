@@ -19,6 +19,9 @@ import pytest
 from PIL import Image
 
 from stylelab import paintings as P
+from stylelab.data.paintings import boards as B
+from stylelab.data.paintings import cache as C
+from stylelab.data.paintings import reassemble as R
 from stylelab.errors import AssetError
 
 RCC = P.DEFAULT_RCC
@@ -167,17 +170,17 @@ def test_missing_file_raises_asset_error(tmp_path: Path) -> None:
 
 
 def test_caption_parsing() -> None:
-    assert P._split_caption("Leonardo da Vinci, Mona Lisa - 1503-19") == ("Leonardo da Vinci", "Mona Lisa", "1503-19")
-    assert P._split_caption("Katsushika Hokusai, Oiran and Kamuro") == ("Katsushika Hokusai", "Oiran and Kamuro", None)
-    assert P._split_caption("Katsushika Hokusai, Kazusa sea Route - 1830.")[2] == "1830"
-    assert P._title_from_file("image/GreatWave_a1.webp") == "Great Wave"
-    assert P._title_from_file("image/renoir-moulin_de_la_galette-4.webp") == "Renoir Moulin De La Galette"
-    assert P._slug("Pietà") == "pieta"
+    assert B._split_caption("Leonardo da Vinci, Mona Lisa - 1503-19") == ("Leonardo da Vinci", "Mona Lisa", "1503-19")
+    assert B._split_caption("Katsushika Hokusai, Oiran and Kamuro") == ("Katsushika Hokusai", "Oiran and Kamuro", None)
+    assert B._split_caption("Katsushika Hokusai, Kazusa sea Route - 1830.")[2] == "1830"
+    assert B._title_from_file("image/GreatWave_a1.webp") == "Great Wave"
+    assert B._title_from_file("image/renoir-moulin_de_la_galette-4.webp") == "Renoir Moulin De La Galette"
+    assert B._slug("Pietà") == "pieta"
 
 
 def test_missing_package_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STYLELAB_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(P, "DEFAULT_RCC", tmp_path / "absent.rcc")
+    monkeypatch.setattr(C, "DEFAULT_RCC", tmp_path / "absent.rcc")
     assert P.cache_dir() == tmp_path / "cache" / "paintings"
     assert not P.paintings_available()
     with pytest.raises(AssetError, match="apt-get install gcompris-qt-data"):
@@ -192,7 +195,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        P._atomic_write(tmp_path / "f.png", boom)
+        C._atomic_write(tmp_path / "f.png", boom)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -210,8 +213,8 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[P.Pa
     if not RCC.is_file():
         pytest.skip(f"{RCC} missing: install the Debian package gcompris-qt-data")
     root = tmp_path_factory.mktemp("stylelab-cache")
-    assemblies: dict[str, P._Assembly] = {}
-    real_assemble = P._assemble
+    assemblies: dict[str, R._Assembly] = {}
+    real_assemble = C._assemble  # what the cache calls
 
     def recording(board, entries):  # noqa: ANN001, ANN202 - test spy
         result = real_assemble(board, entries)
@@ -220,7 +223,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[P.Pa
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("STYLELAB_CACHE", str(root))
-        mp.setattr(P, "_assemble", recording)
+        mp.setattr(C, "_assemble", recording)
         paintings = P.list_paintings()
     return root / "paintings", paintings, assemblies
 
@@ -230,7 +233,7 @@ def test_real_rcc_holds_the_paintings(entries: dict[str, bytes]) -> None:
     header = RCC.read_bytes()[:24]
     assert header[:4] == b"qres"
     assert struct.unpack(">I", header[4:8])[0] in (1, 2, 3)
-    boards = P._boards(entries)
+    boards = B._boards(entries)
     assert len(boards) >= 20
     assert sum(name.endswith(".webp") for name in entries) >= 200
     titles = {b.title: b for b in boards}
@@ -259,7 +262,7 @@ def _seam_ratio(image: Image.Image, owner: np.ndarray) -> float:
 def test_every_painting_is_whole_and_seamless(extracted, entries) -> None:
     cache, paintings, assemblies = extracted
     assert len(paintings) >= 20
-    boards = {b.key: b for b in P._boards(entries)}
+    boards = {b.key: b for b in B._boards(entries)}
     for painting in paintings:
         with Image.open(painting.path) as im:
             image = im.copy()
@@ -269,7 +272,7 @@ def test_every_painting_is_whole_and_seamless(extracted, entries) -> None:
         assembly = assemblies[painting.key]
         assert np.array_equal(np.asarray(image), np.asarray(assembly.image)), painting.key
         # No holes: black pixels only where the pieces themselves have them, uncovered pixels rare.
-        pieces = P._decode_pieces(boards[painting.key], entries)
+        pieces = R._decode_pieces(boards[painting.key], entries)
         opaque = np.concatenate([a[a[..., 3] > 0][:, :3] for a in pieces])
         black_source = float((opaque.max(axis=1) <= 3).mean())
         black = float((np.asarray(image).max(axis=2) <= 3).mean())
@@ -299,19 +302,19 @@ def test_index_round_trips_and_warm_calls_are_fast(extracted, monkeypatch: pytes
     assert all(p.path.parent == cache for p in paintings)
     assert P.paintings_available()
     # A stale index (other version or source) is not trusted.
-    assert P._read_index(cache, RCC) == paintings
+    assert C._read_index(cache, RCC) == paintings
     index["version"] = -1
     (cache / "index.json").write_text(json.dumps(index), encoding="utf-8")
-    assert P._read_index(cache, RCC) is None
-    index["version"] = P._INDEX_VERSION
+    assert C._read_index(cache, RCC) is None
+    index["version"] = C._INDEX_VERSION
     index["source"]["size"] += 1
     (cache / "index.json").write_text(json.dumps(index), encoding="utf-8")
-    assert P._read_index(cache, RCC) is None
+    assert C._read_index(cache, RCC) is None
     index["source"]["size"] -= 1
     (cache / "index.json").write_text(json.dumps(index), encoding="utf-8")
-    assert P._read_index(cache, RCC) == paintings
+    assert C._read_index(cache, RCC) == paintings
     # A warm cache keeps working when the package is removed later.
-    monkeypatch.setattr(P, "DEFAULT_RCC", cache / "absent.rcc")
+    monkeypatch.setattr(C, "DEFAULT_RCC", cache / "absent.rcc")
     assert P.list_paintings() == paintings and P.paintings_available()
 
 
@@ -332,3 +335,13 @@ def test_load_painting_by_key_title_or_fragment(extracted, monkeypatch: pytest.M
     by_key = {p.key: p for p in paintings}
     assert by_key["the-great-wave-off-kanagawa"].year == "1823-1829"
     assert by_key["oiran-and-kamuro"].year is None
+
+
+def test_the_old_module_re_exports_the_public_names() -> None:
+    """``stylelab.paintings`` (the old path) and ``stylelab.data.paintings`` are the same functions."""
+    import stylelab.data.paintings as D
+
+    assert set(P.__all__) == set(D.__all__)
+    for name in P.__all__:
+        assert getattr(P, name) is getattr(D, name)
+    assert P.list_paintings is C.list_paintings and P.read_qres.__module__ == "stylelab.data.paintings.qres"

@@ -1,0 +1,1 @@
+"""Data that stylelab builds from offline packages (``stylelab.data.paintings``: the GCompris paintings)."""

@@ -56,10 +56,10 @@ def test_fairness_without_progress_is_not_measured():
 
 # ----------------------------------------------------------------------------- grouping and the summary
 ROWS = [
-    {"kind": "gan", "loads": [1.0], "steps": 100, "rate": 10.0, "errors": []},
+    {"kind": "gan", "loads": [1.0], "steps": 100, "rate": 10.0, "errors": [], "client": "browser"},
     {"kind": "gatys", "loads": [2.0], "steps": 6, "rate": 0.3, "errors": []},
     {"kind": "gan", "loads": [3.0], "steps": 40, "rate": 4.0, "errors": ["TimeoutError: x"]},
-    {"kind": "browse", "loads": [0.5, 1.5, 4.0], "steps": 0, "rate": 0.0, "errors": []},
+    {"kind": "browse", "loads": [0.5, 1.5, 4.0], "steps": 0, "rate": 0.0, "errors": [], "client": "protocol"},
     {"kind": "gatys", "loads": [1.0], "steps": 3, "rate": 0.15, "errors": []},
 ]
 
@@ -78,6 +78,9 @@ def test_summarize_known_answers():
     assert s["page_load_s"]["p50"] == pytest.approx(np.percentile(loads, 50))
     assert s["page_load_s"]["p95"] == pytest.approx(np.percentile(loads, 95))
     assert s["page_load_s"]["max"] == 4.0
+    by_client = s["page_load_s"]["by_client"]
+    assert by_client["protocol"] == {"n": 3, "p50": 1.5, "p95": pytest.approx(np.percentile([0.5, 1.5, 4.0], 95)), "max": 4.0}
+    assert by_client["browser"]["n"] == 4  # rows without a client are browser tabs
     assert s["kinds"]["gan"] == {"sessions": 2, "steps_min": 40, "steps_max": 100, "rate_min": 4.0, "rate_max": 10.0,
                                  "fairness": pytest.approx(0.4)}
     assert s["kinds"]["gatys"]["fairness"] == pytest.approx(0.5)
@@ -94,7 +97,8 @@ def test_summarize_known_answers():
 
 def test_summarize_marks_what_was_not_measured():
     s = lt.summarize([{"kind": "gan", "loads": [], "steps": 0, "rate": 0.0, "errors": []}])
-    assert s["page_load_s"] == {"n": 0, "p50": None, "p95": None, "max": None}
+    assert s["page_load_s"] == {"n": 0, "p50": None, "p95": None, "max": None,
+                                "by_client": {"browser": {"n": 0, "p50": None, "p95": None, "max": None}}}
     assert s["kinds"]["gan"]["fairness"] is None and s["fairness_min"] is None
     assert s["aims"]["page load p95 <= 2 s"] is None
     assert s["aims"]["fairness >= 0.5"] is False  # a heavy kind that never progressed fails the aim
@@ -117,10 +121,14 @@ def test_plan_two_thirds_heavy_cycling_kinds():
     assert cfg.n_heavy == 20 and len(plan) == 30
     assert plan[:5] == ["gan", "gatys", "dip", "train", "gan"] and plan.count("browse") == 10
     assert lt.LoadTestConfig(sessions=2, heavy=1, kinds=("gan",)).plan() == ["gan", "browse"]
+    assert cfg.n_protocol == 8  # all browsing sessions but two speak the websocket protocol
+    assert lt.LoadTestConfig(sessions=2, heavy=1).n_protocol == 0
+    assert lt.LoadTestConfig(sessions=5, heavy=1, protocol_browse=4).n_protocol == 4
 
 
 @pytest.mark.parametrize("kw", [{"sessions": 0}, {"seconds": 0}, {"heavy": 5, "sessions": 4}, {"kinds": ("chess",)},
-                                {"poll_s": -1.0}, {"ramp_s": -2.0}])
+                                {"poll_s": -1.0}, {"ramp_s": -2.0},
+                                {"sessions": 4, "heavy": 2, "protocol_browse": 3}])
 def test_bad_options_are_refused(kw):
     with pytest.raises(ConfigError):
         lt.LoadTestConfig(**kw)
@@ -143,22 +151,26 @@ def test_bench_figures_names_are_stable():
 # ----------------------------------------------------------------------------- a real, small classroom
 @pytest.mark.slow
 @pytest.mark.browser
-def test_two_sessions_end_to_end(tmp_path):
+def test_small_classroom_end_to_end(tmp_path):
+    """Three sessions for 20 s: a GAN Lab tab playing, a browsing tab, a browsing protocol client."""
     if not Path(lt.CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("Debian chromium is not installed")
     pytest.importorskip("playwright")
-    cfg = lt.LoadTestConfig(sessions=2, heavy=1, kinds=("gan",), seconds=20.0, poll_s=2.0, settle_s=3.0)
+    cfg = lt.LoadTestConfig(sessions=3, heavy=1, kinds=("gan",), protocol_browse=1, seconds=20.0, poll_s=2.0,
+                            settle_s=3.0)
     result = lt.run_loadtest(cfg)
     json.dumps(result, allow_nan=False)
     rows = result["sessions"]
-    assert [r["kind"] for r in rows] == ["gan", "browse"]
-    heavy, browse = rows
+    assert [(r["kind"], r["client"]) for r in rows] == [("gan", "browser"), ("browse", "browser"), ("browse", "protocol")]
+    heavy, browse, proto = rows
     assert heavy["steps"] > 0 and heavy["rate"] > 0, heavy
     assert heavy["progress"] and heavy["progress"][-1][1] == heavy["steps"]
     assert len(browse["loads"]) >= 1 and all(t > 0 for t in browse["loads"])
-    assert not heavy["errors"] and not browse["errors"], (heavy["errors"], browse["errors"])
+    assert len(proto["loads"]) >= 1 and all(t > 0 for t in proto["loads"])
+    assert not heavy["errors"] and not browse["errors"] and not proto["errors"], [r["errors"] for r in rows]
     s = result["summary"]
-    assert s["page_load_s"]["n"] == len(heavy["loads"]) + len(browse["loads"])
+    assert s["page_load_s"]["n"] == sum(len(r["loads"]) for r in rows)
+    assert s["page_load_s"]["by_client"]["protocol"]["n"] == len(proto["loads"])
     assert s["server"]["peak_rss_mb"] > 50  # the app was measured (torch alone is more than this)
     assert s["server"]["cpu_after_close_pct"] is not None
     assert "gan" in lt.format_report(result)

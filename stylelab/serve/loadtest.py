@@ -8,7 +8,11 @@ async API so that dozens of tabs share one event loop and one browser. Two kinds
   page shows (``step N / M`` of :func:`stylelab.ui.live.live_run`, ``Step N`` of the GAN Lab)
   every ``poll_s`` seconds until the end;
 - **browsing**: open the pages of :data:`PAGES` one after another and time each load until the
-  page's title is drawn and Streamlit's script run has finished.
+  page's title is drawn and Streamlit's script run has finished. Most browsing sessions of a big
+  classroom (all but two, :attr:`LoadTestConfig.protocol_browse`) speak Streamlit's own protocol
+  instead of running a tab: a fresh websocket to ``/_stcore/stream`` per page, one ``BackMsg``
+  ``rerun_script`` for the page, timed until the ``ForwardMsg`` ``script_finished`` (the server's
+  work for a page load, without the browser's drawing: a much lighter client on a 2-core machine).
 
 Measured (:func:`summarize`):
 
@@ -144,6 +148,8 @@ def summarize(rows: Sequence[Mapping[str, Any]], server: Mapping[str, Any] | Non
     fairness_min = None if not fair or any(f is None for f in fair) else min(fair)
     errors = sum(len(r.get("errors", [])) for r in rows)
     stats = load_stats(loads)
+    stats["by_client"] = {c: load_stats([t for r in rows if r.get("client", "browser") == c for t in r.get("loads", [])])
+                          for c in sorted({str(r.get("client", "browser")) for r in rows})}
     peak = server.get("peak_rss_mb")
     cpu_after = server.get("cpu_after_close_pct")
     aims = {
@@ -318,6 +324,7 @@ class SessionResult:
 
     index: int
     kind: str
+    client: str = "browser"
     loads: list[float] = field(default_factory=list)
     steps: int = 0
     rate: float = 0.0
@@ -343,6 +350,7 @@ class LoadTestConfig:
     ramp_s: float | None = None
     settle_s: float = 6.0
     think_s: float = 1.0
+    protocol_browse: int | None = None
     load_timeout_s: float = 120.0
     rss_cap_mb: float = DEFAULT_RSS_CAP_MB
     warmup: bool = True
@@ -356,6 +364,9 @@ class LoadTestConfig:
             problems.append(f"seconds must be > 0, got {self.seconds}")
         if self.heavy is not None and not 0 <= self.heavy <= self.sessions:
             problems.append(f"heavy must be between 0 and sessions ({self.sessions}), got {self.heavy}")
+        elif self.protocol_browse is not None and not 0 <= self.protocol_browse <= self.sessions - self.n_heavy:
+            problems.append(f"protocol_browse must be between 0 and the browsing sessions ({self.sessions - self.n_heavy}), "
+                            f"got {self.protocol_browse}")
         bad = [k for k in self.kinds if k not in HEAVY_KINDS]
         if bad or not self.kinds:
             problems.append(f"kinds must be among {', '.join(HEAVY_KINDS)}, got {', '.join(self.kinds) or 'none'}")
@@ -372,6 +383,12 @@ class LoadTestConfig:
     @property
     def n_heavy(self) -> int:
         return round(self.sessions * 2 / 3) if self.heavy is None else self.heavy
+
+    @property
+    def n_protocol(self) -> int:
+        """Browsing sessions over the websocket protocol (default: all but two, which stay real tabs)."""
+        n_browse = self.sessions - self.n_heavy
+        return max(0, n_browse - 2) if self.protocol_browse is None else self.protocol_browse
 
     def plan(self) -> list[str]:
         """The kind of each session, heavy ones first: ``["gan", "gatys", "dip", "train", "gan", ..., "browse"]``."""
@@ -516,6 +533,64 @@ async def browse_session(browser: Any, base: str, res: SessionResult, cfg: LoadT
         await ctx.close()
 
 
+async def protocol_load(base: str, page: str, timeout: float) -> tuple[float, list[str]]:
+    """One page load over Streamlit's websocket protocol, as a fresh tab would make it.
+
+    Opens ``ws://.../_stcore/stream`` (subprotocol ``streamlit``), sends a ``BackMsg`` whose
+    ``rerun_script`` names the page, and reads ``ForwardMsg``s until ``script_finished`` says the
+    run is over (an early finish for an ``st.rerun`` is followed by the rerun). Returns the seconds
+    it took and the text of every exception element the page drew.
+    """
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    t0 = time.perf_counter()
+    errors: list[str] = []
+    url = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/_stcore/stream"
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_name = page
+        await ws.send(msg.SerializeToString())
+        while True:
+            left = timeout - (time.perf_counter() - t0)
+            if left <= 0:
+                raise TimeoutError(f"/{page} did not finish within {timeout:.0f} s")
+            fwd = ForwardMsg()
+            fwd.ParseFromString(await asyncio.wait_for(ws.recv(), left))
+            kind = fwd.WhichOneof("type")
+            if kind == "page_not_found":
+                errors.append(f"/{page}: page not found")
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element" \
+                    and fwd.delta.new_element.WhichOneof("type") == "exception":
+                exc = fwd.delta.new_element.exception
+                errors.append(f"/{page}: {exc.type}: {exc.message}"[:300])
+            elif kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(fwd.script_finished)
+                if status == "FINISHED_SUCCESSFULLY":
+                    return time.perf_counter() - t0, errors
+                if status == "FINISHED_WITH_COMPILE_ERROR":
+                    errors.append(f"/{page}: the page did not compile")
+                    return time.perf_counter() - t0, errors
+
+
+async def protocol_browse_session(base: str, res: SessionResult, cfg: LoadTestConfig) -> None:
+    """A browsing session over the websocket protocol (:func:`protocol_load` per page)."""
+    end = time.perf_counter() + cfg.seconds
+    i = res.index
+    while time.perf_counter() < end:
+        path = PAGES[i % len(PAGES)]
+        i += 1
+        try:
+            seconds, errors = await protocol_load(base, path, cfg.load_timeout_s)
+            res.loads.append(seconds)
+            res.errors += errors
+        except Exception as exc:
+            res.errors.append(f"/{path}: {error_text(exc)}")
+        await asyncio.sleep(cfg.think_s)
+
+
 async def _warm(browser: Any, base: str, cfg: LoadTestConfig) -> None:
     """Open every page once (imports, model downloads from cache, first compilations): not measured."""
     ctx = await browser.new_context()
@@ -534,7 +609,9 @@ async def _classroom(base: str, cfg: LoadTestConfig) -> list[SessionResult]:
         raise LoadTestError("the load test needs Playwright (pip install playwright)") from exc
     if not Path(cfg.chromium).exists():
         raise LoadTestError(f"no Chromium at {cfg.chromium} (apt-get install chromium, or set STYLELAB_CHROMIUM)")
-    results = [SessionResult(i, kind) for i, kind in enumerate(cfg.plan())]
+    plan = cfg.plan()
+    first_protocol = len(plan) - cfg.n_protocol  # the last browsing sessions speak the protocol
+    results = [SessionResult(i, kind, "protocol" if i >= first_protocol else "browser") for i, kind in enumerate(plan)]
     ramp = cfg.ramp_s if cfg.ramp_s is not None else min(10.0, cfg.seconds / 4)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=cfg.chromium, headless=True, args=CHROMIUM_ARGS)
@@ -544,8 +621,12 @@ async def _classroom(base: str, cfg: LoadTestConfig) -> list[SessionResult]:
 
             async def one(res: SessionResult) -> None:
                 await asyncio.sleep(ramp * res.index / max(1, len(results)))
-                fn = browse_session if res.kind == "browse" else heavy_session
-                await fn(browser, base, res, cfg)
+                if res.client == "protocol":
+                    await protocol_browse_session(base, res, cfg)
+                elif res.kind == "browse":
+                    await browse_session(browser, base, res, cfg)
+                else:
+                    await heavy_session(browser, base, res, cfg)
 
             await asyncio.gather(*(one(r) for r in results))
         finally:
@@ -598,13 +679,14 @@ def run_loadtest(cfg: LoadTestConfig) -> dict[str, Any]:
 def format_report(result: Mapping[str, Any]) -> str:
     """A short text report: one line per session, then the summary and the aims."""
     s = result["summary"]
-    lines = [f"{'#':>3} {'kind':<7} {'loads':>5} {'load p50 s':>10} {'steps':>6} {'steps/s':>8}  errors"]
+    lines = [f"{'#':>3} {'kind':<7} {'client':<8} {'loads':>5} {'load p50 s':>10} {'steps':>6} {'steps/s':>8}  errors"]
     for r in result["sessions"]:
         p50 = percentile(r["loads"], 50)
-        lines.append(f"{r['index']:>3} {r['kind']:<7} {len(r['loads']):>5} {_f(p50):>10} {r['steps']:>6} "
+        lines.append(f"{r['index']:>3} {r['kind']:<7} {r['client']:<8} {len(r['loads']):>5} {_f(p50):>10} {r['steps']:>6} "
                      f"{_f(r['rate']):>8}  {len(r['errors'])}" + (f" ({r['errors'][0][:80]})" if r["errors"] else ""))
     pl = s["page_load_s"]
-    lines += ["", f"page loads: n={pl['n']} p50={_f(pl['p50'])} s p95={_f(pl['p95'])} s max={_f(pl['max'])} s"]
+    lines += [""] + [f"page loads{f' ({c})' if c else ''}: n={x['n']} p50={_f(x['p50'])} s p95={_f(x['p95'])} s "
+                     f"max={_f(x['max'])} s" for c, x in [("", pl), *pl.get("by_client", {}).items()]]
     for kind, k in s["kinds"].items():
         if kind != "browse":
             lines.append(f"{kind}: {k['sessions']} sessions, steps {k['steps_min']}..{k['steps_max']}, "
@@ -627,6 +709,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sessions", type=int, default=d.sessions, help="browser sessions in all")
     p.add_argument("--heavy", type=int, default=None, help="how many of them run a lab (default: two thirds)")
     p.add_argument("--kinds", default=",".join(d.kinds), help=f"heavy kinds to cycle through ({','.join(HEAVY_KINDS)})")
+    p.add_argument("--protocol-browse", type=int, default=None,
+                   help="browsing sessions over Streamlit's websocket protocol, not tabs (default: all but two)")
     p.add_argument("--seconds", type=float, default=d.seconds, help="how long each session lasts")
     p.add_argument("--poll", type=float, default=d.poll_s, help="seconds between two progress readings")
     p.add_argument("--ramp", type=float, default=None, help="seconds over which the sessions start (default: min(10, seconds/4))")
@@ -641,7 +725,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> LoadTestConfig:
     return LoadTestConfig(sessions=args.sessions, seconds=args.seconds, heavy=args.heavy,
                           kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()), url=args.url,
-                          app_dir=args.app_dir, server_pid=args.server_pid, poll_s=args.poll, ramp_s=args.ramp,
+                          app_dir=args.app_dir, server_pid=args.server_pid, protocol_browse=args.protocol_browse, poll_s=args.poll, ramp_s=args.ramp,
                           settle_s=args.settle, rss_cap_mb=args.rss_cap_mb, warmup=not args.no_warmup)
 
 

@@ -126,6 +126,20 @@ def test_plan_two_thirds_heavy_cycling_kinds():
     assert lt.LoadTestConfig(sessions=5, heavy=1, protocol_browse=4).n_protocol == 4
 
 
+def test_clients_keep_a_real_tab_of_every_kind():
+    clients = lt.LoadTestConfig(sessions=30).clients()
+    plan = lt.LoadTestConfig(sessions=30).plan()
+    pairs = list(zip(plan, clients))
+    for kind in ("gan", "gatys"):  # the first of the kind in a tab, the rest over the protocol
+        mine = [c for k, c in pairs if k == kind]
+        assert mine[0] == "browser" and set(mine[1:]) == {"protocol"} and len(mine) == 5
+    for kind in ("dip", "train"):  # they need more than one button press: always tabs
+        assert {c for k, c in pairs if k == kind} == {"browser"}
+    assert [c for k, c in pairs if k == "browse"] == ["browser"] * 2 + ["protocol"] * 8
+    tabs = lt.LoadTestConfig(sessions=30, protocol_heavy=False, protocol_browse=0).clients()
+    assert set(tabs) == {"browser"}
+
+
 @pytest.mark.parametrize("kw", [{"sessions": 0}, {"seconds": 0}, {"heavy": 5, "sessions": 4}, {"kinds": ("chess",)},
                                 {"poll_s": -1.0}, {"ramp_s": -2.0},
                                 {"sessions": 4, "heavy": 2, "protocol_browse": 3}])

@@ -13,6 +13,10 @@ async API so that dozens of tabs share one event loop and one browser. Two kinds
   instead of running a tab: a fresh websocket to ``/_stcore/stream`` per page, one ``BackMsg``
   ``rerun_script`` for the page, timed until the ``ForwardMsg`` ``script_finished`` (the server's
   work for a page load, without the browser's drawing: a much lighter client on a 2-core machine).
+  Likewise the GAN Lab and Gatys sessions after the first tab of each kind
+  (:data:`PROTOCOL_HEAVY_KINDS`, :class:`ProtocolSession`): they press the button by sending its
+  widget id as a trigger, then rerun the live fragment every ``auto_rerun.interval`` seconds as
+  the browser does, and read the step counter from the ``progress`` / ``markdown`` elements.
 
 Measured (:func:`summarize`):
 
@@ -57,6 +61,8 @@ from ..errors import ConfigError, StylelabError
 #: heavy session kinds -> (page path, what to press): the labs a class runs at once
 HEAVY_KINDS = ("gan", "gatys", "dip", "train")
 HEAVY_PAGES = {"gan": "GAN_Lab", "gatys": "Style_Studio", "dip": "Inpainting_Lab", "train": "Style_Studio"}
+#: heavy kinds a protocol client can drive (one button press on the page as it opens) -> that button's label
+PROTOCOL_HEAVY_KINDS = {"gan": "▶ Play", "gatys": "▶ Start"}
 #: the pages a browsing session opens, in turn ("" = the home page)
 PAGES = ("", "Loss_Lab", "Style_Studio", "GAN_Lab", "Inpainting_Lab", "Aesthetics_Lab")
 #: the aims of issue 15 on a 2-core machine, 30 sessions
@@ -351,6 +357,7 @@ class LoadTestConfig:
     settle_s: float = 6.0
     think_s: float = 1.0
     protocol_browse: int | None = None
+    protocol_heavy: bool = True
     load_timeout_s: float = 120.0
     rss_cap_mb: float = DEFAULT_RSS_CAP_MB
     warmup: bool = True
@@ -393,6 +400,22 @@ class LoadTestConfig:
     def plan(self) -> list[str]:
         """The kind of each session, heavy ones first: ``["gan", "gatys", "dip", "train", "gan", ..., "browse"]``."""
         return [self.kinds[i % len(self.kinds)] for i in range(self.n_heavy)] + ["browse"] * (self.sessions - self.n_heavy)
+
+    def clients(self) -> list[str]:
+        """``"browser"`` (a Chromium tab) or ``"protocol"`` for each session of :meth:`plan`: the last
+        :attr:`n_protocol` browsing sessions, and with ``protocol_heavy`` every GAN Lab / Gatys session
+        but the first of its kind."""
+        plan, out, seen = self.plan(), [], set()
+        first_protocol = len(plan) - self.n_protocol
+        for i, kind in enumerate(plan):
+            if kind == "browse":
+                out.append("protocol" if i >= first_protocol else "browser")
+            elif self.protocol_heavy and kind in PROTOCOL_HEAVY_KINDS and kind in seen:
+                out.append("protocol")
+            else:
+                out.append("browser")
+            seen.add(kind)
+        return out
 
 
 async def _script_state(pg: Any) -> str | None:
@@ -547,8 +570,7 @@ async def protocol_load(base: str, page: str, timeout: float) -> tuple[float, li
 
     t0 = time.perf_counter()
     errors: list[str] = []
-    url = base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/_stcore/stream"
-    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
+    async with websockets.connect(_ws_url(base), subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = page
@@ -573,6 +595,111 @@ async def protocol_load(base: str, page: str, timeout: float) -> tuple[float, li
                 if status == "FINISHED_WITH_COMPILE_ERROR":
                     errors.append(f"/{page}: the page did not compile")
                     return time.perf_counter() - t0, errors
+
+
+class ProtocolSession:
+    """One Streamlit session over the websocket protocol (what a tab's JavaScript does, minus drawing).
+
+    :meth:`rerun` sends a ``BackMsg.rerun_script`` (optionally a button trigger, or a fragment's
+    auto-rerun) and reads ``ForwardMsg``s until that run's ``script_finished``; it keeps the
+    buttons drawn (label -> widget id), the live fragment's ``auto_rerun`` and the step counter.
+    """
+
+    def __init__(self, ws: Any, page: str) -> None:
+        self.ws, self.page = ws, page
+        self.buttons: dict[str, str] = {}
+        self.auto: tuple[float, str] | None = None
+        self.steps: int | None = None
+        self.errors: list[str] = []
+
+    async def rerun(self, timeout: float, trigger: str | None = None, fragment: str | None = None) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_name = self.page
+        if trigger is not None:
+            w = msg.rerun_script.widget_states.widgets.add()
+            w.id, w.trigger_value = trigger, True
+        if fragment is not None:
+            msg.rerun_script.fragment_id, msg.rerun_script.is_auto_rerun = fragment, True
+        await self.ws.send(msg.SerializeToString())
+        t0 = time.perf_counter()
+        while True:
+            left = timeout - (time.perf_counter() - t0)
+            if left <= 0:
+                raise TimeoutError(f"/{self.page}: a script run did not finish within {timeout:.0f} s")
+            fwd = ForwardMsg()
+            fwd.ParseFromString(await asyncio.wait_for(self.ws.recv(), left))
+            kind = fwd.WhichOneof("type")
+            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                self._element(fwd.delta.new_element)
+            elif kind == "auto_rerun":
+                self.auto = (fwd.auto_rerun.interval, fwd.auto_rerun.fragment_id)
+            elif kind == "stop_auto_rerun":
+                self.auto = None
+            elif kind == "page_not_found":
+                self.errors.append(f"/{self.page}: page not found")
+            elif kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(fwd.script_finished)
+                if status == "FINISHED_WITH_COMPILE_ERROR":
+                    self.errors.append(f"/{self.page}: the page did not compile")
+                if status != "FINISHED_EARLY_FOR_RERUN":  # an st.rerun is followed by the rerun itself
+                    return
+
+    def _element(self, el: Any) -> None:
+        kind = el.WhichOneof("type")
+        if kind == "button":
+            self.buttons[el.button.label] = el.button.id
+        elif kind == "exception":
+            self.errors.append(f"/{self.page}: {el.exception.type}: {el.exception.message}"[:300])
+        text = el.progress.text if kind == "progress" else el.markdown.body if kind == "markdown" else None
+        n = steps_in(text) if text else None
+        if n is not None:
+            self.steps = n if self.steps is None else max(self.steps, n)
+
+
+def _ws_url(base: str) -> str:
+    return base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/_stcore/stream"
+
+
+async def protocol_heavy_session(base: str, res: SessionResult, cfg: LoadTestConfig) -> None:
+    """A GAN Lab / Gatys session over the protocol: open, press, rerun the live fragment, read steps."""
+    import websockets
+
+    page = HEAVY_PAGES[res.kind]
+    try:
+        async with websockets.connect(_ws_url(base), subprotocols=["streamlit"], max_size=None,
+                                      open_timeout=cfg.load_timeout_s) as ws:
+            sess = ProtocolSession(ws, page)
+            t_open = time.perf_counter()
+            await sess.rerun(cfg.load_timeout_s)
+            res.loads.append(time.perf_counter() - t_open)
+            label = PROTOCOL_HEAVY_KINDS[res.kind]
+            if label not in sess.buttons:
+                raise LoadTestError(f"/{page} drew no {label!r} button (it drew {', '.join(sess.buttons) or 'none'})")
+            sess.steps = None
+            await sess.rerun(cfg.load_timeout_s, trigger=sess.buttons[label])
+            t0 = time.perf_counter()
+            end, next_poll = t0 + cfg.seconds, t0
+            while time.perf_counter() < end:
+                if sess.auto is None:  # the run finished (or never played): nothing reruns any more
+                    await asyncio.sleep(max(0.0, min(cfg.poll_s, end - time.perf_counter())))
+                else:
+                    await asyncio.sleep(sess.auto[0])
+                    await sess.rerun(cfg.load_timeout_s, fragment=sess.auto[1])
+                if time.perf_counter() >= next_poll and sess.steps is not None:
+                    res.steps = sess.steps
+                    res.progress.append([round(time.perf_counter() - t0, 2), sess.steps])
+                    next_poll += cfg.poll_s
+            res.steps = sess.steps or 0
+            res.progress.append([round(time.perf_counter() - t0, 2), res.steps])
+            res.active_s = time.perf_counter() - t0
+            res.rate = res.steps / res.active_s if res.active_s > 0 else 0.0
+            res.errors += sess.errors
+    except Exception as exc:
+        res.errors.append(error_text(exc))
 
 
 async def protocol_browse_session(base: str, res: SessionResult, cfg: LoadTestConfig) -> None:
@@ -609,9 +736,7 @@ async def _classroom(base: str, cfg: LoadTestConfig) -> list[SessionResult]:
         raise LoadTestError("the load test needs Playwright (pip install playwright)") from exc
     if not Path(cfg.chromium).exists():
         raise LoadTestError(f"no Chromium at {cfg.chromium} (apt-get install chromium, or set STYLELAB_CHROMIUM)")
-    plan = cfg.plan()
-    first_protocol = len(plan) - cfg.n_protocol  # the last browsing sessions speak the protocol
-    results = [SessionResult(i, kind, "protocol" if i >= first_protocol else "browser") for i, kind in enumerate(plan)]
+    results = [SessionResult(i, kind, client) for i, (kind, client) in enumerate(zip(cfg.plan(), cfg.clients()))]
     ramp = cfg.ramp_s if cfg.ramp_s is not None else min(10.0, cfg.seconds / 4)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=cfg.chromium, headless=True, args=CHROMIUM_ARGS)
@@ -621,8 +746,10 @@ async def _classroom(base: str, cfg: LoadTestConfig) -> list[SessionResult]:
 
             async def one(res: SessionResult) -> None:
                 await asyncio.sleep(ramp * res.index / max(1, len(results)))
-                if res.client == "protocol":
+                if res.client == "protocol" and res.kind == "browse":
                     await protocol_browse_session(base, res, cfg)
+                elif res.client == "protocol":
+                    await protocol_heavy_session(base, res, cfg)
                 elif res.kind == "browse":
                     await browse_session(browser, base, res, cfg)
                 else:
@@ -711,6 +838,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kinds", default=",".join(d.kinds), help=f"heavy kinds to cycle through ({','.join(HEAVY_KINDS)})")
     p.add_argument("--protocol-browse", type=int, default=None,
                    help="browsing sessions over Streamlit's websocket protocol, not tabs (default: all but two)")
+    p.add_argument("--tabs-only", action="store_true",
+                   help="every heavy session in a browser tab (default: GAN Lab and Gatys sessions after the first "
+                        "of each kind speak the protocol)")
     p.add_argument("--seconds", type=float, default=d.seconds, help="how long each session lasts")
     p.add_argument("--poll", type=float, default=d.poll_s, help="seconds between two progress readings")
     p.add_argument("--ramp", type=float, default=None, help="seconds over which the sessions start (default: min(10, seconds/4))")
@@ -725,7 +855,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> LoadTestConfig:
     return LoadTestConfig(sessions=args.sessions, seconds=args.seconds, heavy=args.heavy,
                           kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()), url=args.url,
-                          app_dir=args.app_dir, server_pid=args.server_pid, protocol_browse=args.protocol_browse, poll_s=args.poll, ramp_s=args.ramp,
+                          app_dir=args.app_dir, server_pid=args.server_pid, protocol_browse=args.protocol_browse,
+                          protocol_heavy=not args.tabs_only, poll_s=args.poll, ramp_s=args.ramp,
                           settle_s=args.settle, rss_cap_mb=args.rss_cap_mb, warmup=not args.no_warmup)
 
 

@@ -48,6 +48,10 @@ if st.button("more", key="t_more"):  # like the GAN page's "Train N": a done run
     run = live.current_run("t")
     run.play_until(run.step_count + 10)
     live.set_run("t", run, running=True)
+if st.button("longer", key="t_longer"):  # a change made while the worker may be stepping
+    with live.locked("t") as run:
+        run.play_until(run.step_count + 5)
+        st.session_state["longer_at"] = run.step_count
 if st.button("load", key="t_load"):  # like a page loading a checkpoint: put in paused
     live.set_run("t", make(), running=False)
 live.live_run("t", make, draw)
@@ -117,6 +121,16 @@ def test_stop_pauses_within_one_step_and_continue_resumes(sched):
     at.button(key="t_continue").click().run()
     assert h.status in ("queued", "running") and _handle(at, sched).id == h.id  # the same run goes on
     assert live.wait_for("t", n + 10, timeout=60, state=at.session_state) >= n + 10
+
+
+def test_locked_changes_the_run_between_two_steps(sched):
+    at = _page()
+    at.button(key="t_start").click().run()
+    h = _handle(at, sched)
+    live.wait_for("t", 5, timeout=60, state=at.session_state)
+    at.button(key="t_longer").click().run()
+    target = at.session_state["longer_at"] + 5
+    assert h.wait(timeout=60) == "done" and h.step_count == target  # it stopped where the change said
 
 
 def test_start_again_replaces_the_run(sched):

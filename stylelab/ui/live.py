@@ -32,6 +32,7 @@ live in other processes, and ``draw`` needs the Run object.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -187,6 +188,19 @@ def stop(key: str) -> None:
     h = _handle(key)
     if h is not None:
         h.pause()
+
+
+@contextlib.contextmanager
+def locked(key: str):
+    """``with locked(key) as run:`` the run under ``key`` between two of its steps, to change it
+    safely while a worker may be stepping it (``run.extend(100)``, a live hyper-parameter);
+    ``run`` is None when there is none. Inline, nothing else steps it: the run itself."""
+    h = None if mode() == "inline" else _handle(key)
+    if h is None:
+        yield current_run(key)
+        return
+    with h.borrow() as run:
+        yield run if run is not None else current_run(key)
 
 
 def wait_for(key: str, steps: int, timeout: float = 60.0, state: Mapping[str, Any] | None = None) -> int:

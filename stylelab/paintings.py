@@ -10,26 +10,5 @@ The settings read at call time (``DEFAULT_RCC``) belong to :mod:`stylelab.data.p
 
 from __future__ import annotations
 
-from .data.paintings import (
-    DEFAULT_RCC,
-    INSTALL_HINT,
-    Painting,
-    cache_dir,
-    extract_paintings,
-    list_paintings,
-    load_painting,
-    paintings_available,
-    read_qres,
-)
-
-__all__ = [
-    "DEFAULT_RCC",
-    "INSTALL_HINT",
-    "Painting",
-    "cache_dir",
-    "extract_paintings",
-    "list_paintings",
-    "load_painting",
-    "paintings_available",
-    "read_qres",
-]
+from .data.paintings import *  # noqa: F403  (the public names, listed once in data.paintings.__all__)
+from .data.paintings import __all__  # noqa: F401

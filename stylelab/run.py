@@ -65,7 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
 STATE_FORMAT = "stylelab.run/1"
 
 #: A stop signal: a callable returning True to stop, a ``threading.Event``, or None.
-StopSignal = Union[Callable[[], bool], threading.Event, None]
+StopSignal = Callable[[], bool] | threading.Event | None
 
 
 def should_stop(stop: StopSignal) -> bool:
@@ -167,6 +167,15 @@ class Run:
         row = {"step": self.step_count, **values}
         self.history.append(row)
         return row
+
+    def extend(self, steps: int) -> None:
+        """Make the run ``steps`` steps longer (Continue after it finished), for runs whose config
+        has a ``steps`` length; others raise :class:`ConfigError`."""
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ConfigError(f"extend takes a positive number of steps; got {steps!r}.")
+        if not isinstance(getattr(self.config, "steps", None), int):
+            raise ConfigError(f"A {self.kind} run has no configurable length to extend.")
+        self.config.steps = max(self.config.steps, self.step_count) + steps
 
     def preview(self) -> "torch.Tensor | None":
         """The current picture ``(3, H, W)`` on the CPU in [0, 1], or None if the run has none."""

@@ -180,11 +180,6 @@ class Adjuster(Run):
     def total_steps(self) -> int:
         return self.config.steps
 
-    def extend(self, steps: int) -> None:
-        """Make the run ``steps`` steps longer (Continue after a finished run)."""
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-            raise ConfigError(f"extend takes a positive number of steps; got {steps!r}.")
-        self.config.steps = max(self.config.steps, self.step_count) + steps
 
     def current(self) -> torch.Tensor:
         """The adjusted image ``(N, 3, H, W)`` (differentiable in params mode)."""

@@ -131,6 +131,16 @@ class MixingConfig:
 LEGACY_FORMAT = "stylelab.mixing"
 
 
+def _own_config(config: MixingConfig | None, seed: int | None) -> MixingConfig:
+    """The run's own copy of ``config`` (the sliders move this run's weights, never the caller's);
+    a ``seed`` argument, when given, must agree with ``config.seed`` (the record keeps both)."""
+    config = config or MixingConfig()
+    config = dataclasses.replace(config, weights=dict(config.weights))
+    if seed is not None and seed != config.seed:
+        raise ConfigError(f"The seed ({seed}) and config.seed ({config.seed}) differ; set config.seed.")
+    return config
+
+
 class MixingDesk(Run):
     r"""A resumable Adam loop over the pixels of one image (a :class:`stylelab.run.Run`).
 
@@ -158,11 +168,7 @@ class MixingDesk(Run):
         from ..imageio import resize_tensor
         from ..validate import as_image
 
-        config = config or MixingConfig()
-        # a copy: the sliders move this run's weights (set_weights), never the caller's config
-        config = dataclasses.replace(config, weights=dict(config.weights))
-        if seed is not None and seed != config.seed:
-            raise ConfigError(f"The seed ({seed}) and config.seed ({config.seed}) differ; set config.seed.")
+        config = _own_config(config, seed)
         if device is None and extractor is not None:
             param = next(iter(extractor.parameters()), None)
             device = param.device if param is not None else None
@@ -197,11 +203,6 @@ class MixingDesk(Run):
     def total_steps(self) -> int:
         return self.config.steps
 
-    def extend(self, steps: int) -> None:
-        """Make the run ``steps`` steps longer (the page's Continue after a finished run)."""
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-            raise ConfigError(f"extend takes a positive number of steps; got {steps!r}.")
-        self.config.steps = max(self.config.steps, self.step_count) + steps
 
     @property
     def weights(self) -> dict[str, float]:
@@ -383,10 +384,7 @@ class AblationGrid(Run):
                  seed: int | None = None) -> None:
         from ..validate import as_image
 
-        config = config or MixingConfig()
-        config = dataclasses.replace(config, weights=dict(config.weights))
-        if seed is not None and seed != config.seed:
-            raise ConfigError(f"The seed ({seed}) and config.seed ({config.seed}) differ; set config.seed.")
+        config = _own_config(config, seed)
         super().__init__(config, seed=config.seed, device=device)
         self._given = {"content": as_image(content, name="content image", grey="refuse").detach().float().cpu(),
                        "style": as_image(style, name="style image", grey="refuse").detach().float().cpu()}

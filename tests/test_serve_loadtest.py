@@ -54,9 +54,17 @@ def test_fairness_without_progress_is_not_measured():
         lt.fairness([1.0, -1.0])
 
 
+def test_progress_rate_leaves_the_start_up_out():
+    # nothing for 15 s (a cold model load), then 1 step at 15 s and 3 at 20 s: 2 steps in 5 s
+    assert lt.progress_rate([[5.0, 0], [10.0, 0], [15.0, 1], [20.0, 3]]) == (pytest.approx(0.4), 15.0)
+    assert lt.progress_rate([[4.0, 8]]) == (2.0, 4.0)  # one reading: steps / time since the press
+    assert lt.progress_rate([[3.0, 0], [6.0, 0]]) == (0.0, None)  # never started
+    assert lt.progress_rate([]) == (0.0, None)
+
+
 # ----------------------------------------------------------------------------- grouping and the summary
 ROWS = [
-    {"kind": "gan", "loads": [1.0], "steps": 100, "rate": 10.0, "errors": [], "client": "browser"},
+    {"kind": "gan", "loads": [1.0], "steps": 100, "rate": 10.0, "errors": [], "client": "browser", "first_step_s": 2.5},
     {"kind": "gatys", "loads": [2.0], "steps": 6, "rate": 0.3, "errors": []},
     {"kind": "gan", "loads": [3.0], "steps": 40, "rate": 4.0, "errors": ["TimeoutError: x"]},
     {"kind": "browse", "loads": [0.5, 1.5, 4.0], "steps": 0, "rate": 0.0, "errors": [], "client": "protocol"},
@@ -82,7 +90,7 @@ def test_summarize_known_answers():
     assert by_client["protocol"] == {"n": 3, "p50": 1.5, "p95": pytest.approx(np.percentile([0.5, 1.5, 4.0], 95)), "max": 4.0}
     assert by_client["browser"]["n"] == 4  # rows without a client are browser tabs
     assert s["kinds"]["gan"] == {"sessions": 2, "steps_min": 40, "steps_max": 100, "rate_min": 4.0, "rate_max": 10.0,
-                                 "fairness": pytest.approx(0.4)}
+                                 "fairness": pytest.approx(0.4), "first_step_s_max": 2.5}
     assert s["kinds"]["gatys"]["fairness"] == pytest.approx(0.5)
     assert s["kinds"]["browse"] == {"sessions": 1, "loads": 3}
     assert s["fairness_min"] == pytest.approx(0.4)  # the worst kind
@@ -179,6 +187,7 @@ def test_small_classroom_end_to_end(tmp_path):
     heavy, browse, proto = rows
     assert heavy["steps"] > 0 and heavy["rate"] > 0, heavy
     assert heavy["progress"] and heavy["progress"][-1][1] == heavy["steps"]
+    assert 0 <= heavy["first_step_s"] <= 20.0 + 5.0
     assert len(browse["loads"]) >= 1 and all(t > 0 for t in browse["loads"])
     assert len(proto["loads"]) >= 1 and all(t > 0 for t in proto["loads"])
     assert not heavy["errors"] and not browse["errors"] and not proto["errors"], [r["errors"] for r in rows]

@@ -15,15 +15,16 @@ async API so that dozens of tabs share one event loop and one browser. Two kinds
   work for a page load, without the browser's drawing: a much lighter client on a 2-core machine).
   Likewise the GAN Lab and Gatys sessions after the first tab of each kind
   (:data:`PROTOCOL_HEAVY_KINDS`, :class:`ProtocolSession`): they press the button by sending its
-  widget id as a trigger, then rerun the live fragment every ``auto_rerun.interval`` seconds as
-  the browser does, and read the step counter from the ``progress`` / ``markdown`` elements.
+  widget id as a trigger, then ask for a rerun of the live fragment every ``auto_rerun.interval``
+  seconds whether the last one finished or not (the browser's ``setInterval``), and read the step
+  counter from the ``progress`` / ``markdown`` elements.
 
 Measured (:func:`summarize`):
 
 - page-load latency :math:`p_{50}, p_{95}, \\max` over every load of every session (seconds),
   with :func:`percentile` (linear interpolation between order statistics, numpy's default);
-- per heavy kind, progress rate :math:`r_i = \\text{steps}_i / t_i` (steps per second since the
-  session pressed Start) and fairness :math:`F = \\min_i r_i / \\max_i r_i \\in [0, 1]`
+- per heavy kind, progress rate :math:`r_i` (steps per second from the first step shown to the
+  end, :func:`progress_rate`; the time to the first step is reported apart) and fairness :math:`F = \\min_i r_i / \\max_i r_i \\in [0, 1]`
   (:func:`fairness`; 1 = every student of that kind got the same speed);
 - errors: exceptions drawn in the page (``stException``) and driver failures (a page that
   never loaded, a button that never appeared), each with its text;
@@ -117,6 +118,24 @@ def fairness(rates: Iterable[float]) -> float | None:
     return min(rs) / max(rs)
 
 
+def progress_rate(progress: Sequence[Sequence[float]]) -> tuple[float, float | None]:
+    """Steps per second while a run ran, and the seconds from the button press to its first step.
+
+    ``progress`` holds ``[t, steps]`` readings (seconds since the press). With the first reading
+    showing a step :math:`(t_a, s_a)` and the last :math:`(t_b, s_b)`:
+    :math:`r = (s_b - s_a) / (t_b - t_a)` (one-time start-up costs, such as loading VGG for the
+    first student, stay out of the rate and show in the start time :math:`t_a`); with one such
+    reading :math:`r = s_a / t_a`. ``(0.0, None)`` when no step was ever shown.
+    """
+    running = [(float(t), float(n)) for t, n in progress if n > 0]
+    if not running:
+        return 0.0, None
+    (ta, sa), (tb, sb) = running[0], (float(progress[-1][0]), float(progress[-1][1]))
+    if tb > ta:
+        return max(0.0, sb - sa) / (tb - ta), ta
+    return (sa / ta if ta > 0 else 0.0), ta
+
+
 def by_kind(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
     """Session rows grouped by their ``"kind"``, kinds in first-seen order."""
     out: dict[str, list[Mapping[str, Any]]] = {}
@@ -148,8 +167,10 @@ def summarize(rows: Sequence[Mapping[str, Any]], server: Mapping[str, Any] | Non
             continue
         steps = [int(r.get("steps", 0)) for r in group]
         rates = [float(r.get("rate", 0.0)) for r in group]
+        starts = [float(r["first_step_s"]) for r in group if r.get("first_step_s") is not None]
         kinds[kind] = {"sessions": len(group), "steps_min": min(steps), "steps_max": max(steps),
-                       "rate_min": min(rates), "rate_max": max(rates), "fairness": fairness(rates)}
+                       "rate_min": min(rates), "rate_max": max(rates), "fairness": fairness(rates),
+                       "first_step_s_max": max(starts) if starts else None}
     fair = [k["fairness"] for name, k in kinds.items() if name != "browse"]
     fairness_min = None if not fair or any(f is None for f in fair) else min(fair)
     errors = sum(len(r.get("errors", [])) for r in rows)
@@ -325,7 +346,8 @@ def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float 
 @dataclass
 class SessionResult:
     """One student's session: ``loads`` (page-load seconds), ``steps`` (last step count read),
-    ``rate`` (steps per second since Start), ``progress`` ([seconds since Start, steps] samples)
+    ``rate`` (steps per second while running, :func:`progress_rate`), ``first_step_s`` (seconds from
+    the button press to the first step shown), ``progress`` ([seconds since Start, steps] samples)
     and ``errors`` (texts)."""
 
     index: int
@@ -334,6 +356,7 @@ class SessionResult:
     loads: list[float] = field(default_factory=list)
     steps: int = 0
     rate: float = 0.0
+    first_step_s: float | None = None
     active_s: float = 0.0
     progress: list[list[float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -528,7 +551,7 @@ async def heavy_session(browser: Any, base: str, res: SessionResult, cfg: LoadTe
             if time.perf_counter() >= end:
                 break
         res.active_s = time.perf_counter() - t0
-        res.rate = res.steps / res.active_s if res.active_s > 0 else 0.0
+        res.rate, res.first_step_s = progress_rate(res.progress)
         res.errors += await page_exceptions(pg)
     except Exception as exc:  # a timeout, a button that never appeared: counted, with its text
         res.errors.append(error_text(exc))
@@ -600,9 +623,10 @@ async def protocol_load(base: str, page: str, timeout: float) -> tuple[float, li
 class ProtocolSession:
     """One Streamlit session over the websocket protocol (what a tab's JavaScript does, minus drawing).
 
-    :meth:`rerun` sends a ``BackMsg.rerun_script`` (optionally a button trigger, or a fragment's
-    auto-rerun) and reads ``ForwardMsg``s until that run's ``script_finished``; it keeps the
-    buttons drawn (label -> widget id), the live fragment's ``auto_rerun`` and the step counter.
+    A reader task takes every ``ForwardMsg`` as it comes and keeps the buttons drawn (label ->
+    widget id), the live fragment's ``auto_rerun`` (interval, fragment id), the step counter and
+    the exceptions. :meth:`send` sends a ``BackMsg.rerun_script`` (optionally a button trigger, or
+    a fragment's auto-rerun); :meth:`rerun` also waits for that run's ``script_finished``.
     """
 
     def __init__(self, ws: Any, page: str) -> None:
@@ -611,11 +635,31 @@ class ProtocolSession:
         self.auto: tuple[float, str] | None = None
         self.steps: int | None = None
         self.errors: list[str] = []
+        self._finished = asyncio.Event()
+        self._reader: asyncio.Task | None = None
 
-    async def rerun(self, timeout: float, trigger: str | None = None, fragment: str | None = None) -> None:
+    async def __aenter__(self) -> ProtocolSession:
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            try:
+                await self._reader
+            except (asyncio.CancelledError, Exception):  # its failure was already raised by rerun()/check()
+                pass
+
+    def check(self) -> None:
+        """Raise what stopped the reader (the server closed the socket, a bad message)."""
+        if self._reader is not None and self._reader.done() and not self._reader.cancelled():
+            exc = self._reader.exception()
+            raise exc if exc is not None else LoadTestError(f"/{self.page}: the server closed the connection")
+
+    async def send(self, trigger: str | None = None, fragment: str | None = None) -> None:
         from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+        self.check()
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = self.page
@@ -624,14 +668,25 @@ class ProtocolSession:
             w.id, w.trigger_value = trigger, True
         if fragment is not None:
             msg.rerun_script.fragment_id, msg.rerun_script.is_auto_rerun = fragment, True
+        self._finished.clear()
         await self.ws.send(msg.SerializeToString())
-        t0 = time.perf_counter()
+
+    async def rerun(self, timeout: float, trigger: str | None = None) -> None:
+        """Send a full rerun and wait until it finished."""
+        await self.send(trigger=trigger)
+        waiter = asyncio.ensure_future(self._finished.wait())
+        done, _ = await asyncio.wait({waiter, self._reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            self.check()
+            raise TimeoutError(f"/{self.page}: a script run did not finish within {timeout:.0f} s")
+
+    async def _read(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
         while True:
-            left = timeout - (time.perf_counter() - t0)
-            if left <= 0:
-                raise TimeoutError(f"/{self.page}: a script run did not finish within {timeout:.0f} s")
             fwd = ForwardMsg()
-            fwd.ParseFromString(await asyncio.wait_for(self.ws.recv(), left))
+            fwd.ParseFromString(await self.ws.recv())
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 self._element(fwd.delta.new_element)
@@ -646,7 +701,7 @@ class ProtocolSession:
                 if status == "FINISHED_WITH_COMPILE_ERROR":
                     self.errors.append(f"/{self.page}: the page did not compile")
                 if status != "FINISHED_EARLY_FOR_RERUN":  # an st.rerun is followed by the rerun itself
-                    return
+                    self._finished.set()
 
     def _element(self, el: Any) -> None:
         kind = el.WhichOneof("type")
@@ -672,32 +727,32 @@ async def protocol_heavy_session(base: str, res: SessionResult, cfg: LoadTestCon
     try:
         async with websockets.connect(_ws_url(base), subprotocols=["streamlit"], max_size=None,
                                       open_timeout=cfg.load_timeout_s) as ws:
-            sess = ProtocolSession(ws, page)
-            t_open = time.perf_counter()
-            await sess.rerun(cfg.load_timeout_s)
-            res.loads.append(time.perf_counter() - t_open)
-            label = PROTOCOL_HEAVY_KINDS[res.kind]
-            if label not in sess.buttons:
-                raise LoadTestError(f"/{page} drew no {label!r} button (it drew {', '.join(sess.buttons) or 'none'})")
-            sess.steps = None
-            await sess.rerun(cfg.load_timeout_s, trigger=sess.buttons[label])
-            t0 = time.perf_counter()
-            end, next_poll = t0 + cfg.seconds, t0
-            while time.perf_counter() < end:
-                if sess.auto is None:  # the run finished (or never played): nothing reruns any more
-                    await asyncio.sleep(max(0.0, min(cfg.poll_s, end - time.perf_counter())))
-                else:
-                    await asyncio.sleep(sess.auto[0])
-                    await sess.rerun(cfg.load_timeout_s, fragment=sess.auto[1])
-                if time.perf_counter() >= next_poll and sess.steps is not None:
-                    res.steps = sess.steps
-                    res.progress.append([round(time.perf_counter() - t0, 2), sess.steps])
-                    next_poll += cfg.poll_s
-            res.steps = sess.steps or 0
-            res.progress.append([round(time.perf_counter() - t0, 2), res.steps])
-            res.active_s = time.perf_counter() - t0
-            res.rate = res.steps / res.active_s if res.active_s > 0 else 0.0
-            res.errors += sess.errors
+            async with ProtocolSession(ws, page) as sess:
+                t_open = time.perf_counter()
+                await sess.rerun(cfg.load_timeout_s)
+                res.loads.append(time.perf_counter() - t_open)
+                label = PROTOCOL_HEAVY_KINDS[res.kind]
+                if label not in sess.buttons:
+                    raise LoadTestError(f"/{page} drew no {label!r} button (it drew {', '.join(sess.buttons) or 'none'})")
+                sess.steps = None
+                await sess.rerun(cfg.load_timeout_s, trigger=sess.buttons[label])
+                t0 = time.perf_counter()
+                end, next_poll = t0 + cfg.seconds, t0 + cfg.poll_s
+                while time.perf_counter() < end:
+                    # the browser's setInterval: a fragment rerun every interval, finished or not
+                    interval = sess.auto[0] if sess.auto else cfg.poll_s
+                    await asyncio.sleep(max(0.0, min(interval, end - time.perf_counter())))
+                    if sess.auto is not None and time.perf_counter() < end:
+                        await sess.send(fragment=sess.auto[1])
+                    if time.perf_counter() >= next_poll and sess.steps is not None:
+                        res.progress.append([round(time.perf_counter() - t0, 2), sess.steps])
+                        next_poll += cfg.poll_s
+                sess.check()
+                res.steps = sess.steps or 0
+                res.progress.append([round(time.perf_counter() - t0, 2), res.steps])
+                res.active_s = time.perf_counter() - t0
+                res.rate, res.first_step_s = progress_rate(res.progress)
+                res.errors += sess.errors
     except Exception as exc:
         res.errors.append(error_text(exc))
 
@@ -817,7 +872,7 @@ def format_report(result: Mapping[str, Any]) -> str:
     for kind, k in s["kinds"].items():
         if kind != "browse":
             lines.append(f"{kind}: {k['sessions']} sessions, steps {k['steps_min']}..{k['steps_max']}, "
-                         f"fairness {_f(k['fairness'])}")
+                         f"fairness {_f(k['fairness'])}, first step after <= {_f(k['first_step_s_max'])} s")
     srv = s["server"]
     lines.append(f"errors: {s['errors']} · server peak RSS {_f(srv.get('peak_rss_mb'))} MB (cap {srv['rss_cap_mb']:g}) · "
                  f"CPU after close {_f(srv.get('cpu_after_close_pct'))} %")

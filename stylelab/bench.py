@@ -28,10 +28,11 @@ LAB_BENCHES = (
     "stylelab.inpaint.bench",
     "stylelab.aesthetics.bench",
     "stylelab.style.bench_param",
+    "stylelab.serve.bench",
 )
 #: benches whose lab name is not the package's, and which run only when asked for by name (long)
-LAB_NAMES = {"stylelab.style.bench_param": "style-param"}
-OPT_IN = ("style-param",)
+LAB_NAMES = {"stylelab.style.bench_param": "style-param", "stylelab.serve.bench": "classroom"}
+OPT_IN = ("style-param", "classroom")
 
 
 def _sig(value: float | None, digits: int = 4) -> float | None:

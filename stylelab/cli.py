@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "stylelab.inpaint.cli",
     "stylelab.aesthetics.cli",
     "stylelab.bench",
+    "stylelab.serve.loadtest",
 )
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from stylelab.errors import StylelabError
 from stylelab.ui import (
+    classroom,
     download_record,
     equation,
     keep,
@@ -28,6 +29,7 @@ from stylelab.ui.live import current_run, is_running, live_run, set_run, stop
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("GAN Lab", "🎲")
+classroom_row = classroom.classroom_slot("gan")  # a shared link's set-up, before any control
 
 
 @st.cache_resource(show_spinner=False)
@@ -288,3 +290,5 @@ else:
                 st.rerun()
             except StylelabError as exc:
                 show_error(exc, f"Could not load {up.name!r}")
+
+classroom.classroom_bar("gan", where=classroom_row, runs="gan")  # share · lessons · publish (drawn at the top)

@@ -11,11 +11,22 @@ import streamlit as st
 
 from stylelab import equations
 from stylelab.errors import StylelabError
-from stylelab.ui import charts, equation, image_picker, keep, page_setup, show_error, upload_record, view_picker
+from stylelab.ui import (
+    charts,
+    classroom,
+    equation,
+    image_picker,
+    keep,
+    page_setup,
+    show_error,
+    upload_record,
+    view_picker,
+)
 from stylelab.ui import losses as ui
 from stylelab.ui.live import current_run, live_run
 
 page_setup("Loss Lab", "📐")
+classroom_row = classroom.classroom_slot("loss")  # a shared link's set-up, before any control
 st.title("📐 Loss Lab")
 st.caption("Every loss of the field as one function. Pick two images, then look at what each loss sees.")
 
@@ -204,3 +215,5 @@ if view == "eq":
     st.info("A discriminator loss is sometimes printed as E[log D(x)] + E[1 − log D(G(z))]: the 1 − belongs inside "
             "the log, and the sign is flipped. D *maximises* E[log D(x)] + E[log(1 − D(G(z)))], so its loss is "
             "the negative. And a 'content loss' is a distance between VGG feature maps, not pixel MSE.")
+
+classroom.classroom_bar("loss", where=classroom_row, runs=ui.DESK_KEY)  # share · lessons · publish (drawn at the top)

@@ -15,6 +15,7 @@ from stylelab.ui import (
     bundled_catalog,
     bundled_label,
     charts,
+    classroom,
     equation,
     image_picker,
     keep,
@@ -29,6 +30,7 @@ from stylelab.ui import aesthetics as ui
 from stylelab.ui.live import current_run, live_run
 
 page_setup("Aesthetics Lab", "🌈")
+classroom_row = classroom.classroom_slot("aesthetics")  # a shared link's set-up, before any control
 
 import pandas as pd  # noqa: E402
 import plotly.graph_objects as go  # noqa: E402
@@ -247,3 +249,5 @@ if view == "glossary":
             if m.group == group:
                 with st.expander(m.label):
                     ui.explain(name)
+
+classroom.classroom_bar("aesthetics", where=classroom_row, runs=ui.ADJUST_KEY)  # share · lessons · publish (drawn at the top)

@@ -9,6 +9,13 @@ import pytest
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "5_Aesthetics_Lab.py")
 
 
+@pytest.fixture(autouse=True)
+def _live_inline(monkeypatch):
+    """The page steps its runs in its own script here (STYLELAB_LIVE=inline), so step counts are
+    exact; tests/test_ui_live.py covers the default path, the classroom scheduler."""
+    monkeypatch.setenv("STYLELAB_LIVE", "inline")
+
+
 def _app():
     from streamlit.testing.v1 import AppTest
 

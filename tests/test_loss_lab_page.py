@@ -10,6 +10,13 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 PAGE = "pages/1_Loss_Lab.py"
 
 
+@pytest.fixture(autouse=True)
+def _live_inline(monkeypatch):
+    """The page steps its runs in its own script here (STYLELAB_LIVE=inline), so step counts are
+    exact; tests/test_ui_live.py covers the default path, the classroom scheduler."""
+    monkeypatch.setenv("STYLELAB_LIVE", "inline")
+
+
 def _view(at, view: str):
     """Open one of the page's views (a segmented control that survives page switches)."""
     at.session_state["loss_view"] = view

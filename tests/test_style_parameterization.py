@@ -231,8 +231,9 @@ def test_bench_rows_smoke():
     assert sorted(got["loss"]) == [5, 10] and len(got["running_loss"]) == 10
 
 
-def test_style_studio_runs_a_space_beside_plain_pixels():
+def test_style_studio_runs_a_space_beside_plain_pixels(monkeypatch):
     pytest.importorskip("streamlit")
+    monkeypatch.setenv("STYLELAB_LIVE", "inline")  # the page steps in its own script: exact step counts
     from pathlib import Path
 
     from pagecheck import assert_clean

@@ -54,7 +54,7 @@ WORK_FRACTION = 0.7
 MODE_ENV = "STYLELAB_LIVE"
 MODES = ("scheduler", "inline")
 #: used when the variable is unset
-DEFAULT_MODE = "inline"
+DEFAULT_MODE = "scheduler"
 #: the longest redraw period while a run plays under the scheduler (twice a second)
 MAX_REDRAW_S = 0.5
 

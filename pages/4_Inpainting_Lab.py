@@ -13,6 +13,7 @@ from streamlit.errors import StreamlitAPIException
 from stylelab import equations
 from stylelab.errors import StylelabError
 from stylelab.ui import (
+    classroom,
     download_image,
     download_record,
     equation,
@@ -32,6 +33,7 @@ from stylelab.ui.charts import PALETTE
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("Inpainting Lab", "🩹")
+classroom_row = classroom.classroom_slot("inpaint")  # a shared link's set-up, before any control
 
 from stylelab import inpaint as ip  # noqa: E402  (after page_setup: the page frame shows while torch loads)
 from stylelab.inpaint.experiments import result, study_checkpoints  # noqa: E402
@@ -171,6 +173,7 @@ if state["items"]:
                     "sidebar and pick it under 'This session'.")
 
     record = ip.fill_record(state["items"], mask_settings, methods, ckpt, dip_iters)
+    classroom.offer("inpaint", state["items"][pick]["image"], record)  # the result passed on is the one to publish
     download_record(record, "inpainting_record.json", key="inp_record")
     notebook_link(record, "inpainting_record.json")
     dip = live.current_run(DIP)
@@ -255,3 +258,5 @@ else:
 
     live.live_run(LIVE, lambda: ip.LossStudy(ip.LossStudyConfig(losses=tuple(live_losses), data=live_data, steps=live_steps)),
                   _draw_study, start_label="Start training", tick_s=1.0)
+
+classroom.classroom_bar("inpaint", where=classroom_row, runs=DIP)  # share · lessons · publish (drawn at the top)

@@ -12,6 +12,7 @@ import streamlit as st
 from stylelab import equations
 from stylelab.errors import StylelabError
 from stylelab.ui import (
+    classroom,
     equation,
     image_picker,
     keep,
@@ -24,6 +25,7 @@ from stylelab.ui import (
 )
 
 page_setup("Style Studio", "🎨")
+classroom_row = classroom.classroom_slot("style")  # a shared link's set-up, before any control
 
 import plotly.graph_objects as go  # noqa: E402
 
@@ -271,3 +273,5 @@ else:
         st.download_button("Download the trained network (.pt)", tr.to_bytes(), file_name="my_style.pt",
                            key="style_tr_download")
         st.caption("Use it later with `python -m stylelab stylize photo.jpg my_style.pt -o out.png --method fast`.")
+
+classroom.classroom_bar("style", where=classroom_row, runs=GATYS)  # share · lessons · publish (drawn at the top)

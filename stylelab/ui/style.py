@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ..errors import RecordError, StylelabError
-from . import download_image, download_record, push_result, show_error, show_image
+from . import classroom, download_image, download_record, push_result, show_error, show_image
 from .cache import SessionLRU, tensor_digest
 from .charts import PALETTE, log_axis
 from .notebook_link import notebook_link
@@ -171,6 +171,7 @@ def result_block(before: "torch.Tensor", after: "torch.Tensor", key: str, name: 
         if record is not None:
             download_record(record, f"{name}.json", key=f"{key}_json")
             notebook_link(record, f"{name}.json")
+            classroom.offer("style", after, record)  # "Publish to the class gallery" in the page's toolbar
         if st.button("Share with the other labs", key=f"{key}_share"):
             push_result(name, after)
             st.success(f"Shared as {name!r}: pick it under *This session* in any lab.")

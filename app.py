@@ -11,6 +11,7 @@ import streamlit as st
 
 from stylelab.device import tune_allocator
 from stylelab.ui import LABS, page_setup
+from stylelab.ui.classroom import classroom_pages
 
 tune_allocator()  # once per server process: freed feature maps are reused, not page-faulted in again
 
@@ -96,4 +97,5 @@ def _asset_table(rows: list[dict]) -> None:
 
 pages = [st.Page(home, title="Home", icon="🏠", default=True)]
 pages += [st.Page(path, title=title, icon=icon) for path, title, icon, _ in LABS if (ROOT / path).exists()]
+pages += [st.Page(path, title=title, icon=icon) for path, title, icon in classroom_pages()]  # Teacher: only with its key
 st.navigation(pages).run()

@@ -107,11 +107,15 @@ def test_a_reload_keeps_the_run_and_another_browser_does_not_see_it(live_server,
         other.close()
     page.get_by_role("button", name="⏸ Pause").click()
     wait_idle(page, timeout=60)
-    paused = _gan_step(page)
+    time.sleep(1.0)  # the step in flight when Pause arrived ends
+    page.reload()
+    wait_idle(page, timeout=120)
+    paused = _wait_step(page, after)
     time.sleep(1.5)
     page.reload()
     wait_idle(page, timeout=120)
-    assert _gan_step(page) == paused, "Pause did not stop the run, or the reload lost it"
+    assert _wait_step(page, paused) == paused, "Pause did not stop the run, or the reload lost it"
+    assert page.get_by_role("button", name="▶ Play").count() == 1
 
 
 def test_training_speed_and_redraws_while_playing(live_server, page, artifacts):

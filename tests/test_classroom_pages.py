@@ -172,8 +172,9 @@ def test_lab_query_drops_streamlit_keys_and_the_session_token():
     token = "b" * 43
     key = token_param()
     assert classroom.lab_query("style", {"embed": "true", key: token, "b": "7.0"}) == {"b": ["7.0"]}
-    # the token's key is also the Style Studio's style image: a picture's name is the control
-    assert classroom.lab_query("style", {key: "painting:spring"}) == {key: ["painting:spring"]}
+    # the token's key is no control of any lab, so the style image ("s") travels beside it
+    assert all(key not in urlstate.schema(lab).by_key for lab in urlstate.labs())
+    assert classroom.lab_query("style", {key: token, "s": "painting:spring"}) == {"s": ["painting:spring"]}
     assert classroom.lab_query("gan", {key: token, "seed": ["1", "2"]}) == {"seed": ["1", "2"]}
 
 

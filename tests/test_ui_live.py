@@ -236,7 +236,7 @@ def test_mode_and_token_shape(monkeypatch):
     monkeypatch.setenv(live.MODE_ENV, "sideways")
     with pytest.raises(ConfigError, match="STYLELAB_LIVE"):
         live.mode()
-    assert session.token_param() == "s"
+    assert session.token_param() == "sid"
     assert not session.valid_token("short") and not session.valid_token(None)
     assert not session.valid_token("A" * 42 + "!") and session.valid_token("A" * 43)
 

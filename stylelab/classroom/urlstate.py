@@ -49,7 +49,7 @@ MAX_KEYS = 100
 VERSION = "1"
 VERSION_KEY = "v"
 #: Query keys Streamlit itself uses (``?embed=true``): never a lab control, never an error.
-RESERVED_KEYS = frozenset({"embed", "embed_options"})
+RESERVED_KEYS = frozenset({"embed", "embed_options", "sid"})  # sid: the class server's session token (stylelab.ui.session)
 #: The lab of each Streamlit page (the URL path is the page file's name without its number).
 LAB_PAGES = {"loss": "Loss_Lab", "style": "Style_Studio", "gan": "GAN_Lab", "inpaint": "Inpainting_Lab",
              "aesthetics": "Aesthetics_Lab"}

@@ -91,7 +91,7 @@ def lab_query(lab: str, query: Mapping[str, Any]) -> dict[str, list[str]]:
     """The part of a page's query string that belongs to the lab's set-up: ``{key: [text, ...]}``.
 
     Drops Streamlit's own keys (``embed``) and the session token. Where the token's key is also
-    a control of this lab (``s``), a value shaped like a token is the token, anything else the control.
+    a control of this lab (it is ``sid``, which no schema uses), a value shaped like a token is the token.
     """
     token = token_param()
     out: dict[str, list[str]] = {}
@@ -133,7 +133,7 @@ def apply_url_state(lab: str) -> dict[str, Any] | None:
     params = lab_query(lab, st.query_params)
     if not set(params) - {urlstate.VERSION_KEY}:
         return None
-    # the class server may put its token in the URL under a key this lab also uses (``s``) right
+    # the class server may put its token in the URL (``sid``) right
     # after the link was read: leave that key out of the "same query?" test, or the link would be
     # applied a second time without it
     token = token_param()

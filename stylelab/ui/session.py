@@ -3,7 +3,7 @@
 The app has ONE process-wide :class:`~stylelab.serve.Scheduler` (:func:`scheduler`, a
 ``st.cache_resource`` sized by :meth:`~stylelab.serve.Limits.from_env`). A student's runs belong
 to a session of that scheduler, reachable only through its token (256 random bits, see
-:mod:`stylelab.serve.sessions`). The token lives in the URL as ``?s=<token>`` (:func:`token_param`)
+:mod:`stylelab.serve.sessions`). The token lives in the URL as ``?sid=<token>`` (:func:`token_param`)
 and in the Streamlit session state, so
 
 - a reload, or a dropped Wi-Fi that reconnects, reads it back from the URL and reattaches to the
@@ -30,7 +30,7 @@ from ..errors import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from ..serve import Scheduler
 
-_PARAM = "s"
+_PARAM = "sid"
 _STATE = "_stylelab_session_token"
 #: the shape of a token from :func:`secrets.token_urlsafe` (32 bytes -> 43 URL-safe characters)
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")

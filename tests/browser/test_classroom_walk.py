@@ -64,7 +64,7 @@ def test_a_link_sets_up_the_style_studio_and_shares_back(classroom_server, page)
     code.wait_for()
     link = code.inner_text().strip()
     assert link.startswith(f"{url}/Style_Studio?")
-    token = dict(parse_qsl(urlsplit(page.url).query)).get("s", "")
+    token = dict(parse_qsl(urlsplit(page.url).query)).get("sid", "")
     values = urlstate.decode("style", dict(parse_qsl(urlsplit(link).query)))
     assert values["style_beta"] == 7.0 and values["style_steps"] == 120
     assert values["style_style"] == "painting:spring"  # the link's picture survives the session token

@@ -48,7 +48,7 @@ def live_server(artifacts):
 
 
 def _token(page) -> str | None:
-    values = parse_qs(urlparse(page.url).query).get("s")
+    values = parse_qs(urlparse(page.url).query).get("sid")
     return values[0] if values else None
 
 

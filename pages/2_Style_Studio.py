@@ -86,8 +86,7 @@ METHODS = {"gatys": "🐢 Gatys (optimisation)", "fast": "⚡ Pretrained (26 sty
            "train": "🏋️ Train your own"}
 # A segmented control, not st.tabs: the chosen method survives a page switch, and only it is computed.
 method = view_picker("Method", METHODS, "style_method", "gatys")
-PAUSE_NOTE = ("A run advances only while this page is open: switching page pauses it, coming back resumes it "
-              "with the settings shown.")
+PAUSE_NOTE = live.away_note()
 
 # ----------------------------------------------------------------------------- Gatys
 if method == "gatys":

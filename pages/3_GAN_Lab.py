@@ -3,7 +3,7 @@
 Layout only: every number comes from ``stylelab.gan`` (the trainer and the loss comparison are
 Runs, played by ``stylelab.ui.live.live_run``; figures from ``stylelab.ui.gan``; equations from
 ``stylelab.equations``). The run lives in the session (key ``gan``), so it survives switching pages
-(it pauses meanwhile). The live view sits at the top, the hyper-parameters in the sidebar.
+(see ``stylelab.ui.live.away_note``). The live view sits at the top, the hyper-parameters in the sidebar.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from stylelab.ui import (
     upload_record,
     view_picker,
 )
-from stylelab.ui.live import current_run, is_running, live_run, set_run, stop
+from stylelab.ui.live import away_note, current_run, is_running, live_run, set_run, stop
 from stylelab.ui.notebook_link import notebook_link
 
 page_setup("GAN Lab", "🎲")
@@ -181,8 +181,7 @@ def draw_run(trainer) -> None:
 
 
 live_run("gan", None, draw_run, controls=play_row[4], show_progress=False)
-st.caption("The run trains only while this page is open: switching page pauses it, coming back resumes it "
-           "(press Play again if it was playing).")
+st.caption(away_note())
 
 # ----------------------------------------------------------------------------- the equations of the losses in use
 e1, e2 = st.columns(2)

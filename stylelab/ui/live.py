@@ -67,6 +67,18 @@ def mode() -> str:
     return value
 
 
+def away_note() -> str:
+    """What happens to a playing run when the student opens another page (the caption pages show)."""
+    if mode() == "inline":
+        return ("A run advances only while this page is open: switching page pauses it, coming back resumes it "
+                "with the settings shown.")
+    from ..serve.limits import Limits
+
+    idle_min = Limits.from_env().idle_s / 60
+    return (f"A run keeps going on the class server while you visit other pages (Stop pauses it); after "
+            f"{idle_min:g} min away it is saved to disk, and it comes back when you return, even after a reload.")
+
+
 def _keys(key: str) -> dict[str, str]:
     return {k: f"{key}_{k}" for k in ("run", "running", "error", "handle", "seen", "was_running")}
 

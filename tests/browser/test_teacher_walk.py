@@ -170,12 +170,12 @@ def test_loss_lab_main_run(walk):
     walk.check("loss_open")
     walk.tab("Mixing desk")
     page.get_by_role("button", name="▶ Start / restart", exact=True).click()
-    walk.wait_text(r"step ([3-9]|\d\d+) / \d+ \(running\)", timeout=180)
+    walk.wait_text(r"step ([3-9]|\d\d+) / \d+ · [\d.]+ s · running", timeout=180)
     result = walk.image(re.compile(r"result after \d+ steps"))
     walk.shot("loss_desk_running")
     walk.measure_first_screen("loss", result, "the mixing-desk result")
     walk.shot_first_screen("loss_desk_running")
-    walk.wait_text(r"step (\d+) / \1\b(?! \(running\))", timeout=180)  # the default run to its end
+    walk.wait_text(r"step (\d+) / \1 · [\d.]+ s · done", timeout=180)  # the default run to its end
     wait_idle(page)
     walk.check("loss_desk_done")
 
@@ -220,7 +220,7 @@ def test_style_studio_gatys(walk):
     switch_page(page, "Style Studio")
     walk.check("style_open")
     page.get_by_role("button", name="▶ Start", exact=True).click()
-    walk.wait_text(r"step ([3-9]|\d\d+)/\d+", timeout=180)
+    walk.wait_text(r"step ([3-9]|\d\d+) / \d+", timeout=180)
     preview = walk.image("live preview")
     walk.shot("style_gatys_running")
     walk.measure_first_screen("style", preview, "the Gatys live preview")

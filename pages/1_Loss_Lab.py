@@ -23,7 +23,7 @@ from stylelab.ui import (
     view_picker,
 )
 from stylelab.ui import losses as ui
-from stylelab.ui.live import current_run, live_run
+from stylelab.ui.live import current_run, live_run, more_steps
 
 page_setup("Loss Lab", "📐")
 classroom_row = classroom.classroom_slot("loss")  # a shared link's set-up, before any control
@@ -189,7 +189,7 @@ if view == "desk":
     with live:
         buttons = st.container()
         live_run(ui.DESK_KEY, make_desk, ui.draw_desk, controls=buttons, start_label="▶ Start / restart")
-        ui.more_steps(buttons, steps_target)
+        more_steps(ui.DESK_KEY, buttons, steps_target, f"➕ {steps_target} more steps")
         buttons.caption("A run advances only while this view is open: another view or page pauses it; "
                         "coming back resumes it.")
         desk = current_run(ui.DESK_KEY)

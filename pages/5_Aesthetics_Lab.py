@@ -27,7 +27,7 @@ from stylelab.ui import (
     view_picker,
 )
 from stylelab.ui import aesthetics as ui
-from stylelab.ui.live import current_run, live_run
+from stylelab.ui.live import current_run, live_run, more_steps
 
 page_setup("Aesthetics Lab", "🌈")
 classroom_row = classroom.classroom_slot("aesthetics")  # a shared link's set-up, before any control
@@ -238,7 +238,7 @@ if view == "adjust":
         if current_run(ui.ADJUST_KEY) is None and src is not None:
             with photo:
                 show_image(src, caption=f"The photo ({ui.ADJUST_SIZE} px): press Start", width=384)
-    ui.more_steps(buttons, steps)
+    more_steps(ui.ADJUST_KEY, buttons, steps)
 
 # ----------------------------------------------------------------------------- glossary
 if view == "glossary":

@@ -16,7 +16,7 @@ from .. import equations
 from ..errors import StylelabError
 from . import _bundled, charts, download_image, download_record, push_result, show_error, show_image
 from .cache import SessionLRU, tensor_digest
-from .live import current_run, is_running, set_run
+from .live import is_running, set_run
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -150,13 +150,6 @@ def load_adjust_record(record: "ExperimentRecord", image: "torch.Tensor | None",
     box.success(f"Loaded the record's run ({adj.config.steps} steps, {adj.config.mode}, lr {adj.config.learning_rate:g}, "
                 f"{adj.config.content} content): press Continue to reproduce it on this photo.")
 
-
-def more_steps(container: Any, steps: int) -> None:
-    """A button that makes the adjustment ``steps`` steps longer and plays it."""
-    adj = current_run(ADJUST_KEY)
-    if container.button(f"⏩ {steps} more steps", key="aes_adj_more", disabled=adj is None):
-        adj.extend(steps)
-        set_run(ADJUST_KEY, adj, running=True)
 
 
 def draw_adjust(adj: "Adjuster") -> None:

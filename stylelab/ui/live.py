@@ -400,3 +400,11 @@ def _fragment_inline(key: str, draw: Callable[["Run"], None], show_progress: boo
         draw(run)
 
     _live()
+
+
+def more_steps(key: str, container: Any, steps: int, label: str | None = None) -> None:
+    """A button that makes the run under ``key`` ``steps`` steps longer (:meth:`Run.extend`) and plays it."""
+    run = current_run(key)
+    if container.button(label or f"⏩ {steps} more steps", key=f"{key}_more", disabled=run is None):
+        run.extend(steps)
+        set_run(key, run, running=True)

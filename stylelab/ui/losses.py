@@ -14,7 +14,7 @@ import streamlit as st
 from .. import equations
 from ..errors import StylelabError
 from . import charts, download_image, download_record, equation, keep, push_result, show_error
-from .live import current_run, set_run
+from .live import set_run
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -139,13 +139,6 @@ def load_desk_record(record: "ExperimentRecord", content: "torch.Tensor", style:
     box.success(f"Loaded the run of {record.created} ({desk.config.steps} steps, lr {desk.config.lr:g}, "
                 f"{desk.config.size} px): press Continue to run it again.")
 
-
-def more_steps(container: Any, steps: int) -> None:
-    """A button that makes the desk ``steps`` steps longer and plays it."""
-    desk = current_run(DESK_KEY)
-    if container.button(f"➕ {steps} more steps", key="loss_desk_more", disabled=desk is None):
-        desk.extend(steps)
-        set_run(DESK_KEY, desk, running=True)
 
 
 def draw_desk(desk: "MixingDesk") -> None:

@@ -7,7 +7,8 @@ Prior, a training run) calls :func:`live_run`; none writes its own loop::
 
 Where the run steps (``STYLELAB_LIVE``)
 ---------------------------------------
-``scheduler`` (the default): Start submits the Run that ``make()`` returns to the app's one
+``scheduler`` (opt-in, ``STYLELAB_LIVE=scheduler``; not yet the default: in the browser walk a
+paused GAN run kept its page re-running, so the walk's GAN steps time out): Start submits the Run that ``make()`` returns to the app's one
 :class:`~stylelab.serve.Scheduler` (:func:`stylelab.ui.session.scheduler`), under the student's
 session token (:func:`stylelab.ui.session.token`, kept in the URL). A worker thread steps it; the
 page's fragment only *reads*, every ``tick_s`` seconds (at least twice a second): the queue line
@@ -22,7 +23,7 @@ sees the run between two steps. A lock, not snapshots, because ``draw`` function
 they need (pictures, history, models) from the Run itself; the cost is that the worker waits while
 ``draw`` runs (a few ms of Streamlit calls, a couple of times a second).
 
-``inline``: today's in-script stepping, for deterministic page tests: each tick of ``tick_s``
+``inline`` (the default): the in-script stepping, also used by the page tests: each tick of ``tick_s``
 seconds steps the run for :data:`WORK_FRACTION` of it (at least one step) in the script thread,
 then draws.
 
@@ -54,7 +55,7 @@ WORK_FRACTION = 0.7
 MODE_ENV = "STYLELAB_LIVE"
 MODES = ("scheduler", "inline")
 #: used when the variable is unset
-DEFAULT_MODE = "scheduler"
+DEFAULT_MODE = "inline"
 #: the longest redraw period while a run plays under the scheduler (twice a second)
 MAX_REDRAW_S = 0.5
 

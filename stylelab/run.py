@@ -44,6 +44,7 @@ second on a 2-core CPU), for the protocol tests and the benchmarks.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import math
@@ -177,6 +178,14 @@ class Run:
             raise ConfigError(f"A {self.kind} run has no configurable length to extend.")
         self.config.steps = max(self.config.steps, self.step_count) + steps
 
+    def running(self) -> contextlib.AbstractContextManager[None]:
+        """A context the drivers enter ONCE around a batch of steps (default: nothing).
+
+        A run whose steps need a process setting (the GAN's torch thread count) sets it here, so
+        it is set and restored once per batch, not once per step.
+        """
+        return contextlib.nullcontext()
+
     def preview(self) -> "torch.Tensor | None":
         """The current picture ``(3, H, W)`` on the CPU in [0, 1], or None if the run has none."""
         return None
@@ -284,12 +293,13 @@ def advance(run: Run, seconds: float, max_steps: int | None = None, stop: StopSi
         raise ConfigError(f"A time budget must be a finite number of seconds >= 0, got {seconds!r}.")
     rows: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    while not run.done and not should_stop(stop):
-        if max_steps is not None and len(rows) >= max_steps:
-            break
-        rows.append(run.step())
-        if time.perf_counter() - t0 >= seconds:
-            break
+    with run.running():
+        while not run.done and not should_stop(stop):
+            if max_steps is not None and len(rows) >= max_steps:
+                break
+            rows.append(run.step())
+            if time.perf_counter() - t0 >= seconds:
+                break
     return rows
 
 
@@ -301,13 +311,14 @@ def run_to_end(run: Run, callback: Callable[[Run, dict[str, Any]], bool | None] 
     ``max_steps`` for an open-ended run). A stopped run can simply be continued later.
     """
     made = 0
-    while not run.done:
-        if should_stop(stop) or (max_steps is not None and made >= max_steps):
-            return False
-        row = run.step()
-        made += 1
-        if callback is not None and callback(run, row) is False:
-            return run.done
+    with run.running():
+        while not run.done:
+            if should_stop(stop) or (max_steps is not None and made >= max_steps):
+                return False
+            row = run.step()
+            made += 1
+            if callback is not None and callback(run, row) is False:
+                return run.done
     return True
 
 

@@ -152,7 +152,10 @@ def init_weights(module: nn.Module, generator: torch.Generator) -> nn.Module:
     r"""PyTorch's default initialisation, drawn from ``generator`` instead of the global RNG.
 
     - ``Conv2d`` / ``Linear`` weights and biases: :math:`\mathcal U(-b, b)`, :math:`b = 1/\sqrt{\text{fan\_in}}`
-      (what ``kaiming_uniform_(a=\sqrt 5)`` gives, torch's default);
+      (what ``kaiming_uniform_(a=\sqrt 5)`` gives, torch's default). For ``ConvTranspose2d`` the
+      fan-in here is ``in_channels * k * k``; torch's own default takes ``out_channels * k * k``
+      (the weight's second dimension), so transposed convolutions start at a different scale than
+      a plain ``UNet(...)`` would (a known difference, kept: the shipped runs were made with it);
     - BatchNorm / InstanceNorm: :math:`\gamma = 1`, :math:`\beta = 0`, running mean 0, variance 1;
     - spectral-norm power-iteration vectors ``weight_u`` / ``weight_v``: unit vectors from
       :math:`\mathcal N(0, I)`.

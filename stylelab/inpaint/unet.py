@@ -155,7 +155,7 @@ def init_weights(module: nn.Module, generator: torch.Generator) -> nn.Module:
       (what ``kaiming_uniform_(a=\sqrt 5)`` gives, torch's default). For ``ConvTranspose2d`` the
       fan-in here is ``in_channels * k * k``; torch's own default takes ``out_channels * k * k``
       (the weight's second dimension), so transposed convolutions start at a different scale than
-      a plain ``UNet(...)`` would (a known difference, kept: the shipped runs were made with it);
+      a plain ``UNet(...)`` would (a known difference, to be aligned; the shipped checkpoints predate it);
     - BatchNorm / InstanceNorm: :math:`\gamma = 1`, :math:`\beta = 0`, running mean 0, variance 1;
     - spectral-norm power-iteration vectors ``weight_u`` / ``weight_v``: unit vectors from
       :math:`\mathcal N(0, I)`.

@@ -189,9 +189,10 @@ if view == "desk":
     with live:
         buttons = st.container()
         live_run(ui.DESK_KEY, make_desk, ui.draw_desk, controls=buttons, start_label="▶ Start / restart")
-        more_steps(ui.DESK_KEY, buttons, steps_target, f"➕ {steps_target} more steps")
-        buttons.caption("A run advances only while this view is open: another view or page pauses it; "
-                        "coming back resumes it.")
+        below_run = st.container()  # under the picture, so the picture stays in the first screen
+        more_steps(ui.DESK_KEY, below_run, steps_target, f"➕ {steps_target} more steps")
+        below_run.caption("A run advances only while this view is open: another view or page pauses it; "
+                          "coming back resumes it.")
         desk = current_run(ui.DESK_KEY)
         if desk is None:
             st.info("Press **Start** to run the optimisation.")

@@ -816,6 +816,29 @@ async def _classroom(base: str, cfg: LoadTestConfig) -> list[SessionResult]:
     return results
 
 
+def _run_async(make_coro):
+    """``asyncio.run(make_coro())``, in a thread of its own when this thread already runs an event
+    loop (Playwright's sync API, a notebook), where ``asyncio.run`` is refused."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coro())
+    out: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            out["result"] = asyncio.run(make_coro())
+        except BaseException as exc:  # re-raised in the caller's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=work, name="stylelab-loadtest")
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
+
+
 def run_loadtest(cfg: LoadTestConfig) -> dict[str, Any]:
     """Run the classroom of ``cfg`` and return ``{"config", "summary", "sessions"}`` (JSON-able).
 
@@ -838,7 +861,7 @@ def run_loadtest(cfg: LoadTestConfig) -> dict[str, Any]:
             sampler.__enter__()
         t0 = time.perf_counter()
         try:
-            results = asyncio.run(_classroom(base, cfg))
+            results = _run_async(lambda: _classroom(base, cfg))
             if pid:  # every tab is closed now: a freed run costs the server no more CPU
                 time.sleep(2.0)  # (a script run in flight finishes its tick)
                 c0 = tree_cpu_s(pid)

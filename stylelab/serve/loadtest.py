@@ -509,6 +509,8 @@ async def start_heavy(pg: Any, kind: str, timeout: float) -> None:
         await wait_loaded(pg, timeout)
         await _click_button(pg, "▶ Train", timeout)
     elif kind == "dip":  # a centre hole, Deep Image Prior added to the methods (sidebar), then fill the hole
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+
         sidebar = pg.locator('[data-testid="stSidebar"]')
         methods = sidebar.locator('[data-testid="stMultiSelect"]').first
         for _ in range(5):  # a click while the page still redraws can be lost: until the methods appear
@@ -516,7 +518,7 @@ async def start_heavy(pg: Any, kind: str, timeout: float) -> None:
             try:
                 await methods.wait_for(timeout=15_000)
                 break
-            except Exception:
+            except PlaywrightTimeout:  # the click was lost in a redraw: click again (a real failure surfaces below)
                 continue
         await wait_loaded(pg, timeout)
         typed = methods.locator("input").first

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "stylelab.cli_assets",
     "stylelab.losses.cli",
     "stylelab.style.cli",
+    "stylelab.style.learned_cli",
     "stylelab.gan.cli",
     "stylelab.inpaint.cli",
     "stylelab.aesthetics.cli",

@@ -426,6 +426,7 @@ CATALOG: dict[str, str] = {
     "dip": "stylelab.inpaint.dip:small_run",
     "inpaint-train": "stylelab.inpaint.train:small_run",
     "loss-study": "stylelab.inpaint.study:small_run",
+    "learned-style": "stylelab.style.learned_train:small_run",
 }
 
 _catalog_lock = threading.Lock()

@@ -418,6 +418,7 @@ def config_from_record(record: "ExperimentRecord", config_class: type, kind: str
 CATALOG: dict[str, str] = {
     "gan-2d": "stylelab.gan.train:small_run_2d",
     "gan-image": "stylelab.gan.train:small_run_image",
+    "gan-stylegan": "stylelab.gan.train:small_run_stylegan",
     "gan-compare": "stylelab.gan.compare:small_run",
     "gatys": "stylelab.style.gatys:small_run",
     "fast-style": "stylelab.style.train_fast:small_run",

@@ -5,6 +5,8 @@
     python -m stylelab gan train --data ring --loss ns --steps 2000 --out runs/ring
     python -m stylelab gan train --data mnist5k --loss ns --steps 2000 --out runs/mnist --seed 1
     python -m stylelab gan train --data digits8 --steps 500 --out runs/d --dry-run   # one step, nothing written
+    python -m stylelab gan train --data mnist5k --model stylegan --steps 100000 --max-minutes 15 \
+        --save-every 120 --snapshot-every 60 --out runs/style --resume        # StyleGAN-lite, 15 min of training
 
 Every :class:`~stylelab.gan.config.GANConfig` field is a flag (``--batch-size``, ``--lr-g``, ``--d-steps``,
 ``--label-smoothing``...), its default taken from the config (:func:`stylelab.entry.add_config_arguments`).
@@ -13,6 +15,12 @@ sample grid, or a scatter of points), ``samples.npy`` (1,000 samples: points ``(
 ``(n, H, W)`` in [0, 1]), ``metrics.json`` (one record per evaluation: ``step``, ``loss_d``,
 ``loss_g``, ``d_real``, ``d_fake`` and ``fid``/``kid`` or ``energy_distance``) and ``record.json``
 (the experiment record with every step). Torch is imported inside the handler.
+
+Long runs: ``--max-minutes M`` stops after M minutes of training time (the run's own clock, which
+a ``--resume`` continues), ``--save-every S`` writes the checkpoint every S seconds of training
+(so a killed run loses at most S seconds), and ``--snapshot-every S`` keeps G's weights every S
+seconds of training in ``snapshots.pt`` (:func:`stylelab.gan.stylegan.load_snapshots`), to measure
+quality against training time afterwards without evaluating during the timed steps.
 """
 
 from __future__ import annotations
@@ -56,6 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", required=True, help="output folder")
     add_gan_arguments(t)
     t.add_argument("--resume", action="store_true", help="continue from --out/checkpoint.pt if present")
+    t.add_argument("--max-minutes", type=float, default=0.0, help="stop after this much training time (0: no limit)")
+    t.add_argument("--save-every", type=float, default=0.0, help="checkpoint every S seconds of training (0: at the end)")
+    t.add_argument("--snapshot-every", type=float, default=0.0,
+                   help="keep G's weights every S seconds of training in --out/snapshots.pt (0: none)")
     add_dry_run(t)
     t.set_defaults(func=train_command)
     gan.set_defaults(func=lambda args: (gan.print_help(), 0)[1])
@@ -96,6 +108,10 @@ def train_command(args: argparse.Namespace) -> int:
     from .train import GANTrainer
 
     config = config_from(args)
+    for flag in ("max_minutes", "save_every", "snapshot_every"):
+        value = getattr(args, flag, 0.0)
+        if not (value >= 0 and value < 1e9):
+            raise ConfigError(f"--{flag.replace('_', '-')} must be a number of minutes/seconds >= 0, got {value!r}.")
     out = Path(args.out)
     ckpt = out / "checkpoint.pt"
     if args.resume and ckpt.is_file():
@@ -113,14 +129,29 @@ def train_command(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"Cannot create the output folder {out}: {exc}") from exc
+    if not args.resume and (out / "snapshots.pt").is_file():
+        (out / "snapshots.pt").unlink()  # a fresh run starts a fresh series
+    limit = 60.0 * getattr(args, "max_minutes", 0.0)
+    saver = _Every(getattr(args, "save_every", 0.0), trainer.seconds)
+    snapper = _Every(getattr(args, "snapshot_every", 0.0), trainer.seconds)
     with tqdm(total=trainer.total_steps, initial=trainer.step_count, desc=f"GAN {config.data}/{trainer.config.loss}",
               unit="step") as bar:
-        def tick(_t: GANTrainer, row: dict) -> None:
+        def tick(_t: GANTrainer, row: dict) -> bool:
             bar.update(1)
             if row["step"] % 10 == 0:
                 bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}")
+            if snapper.due(trainer.seconds):
+                from .stylegan import add_snapshot
 
-        run_to_end(trainer, tick)
+                add_snapshot(out / "snapshots.pt", trainer)
+            if saver.due(trainer.seconds):
+                trainer.save(ckpt)
+            return not (limit and trainer.seconds >= limit)
+
+        if limit and trainer.seconds >= limit:
+            print(f"already trained {trainer.seconds / 60:.1f} min (--max-minutes {args.max_minutes}); writing outputs")
+        else:
+            run_to_end(trainer, tick)
     if trainer.history and not any(k in trainer.history[-1] for k in ("fid", "energy_distance")):
         trainer.history[-1].update(trainer.evaluate())  # the last step is always measured
     trainer.save(ckpt)
@@ -137,6 +168,19 @@ def train_command(args: argparse.Namespace) -> int:
     if warning:
         print(f"warning: {warning}")
     return 0
+
+
+class _Every:
+    """True once every ``seconds`` of the run's training clock (0: never)."""
+
+    def __init__(self, seconds: float, start: float) -> None:
+        self.seconds, self.next = seconds, start + seconds
+
+    def due(self, now: float) -> bool:
+        if not self.seconds or now < self.next:
+            return False
+        self.next = now + self.seconds
+        return True
 
 
 def save_picture(trainer: "object", path: "object") -> None:

@@ -47,6 +47,9 @@ def check_dataset(name: str) -> str:
 #: the adversarial losses a GAN run can train with (the rows of :data:`stylelab.gan.objectives.LOSSES`)
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
+#: image generators: the DCGAN (stylelab.gan.models) or StyleGAN-lite (stylelab.gan.stylegan); same D for both
+MODELS: tuple[str, ...] = ("dcgan", "stylegan")
+MODEL_LABELS = {"dcgan": "DCGAN", "stylegan": "StyleGAN-lite (mapping, styles, noise)"}
 #: Fields that can change while a run is going (the page's live controls); others need a new run.
 LIVE_FIELDS = ("loss", "lr_g", "lr_d", "beta1", "beta2", "d_steps", "label_smoothing", "instance_noise",
                "instance_noise_decay", "gp_weight", "metrics_every")
@@ -91,6 +94,8 @@ class GANConfig:
         latent_dim: size of z (0: 2 for points, 64 for images).
         hidden, depth: MLP width and hidden layers (points).
         base_channels: DCGAN width (images).
+        model: the image generator, ``dcgan`` or ``stylegan`` (StyleGAN-lite; not class-conditional);
+            D is the DCGAN discriminator for both.
         batch_size: samples per step (split across processes under DDP).
         optimizer: ``adam``, ``rmsprop`` or ``sgd``; lr_g / lr_d (None: 1e-3 points, 2e-4 images);
             beta1, beta2: Adam's betas (beta1 is SGD's momentum).
@@ -119,6 +124,7 @@ class GANConfig:
     hidden: int = 64
     depth: int = 2
     base_channels: int = 32
+    model: Literal[MODELS] = "dcgan"
     batch_size: int = 64
     optimizer: Literal[OPTIMIZERS] = "adam"
     lr_g: float | None = None
@@ -192,6 +198,11 @@ class GANConfig:
             if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1):
                 raise ConfigError(f"{name} must be in (0, 1], got {v!r}.")
         check_smoothing(self.loss, self.label_smoothing)
+        if self.model not in MODELS:
+            raise ConfigError(f"Unknown model {self.model!r}; choose one of {', '.join(MODELS)}.")
+        if self.model == "stylegan" and (self.is_toy or self.conditional):
+            raise ConfigError("StyleGAN-lite is for image sets and is not class-conditional "
+                              "(choose the DCGAN for 2-D points or a conditional run).")
         if self.is_toy and (self.conditional or self.classes):
             raise ConfigError("Classes and class-conditional models are for image sets, not 2-D points.")
         if self.data_noise is not None and (not isinstance(self.data_noise, (int, float)) or isinstance(self.data_noise, bool)

@@ -141,6 +141,10 @@ def build_seeded(factory, generator: torch.Generator) -> nn.Module:  # noqa: ANN
     with torch.device("meta"):
         module = factory()
     module = module.to_empty(device="cpu")
+    own = getattr(module, "reset_parameters_from", None)
+    if callable(own):  # a model with parameters of its own kinds (StyleGAN-lite) initialises itself
+        own(generator)
+        return module
     _reset(module, generator, dcgan=isinstance(module, (DCGenerator, DCDiscriminator)))
     return module
 

@@ -62,6 +62,7 @@ from .metrics import energy_distance, mode_collapse_warning, mode_coverage
 from .models import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator, build_seeded
 from .objectives import PROBABILISTIC, SMOOTHING_OK, check_smoothing
 from .optim import LeanAdam
+from .stylegan import StyleGenerator
 
 #: The format of the GAN checkpoints written before the Run contract; :meth:`GANTrainer.load` still reads them.
 CHECKPOINT_FORMAT = "stylelab.gan.checkpoint/1"
@@ -178,6 +179,8 @@ class GANTrainer(Run):
         self.opt_g = self._optimizer(self.G, config.lr_g_value)
         self.opt_d = self._optimizer(self.D, config.lr_d_value)
         self.gen = make_generator(self.seed, self.device, stream=100 + rank)  # rank-specific training stream
+        if self.is_style:  # StyleGAN-lite's noise inputs and style mixing draw from the training stream
+            self.G.noise_generator = self.gen
         fixed = make_generator(self.seed, self.device, stream=2)
         self.fixed_z = torch.randn(config.num_fixed, config.z_dim, generator=fixed, device=self.device)  # (F, Z)
         self.fixed_labels = (torch.arange(config.num_fixed, device=self.device) % max(1, self.num_classes))
@@ -213,7 +216,10 @@ class GANTrainer(Run):
                     build_seeded(lambda: MLPDiscriminator(2, cfg.hidden, cfg.depth), generator))
         k = self.num_classes if cfg.conditional else 0
         size = self.images.image_size
-        g = build_seeded(lambda: DCGenerator(cfg.z_dim, size, 1, cfg.base_channels, num_classes=k), generator)
+        if cfg.model == "stylegan":
+            g = build_seeded(lambda: StyleGenerator(cfg.z_dim, size, 1, cfg.base_channels), generator)
+        else:
+            g = build_seeded(lambda: DCGenerator(cfg.z_dim, size, 1, cfg.base_channels, num_classes=k), generator)
         # WGAN-GP penalises each sample's gradient: batch norm would couple samples (Gulrajani et al.).
         d = build_seeded(lambda: DCDiscriminator(size, 1, cfg.base_channels, num_classes=k,
                                                  batch_norm=cfg.loss != "wgan-gp"), generator)
@@ -233,6 +239,11 @@ class GANTrainer(Run):
     @property
     def conditional(self) -> bool:
         return self.config.conditional and self.num_classes > 0
+
+    @property
+    def is_style(self) -> bool:
+        """True when G is StyleGAN-lite (:class:`stylelab.gan.stylegan.StyleGenerator`)."""
+        return isinstance(self.G, StyleGenerator)
 
     @property
     def d_has_batchnorm(self) -> bool:
@@ -298,13 +309,21 @@ class GANTrainer(Run):
         return self.generate(z, labels)
 
     @torch.no_grad()
-    def generate(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        """G(z) in eval mode (batch-norm running statistics), in chunks of 1,000."""
+    def generate(self, z: Tensor, labels: Tensor | None = None, noise: bool = True) -> Tensor:
+        """G(z) in eval mode (batch-norm running statistics), in chunks of 1,000.
+
+        StyleGAN-lite: its noise inputs draw from the run's evaluation stream (4), re-seeded on
+        every call, so the same weights and z give the same images and the training stream is
+        untouched; ``noise=False`` switches them off.
+        """
         was = self.G.training
         self.G.eval()
+        scope = (self.G.noise_from(make_generator(self.seed, self.device, stream=4), enabled=noise) if self.is_style
+                 else contextlib.nullcontext())
         try:
-            outs = [self.G(z[i : i + 1000], None if labels is None else labels[i : i + 1000])
-                    for i in range(0, z.shape[0], 1000)]
+            with scope:
+                outs = [self.G(z[i : i + 1000], None if labels is None else labels[i : i + 1000])
+                        for i in range(0, z.shape[0], 1000)]
         finally:
             self.G.train(was)
         return torch.cat(outs).float()
@@ -607,7 +626,8 @@ class GANTrainer(Run):
         if not isinstance(theirs, Mapping):
             raise CheckpointError("This GAN Lab checkpoint has no config.")
         mine = {k: v for k, v in config_to_dict(self.config).items() if k not in _RESUMABLE_FIELDS}
-        other = {k: v for k, v in config_to_dict(dict(theirs)).items() if k not in _RESUMABLE_FIELDS}
+        other = {k: v for k, v in config_to_dict({"model": "dcgan", **theirs}).items()  # before StyleGAN-lite: a DCGAN
+                 if k not in _RESUMABLE_FIELDS}
         if mine != other:
             diff = sorted(k for k in set(mine) | set(other) if mine.get(k) != other.get(k))
             raise CheckpointError(f"Checkpoint was made for another configuration (differs in {diff}).")
@@ -690,5 +710,13 @@ def small_run_image(seed: int = 0, device: Any = None) -> GANTrainer:
     return GANTrainer(cfg, device=device)
 
 
+def small_run_stylegan(seed: int = 0, device: Any = None) -> GANTrainer:
+    """A small StyleGAN-lite run: 8x8 digits, width 8, z and w of 16, batch 16, 50 steps, no evaluation."""
+    cfg = GANConfig(data="digits8", loss="ns", model="stylegan", base_channels=8, latent_dim=16, batch_size=16,
+                    metrics_every=0, num_fixed=16, steps=50, seed=seed)
+    return GANTrainer(cfg, device=device)
+
+
 __all__ = ["DEFAULT_LR", "GANConfig", "GANTrainer", "LIVE_FIELDS", "OPTIMIZERS", "PROBABILISTIC", "d_output", "default_lr",
-           "default_metrics_every", "is_toy", "label_smoothing_term", "small_run_2d", "small_run_image"]
+           "default_metrics_every", "is_toy", "label_smoothing_term", "small_run_2d", "small_run_image",
+           "small_run_stylegan"]

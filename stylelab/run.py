@@ -420,6 +420,8 @@ CATALOG: dict[str, str] = {
     "gan-image": "stylelab.gan.train:small_run_image",
     "gan-stylegan": "stylelab.gan.train:small_run_stylegan",
     "gan-compare": "stylelab.gan.compare:small_run",
+    "gan-custom": "stylelab.gan.custom:small_run",
+    "gan-steps": "stylelab.gan.stepper:small_run",
     "gatys": "stylelab.style.gatys:small_run",
     "fast-style": "stylelab.style.train_fast:small_run",
     "mixing": "stylelab.losses.mixing:small_run",

@@ -88,6 +88,34 @@ EQUATIONS: list[Equation] = [
              description="with D = sigmoid(l): d/dl log(1 - sigmoid(l)) = -sigmoid(l) -> 0 as D(G(z)) -> 0"),
     Equation("gan.ns_g", "Non-saturating generator loss", r"-\log D(G(z))", "loss", lab="gan",
              description="d/dl (-log sigmoid(l)) = -(1 - sigmoid(l)) -> -1: a full-size gradient where minimax stalls"),
+    # step mode (stylelab.gan.stepper): what each sub-step of a D or G step computes
+    Equation("gan.step_sample", "Sample a batch", r"x_i \sim p_{\mathrm{data}},\quad z_i \sim \mathcal N(0, I),\quad "
+             r"\tilde x_i = G(z_i),\qquad i = 1, \dots, B", "definition", lab="gan",
+             description="GANStepper, sub-step 'sample' of a D step (the trainer's random stream, in its order)"),
+    Equation("gan.step_sample_g", "The G step judges the last D step's fakes again",
+             r"\tilde x_i = G(z_i),\quad z_i \text{ from the last D step}", "definition", lab="gan",
+             description="GANStepper, sub-step 'sample' of the G step (Algorithm 1 reuses the codes)"),
+    Equation("gan.step_scores", "D's scores on the batch",
+             r"d^r_i = D(x_i),\quad d^f_i = D(\tilde x_i),\qquad D(x) = \sigma(d)\ \text{(minimax, ns)}", "definition",
+             lab="gan", description="GANStepper, sub-step 'scores': points coloured by D's output"),
+    Equation("gan.step_grad_d", "D's gradient, and how hard the loss pushes each score",
+             r"g_D = \nabla_{\theta_D}\mathcal L_D,\qquad \pi_i = -B\,\frac{\partial \mathcal L_D}{\partial d_i}",
+             "definition", lab="gan",
+             description="GANStepper, D's 'gradients': pi > 0 where D is taught to raise its score (real), < 0 (fake)"),
+    Equation("gan.step_grad_g", "G's gradient flows through the samples",
+             r"a_i = -B\,\nabla_{\tilde x_i}\mathcal L_G,\qquad \nabla_{\theta_G}\mathcal L_G = "
+             r"\sum_i \Big(\frac{\partial \tilde x_i}{\partial \theta_G}\Big)^{\top} \nabla_{\tilde x_i}\mathcal L_G",
+             "definition", lab="gan", description="GANStepper, G's 'gradients': the arrows a_i on the fakes"),
+    Equation("gan.step_update_adam", "Adam update",
+             r"m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad v \leftarrow \beta_2 v + (1 - \beta_2) g^2,\quad "
+             r"\theta \leftarrow \theta - \eta\,\frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}",
+             "update", lab="gan", description="GANStepper, sub-step 'update' (shown with the size of the step)"),
+    Equation("gan.step_update_sgd", "SGD with momentum",
+             r"b \leftarrow \mu\, b + g,\qquad \theta \leftarrow \theta - \eta\, b", "update", lab="gan",
+             description="torch.optim.SGD with momentum mu = beta1"),
+    Equation("gan.step_update_rmsprop", "RMSprop update",
+             r"s \leftarrow \alpha s + (1 - \alpha) g^2,\qquad \theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{s} + \epsilon}",
+             "update", lab="gan", description="torch.optim.RMSprop (alpha = 0.99)"),
 ]
 
 

@@ -46,6 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_train_arguments(t)
     t.set_defaults(func=_train)
 
+    from .gated_config import register as register_gated
+
+    register_gated(sub)
+
 
 def _train(args: argparse.Namespace) -> int:
     from .train import train_command

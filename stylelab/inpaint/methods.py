@@ -43,6 +43,8 @@ METHODS: dict[str, MethodSpec] = {
                       "An untrained U-Net fitted to this one image's known pixels."),
     "unet": MethodSpec("unet", "Trained U-Net", "learned",
                        "A U-Net trained on many crops to map (masked image, mask) to the image."),
+    "gated": MethodSpec("gated", "Gated refiner (Telea + learned residual)", "learned",
+                        "Gated convolutions with a dilated and Fourier bottleneck refine Telea's fill."),
 }
 
 
@@ -75,16 +77,33 @@ def predict(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **op
         if options:
             raise ConfigError(f"Unknown options for the U-Net: {sorted(options)}.")
         return model.predict(image, mask)
+    if method == "gated":
+        from .gated_model import SHIPPED_GATED, load_gated
+
+        model = options.pop("model", None)
+        if model is None:
+            model = load_gated(options.pop("checkpoint", SHIPPED_GATED))
+        if options:
+            raise ConfigError(f"Unknown options for the gated inpainter: {sorted(options)}.")
+        return model.predict(image, mask)
     raise ConfigError(f"Unknown inpainting method {method!r}; choose one of {list(METHODS)}.")
 
 
-def inpaint(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **options: Any) -> torch.Tensor:
+#: methods that run a trained network (crop-to-mask helps them on large images), and their trained scale
+CROP_SCALE = {"gated": 128, "unet": 128}
+
+
+def inpaint(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", crop: bool | None = None,
+            **options: Any) -> torch.Tensor:
     """Fill the hole of ``image`` with ``method``; known pixels are returned unchanged.
 
     Args:
         image: ``(3, H, W)`` or ``(N, 3, H, W)`` float in [0, 1].
         mask: ``(1, H, W)`` or ``(N, 1, H, W)``, 1 = hole (soft values blend at a feathered edge).
         method: one of :data:`METHODS` (``telea``, ``ns``, ``biharmonic``, ``dip``, ``unet``).
+        crop: crop-to-mask (:func:`stylelab.inpaint.crop.inpaint_cropped`): fill each hole region inside a
+            window around it at the trained scale and paste back only the hole's pixels. None (default):
+            on for the trained networks (:data:`CROP_SCALE`) when the image is larger than twice that scale.
         **options: passed to the method (see :func:`predict`).
 
     Returns:
@@ -97,9 +116,35 @@ def inpaint(image: torch.Tensor, mask: torch.Tensor, method: str = "telea", **op
     if method not in METHODS:
         raise ConfigError(f"Unknown inpainting method {method!r}; choose one of {list(METHODS)}.")
     x, m, squeezed = as_batch(image, mask)
-    pred = predict(x, m, method, **options).to(x.device, x.dtype)  # (N, 3, H, W)
-    out = composite(pred, x, m)
+    scale = CROP_SCALE.get(method, 128)
+    if crop is None:
+        crop = method in CROP_SCALE and max(x.shape[-2:]) > 2 * scale
+    if crop:
+        from .crop import inpaint_cropped
+
+        options = _loaded(method, dict(options))  # load the network once, not once per window
+        def fill(win: torch.Tensor, win_mask: torch.Tensor) -> torch.Tensor:
+            return predict(win, win_mask, method, **dict(options)).to(win.device, win.dtype)
+
+        out = torch.stack([inpaint_cropped(xi, mi, fill, scale=scale) for xi, mi in zip(x, m)])
+    else:
+        pred = predict(x, m, method, **options).to(x.device, x.dtype)  # (N, 3, H, W)
+        out = composite(pred, x, m)
     return out[0] if squeezed else out
+
+
+def _loaded(method: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the trained network of ``method`` loaded under ``"model"`` (if it has one)."""
+    if method in ("gated", "unet") and options.get("model") is None:
+        if method == "gated":
+            from .gated_model import SHIPPED_GATED, load_gated
+
+            options["model"] = load_gated(options.pop("checkpoint", SHIPPED_GATED))
+        else:
+            from .model import load_inpainter
+
+            options["model"] = load_inpainter(options.pop("checkpoint", default_checkpoint()))
+    return options
 
 
 def default_checkpoint() -> str:

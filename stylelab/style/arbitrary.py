@@ -84,31 +84,34 @@ def style_code(image: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.asarray(out, dtype=np.float32).reshape(CODE_DIM).copy())
 
 
-def blend_codes(codes: Sequence[torch.Tensor], weights: Sequence[float] | None = None) -> torch.Tensor:
-    """Convex combination of style codes: ``sum_k w_k S_k`` with weights normalised to sum to one."""
+def blend_codes(codes: Sequence[torch.Tensor], weights: Sequence[float] | None = None, dim: int = CODE_DIM) -> torch.Tensor:
+    """Convex combination of style codes: ``sum_k w_k S_k`` with weights normalised to sum to one.
+
+    ``dim``: the code size (100 for this network; the learned style space passes its own).
+    """
     if not codes:
         raise ConfigError("Give at least one style code to blend.")
     stack = torch.stack([torch.as_tensor(c, dtype=torch.float32).reshape(-1) for c in codes])  # (K, 100)
-    if stack.shape[1] != CODE_DIM:
-        raise ShapeError(f"Style codes have {CODE_DIM} numbers; got {stack.shape[1]}.")
+    if stack.shape[1] != dim:
+        raise ShapeError(f"Style codes have {dim} numbers; got {stack.shape[1]}.")
     w = torch.ones(len(codes)) if weights is None else torch.as_tensor(list(weights), dtype=torch.float32)
     if w.numel() != len(codes) or (w < 0).any() or float(w.sum()) <= 0 or not torch.isfinite(w).all():
         raise ConfigError("Blend weights must be one finite, non-negative number per code, not all zero.")
-    return (w / w.sum()) @ stack  # (100,)
+    return (w / w.sum()) @ stack  # (dim,)
 
 
-def interpolate_codes(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+def interpolate_codes(a: torch.Tensor, b: torch.Tensor, t: float, dim: int = CODE_DIM) -> torch.Tensor:
     """``(1 - t) a + t b`` for ``t`` in [0, 1]: the path between two styles."""
     if not 0.0 <= float(t) <= 1.0:
         raise ConfigError(f"Interpolation t must be between 0 and 1, got {t}.")
-    return blend_codes([a, b], [1.0 - float(t), float(t)])
+    return blend_codes([a, b], [1.0 - float(t), float(t)], dim)
 
 
-def with_strength(style: torch.Tensor, content_code: torch.Tensor, strength: float) -> torch.Tensor:
+def with_strength(style: torch.Tensor, content_code: torch.Tensor, strength: float, dim: int = CODE_DIM) -> torch.Tensor:
     """``alpha S(style) + (1 - alpha) S(content)``: how much of the style to apply."""
     if not 0.0 <= float(strength) <= 1.0:
         raise ConfigError(f"Strength must be between 0 and 1, got {strength}.")
-    return interpolate_codes(content_code, style, strength)
+    return interpolate_codes(content_code, style, strength, dim)
 
 
 def transfer(content: torch.Tensor, code: torch.Tensor) -> torch.Tensor:

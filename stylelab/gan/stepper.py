@@ -139,6 +139,24 @@ class SubStep:
     d_after: Tensor | None = None
     moved: Tensor | None = None
 
+    def numbers(self) -> dict[str, float]:
+        """The means the page prints: D's outputs before / after the update, the push on real and
+        fake scores, the mean arrow length and how far the fakes moved (only what exists so far)."""
+        out: dict[str, float] = {}
+        n = None if self.real is None else self.real.shape[0]
+        for name, t in (("d_real", self.d_real), ("d_fake", self.d_fake)):
+            if t is not None:
+                out[name] = float(t.mean())
+        if self.d_after is not None:
+            out["d_real_after"], out["d_fake_after"] = float(self.d_after[:n].mean()), float(self.d_after[n:].mean())
+        if self.push is not None:
+            out["push_real"], out["push_fake"] = float(self.push[:n].mean()), float(self.push[n:].mean())
+        if self.arrows is not None:
+            out["arrow_length"] = float(self.arrows.norm(dim=1).mean())
+        if self.moved is not None:
+            out["moved"] = float((self.moved - self.fake).norm(dim=1).mean())
+        return out
+
     @property
     def label(self) -> str:
         step = f"D step {self.k} of {self.d_steps}" if self.phase == "D" else "G step"
@@ -212,6 +230,7 @@ class GANStepper(Run):
         self._w: dict[str, Any] = {}  # what this phase computed (tensors with their graphs)
         self._last_d: dict[str, Any] | None = None  # z and the row numbers of the last D step
         self._pace = True
+        self._target: int | None = None
 
     @staticmethod
     def _build_trainer(cfg: GANConfig, points: Tensor | None, device: Any) -> GANTrainer:
@@ -249,15 +268,30 @@ class GANStepper(Run):
         return f"iteration {self.trainer.step_count + 1} · {step} · next: {self.next_substep}"
 
     @property
+    def target(self) -> int:
+        """The iterations after which it stops: :meth:`play_until`'s, else ``config.iterations`` (0: never)."""
+        return self._target if self._target is not None else self.config.iterations
+
+    @property
     def done(self) -> bool:  # type: ignore[override]
-        return bool(self.config.iterations) and self.iterations_done >= self.config.iterations
+        return bool(self.target) and self.iterations_done >= self.target
 
     @property
     def total_steps(self) -> int | None:  # type: ignore[override]
-        """Sub-steps in the configured iterations at the current ``d_steps`` (None: open-ended)."""
-        if not self.config.iterations:
+        """Sub-steps up to :attr:`target` at the current ``d_steps`` (None: open-ended)."""
+        if not self.target:
             return None
-        return self.config.iterations * len(SUBSTEPS) * (self.trainer.config.d_steps + 1)
+        d = self._plan if self._plan is not None else self.trainer.config.d_steps
+        in_this = 0 if self._plan is None else self._phase * len(SUBSTEPS) + self._sub  # done in this iteration
+        left = max(0, self.target - self.iterations_done) * len(SUBSTEPS) * (d + 1) - in_this
+        return self.step_count + max(0, left)
+
+    def play_until(self, iterations: int | None) -> None:
+        """Stop after ``iterations`` whole iterations in all (None: back to ``config.iterations``); the page's
+        "train N iterations" sets ``iterations_done + N`` here, then plays."""
+        if iterations is not None and (not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0):
+            raise ConfigError(f"A number of iterations must be a non-negative integer, got {iterations!r}.")
+        self._target = iterations
 
     def running(self):  # noqa: ANN201 - the trainer's thread setting around a batch of sub-steps
         return self.trainer.running()
@@ -418,6 +452,8 @@ class GANStepper(Run):
     # ------------------------------------------------------------------ the buttons
     def _until(self, stop: Callable[[SubStep], bool]) -> list[dict[str, Any]]:
         rows = []
+        if self._target is not None and self.done:
+            self._target = None  # a finished "train N iterations" does not block the buttons
         self._pace = False  # a button runs its sub-steps at full speed
         try:
             with self.running():

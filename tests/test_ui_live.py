@@ -1,6 +1,6 @@
 """The live driver on the classroom scheduler (AppTest over a tiny page that uses live_run).
 
-The default path: Start submits the page's Run to the scheduler, a worker steps it, the page only
+The default path (``STYLELAB_LIVE`` unset): Start submits the page's Run to the scheduler, a worker steps it, the page only
 reads; Stop pauses within one step, Continue resumes, Start again replaces the run; the token in
 the URL reattaches a reload to the same run; another session never sees it; a full server says so.
 """
@@ -38,9 +38,12 @@ def make():
 
 
 def draw(run):
-    before = run.step_count
+    h = live.handle("t")
+    before, live_before = run.step_count, h.step_count if h is not None else 0
     time.sleep(float(st.session_state.get("draw_sleep", 0.0)))
     st.session_state["draw_steps"] = (before, run.step_count)
+    st.session_state["live_steps"] = (live_before, h.step_count if h is not None else 0)
+    st.session_state["draw_is_live"] = h is not None and run is h.instance()
     st.markdown(f"drawn at step {run.step_count}")
 
 
@@ -102,8 +105,8 @@ def test_start_steps_in_a_worker_and_the_page_only_reads(sched):
     at.run()
     assert not at.exception and _drawn(at) >= n  # the page shows what the worker made
     assert any("step" in p.text for p in at.get("progress")) if at.get("progress") else True
-    # the script's own thread made no step: the run object on the page is the one the worker steps
-    assert at.session_state["t_run"] is h.instance()
+    # the page's session state holds the handle's id, never the Run (an evicted run must be freed)
+    assert _runs_in_state(at) == [] and at.session_state["t_handle"] == h.id
 
 
 def test_stop_pauses_within_one_step_and_continue_resumes(sched):
@@ -163,13 +166,85 @@ def test_a_reload_reattaches_and_another_session_sees_nothing(sched):
     assert any("earlier session has ended" in i.value for i in forged.info)
 
 
-def test_drawing_never_races_the_worker(sched):
-    at = _page(draw_sleep=0.3)
+def test_drawing_never_races_the_worker_and_never_holds_it_up(sched):
+    at = _page(draw_sleep=0.5)
     at.button(key="t_start").click().run()
+    h = _handle(at, sched)
     live.wait_for("t", 5, timeout=60, state=at.session_state)
     at.run()
     before, after = at.session_state["draw_steps"]
-    assert before == after and _handle(at, sched).status in ("running", "done")
+    assert before == after  # draw saw one consistent run (a copy made between two steps)...
+    live_before, live_after = at.session_state["live_steps"]
+    assert live_after > live_before, "the worker waited while the page drew"  # ...while the worker stepped on
+    assert h.status in ("running", "done") and h.snapshot_note == ""
+
+
+def test_a_paused_run_is_drawn_live_and_stop_needs_no_extra_rerun(sched):
+    at = _page()
+    at.button(key="t_start").click().run()
+    h = _handle(at, sched)
+    live.wait_for("t", 5, timeout=60, state=at.session_state)
+    at.button(key="t_stop").click().run()  # the callback pauses it before the page runs
+    assert h.status == "paused"
+    assert at.button(key="t_stop").disabled and not at.button(key="t_continue").disabled  # in the same run
+    assert at.session_state["t_shown"] is False  # so the fragment no longer re-runs by itself
+    assert at.session_state["draw_is_live"]  # paused: drawn on the live run (under its lock)
+
+
+def test_an_evicted_run_is_freed_and_comes_back(monkeypatch):
+    """The session state keeps no Run alive: after eviction the Run object is gone (weakref), and
+    the page brings it back, at the same step, when the student returns."""
+    import gc
+    import weakref
+
+    now = [0.0]
+    monkeypatch.setenv(live.MODE_ENV, "scheduler")
+    s = Scheduler(Limits(workers=1, max_sessions=4, slice_s=0.05, quantum_s=0.05, idle_s=60, grace_s=600),
+                  clock=lambda: now[0], housekeeping=False)
+    monkeypatch.setattr(session, "scheduler", lambda: s)
+    try:
+        at = _page(steps=200)
+        at.button(key="t_start").click().run()
+        h = _handle(at, s)
+        live.wait_for("t", 20, timeout=60, state=at.session_state)
+        at.button(key="t_stop").click().run()
+        time.sleep(0.2)  # the step in flight ends
+        steps = h.step_count
+        ref = weakref.ref(h.instance())
+        now[0] += 120  # the student is away: the session goes idle
+        assert s.maintain()["evicted"] == 1 and h.evicted and h.instance() is None
+        gc.collect()
+        assert ref() is None, "something still holds the evicted Run: " + repr(gc.get_referrers(ref())[:3])
+        assert _runs_in_state(at) == []
+        at.run()  # the student comes back
+        assert not at.exception and not h.evicted
+        back = h.instance()
+        assert back is not None and back.step_count == steps and _drawn(at) == steps
+        at.button(key="t_continue").click().run()
+        assert live.wait_for("t", steps + 10, timeout=60, state=at.session_state) >= steps + 10
+    finally:
+        s.shutdown()
+
+
+def test_fast_runs_in_the_fast_lane_or_here(sched, monkeypatch):
+    at = AppTest.from_string(
+        "import threading\nimport streamlit as st\nfrom stylelab.ui import live\n"
+        "st.session_state['where'] = live.fast(lambda x: (threading.current_thread().name, x * 2), 21)\n",
+        default_timeout=60).run()
+    assert not at.exception
+    name, value = at.session_state["where"]
+    assert value == 42 and name.startswith("stylelab-fast")
+    monkeypatch.setenv(live.MODE_ENV, "inline")
+    at.run()
+    name, value = at.session_state["where"]
+    assert value == 42 and not name.startswith("stylelab-fast")  # inline: called in the script's own thread
+
+
+def _runs_in_state(at) -> list[str]:
+    """The session-state keys that hold a Run object."""
+    from stylelab.run import Run
+
+    return [k for k, v in at.session_state.items() if isinstance(v, Run)]
 
 
 def test_the_queue_line_and_a_full_server(sched):
@@ -203,8 +278,8 @@ def test_set_run_submits_paused_and_a_done_run_can_be_extended(sched):
     at.run()
     assert at.button(key="t_stop").disabled and at.button(key="t_continue").disabled
     assert _drawn(at) == 30
-    run = at.session_state["t_run"]
-    assert run.step_count == 30 and run.done
+    run = h.instance()
+    assert run.step_count == 30 and run.done and _runs_in_state(at) == []
     at.button(key="t_more").click().run()  # the done handle cannot resume: the same run is resubmitted
     h2 = _handle(at, sched)
     assert h2.id != h.id and h2.instance() is run
@@ -233,6 +308,8 @@ def test_the_app_scheduler_is_one_and_refuses_ray(monkeypatch):
 
 
 def test_mode_and_token_shape(monkeypatch):
+    monkeypatch.delenv(live.MODE_ENV, raising=False)
+    assert live.mode() == live.DEFAULT_MODE == "scheduler"  # the app a teacher starts uses the scheduler
     monkeypatch.setenv(live.MODE_ENV, "sideways")
     with pytest.raises(ConfigError, match="STYLELAB_LIVE"):
         live.mode()
@@ -286,18 +363,21 @@ def test_the_gan_page_plays_on_the_scheduler(sched):
     at.run()
     assert not at.exception and any(c.value.startswith("Step ") and "playing" in c.value for c in at.caption)
     shown = int(next(c.value for c in at.caption if c.value.startswith("Step ")).split()[1])
-    assert shown >= 50 and at.session_state["gan_run"] is h.instance()
+    assert shown >= 50 and _runs_in_state(at) == []  # the page holds the handle, not the Run
     at.button(key="gan_play").click().run()
     assert at.button(key="gan_play").label == "▶ Play" and h.status == "paused"
+    assert at.session_state["gan_shown"] is False  # the live view stops re-running by itself
     time.sleep(0.2)
     steps = h.step_count
     time.sleep(0.5)
     at.run()
-    assert h.step_count == steps and at.session_state["gan_run"].step_count == steps  # paused: no more steps
+    assert h.step_count == steps and h.instance().step_count == steps  # paused: no more steps
+    assert int(next(c.value for c in at.caption if c.value.startswith("Step ")).split()[1]) == steps
     reloaded = AppTest.from_file(page, default_timeout=180)
     reloaded.query_params[session.token_param()] = at.session_state[session._STATE]
     reloaded.run()
-    assert not reloaded.exception and reloaded.session_state["gan_run"] is h.instance()  # the same run after a reload
+    assert not reloaded.exception and reloaded.session_state["gan_handle"] == h.id  # the same run after a reload
+    assert len(sched.runs(at.session_state[session._STATE])) == 1
 
 
 def _handle_of(at, sched, key: str):

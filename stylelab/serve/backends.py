@@ -39,6 +39,8 @@ from ..run import CATALOG, Run
 
 # ----------------------------------------------------------------------------- helpers
 _tuned = threading.local()
+#: the name prefix of the scheduler's worker threads
+WORKER_THREAD_PREFIX = "stylelab-worker-"
 
 
 def tune_thread(threads: int, nice: int = 0, cuda_index: int | None = None) -> None:
@@ -159,8 +161,11 @@ class RunHost:
         return run
 
     def build(self, run_id: str, factory: Any, args: tuple, kwargs: dict, state: Mapping | None = None,
-              instance: Run | None = None) -> BuildInfo:
-        tune_thread(self.threads, self.nice)
+              instance: Run | None = None, tune: bool = True) -> BuildInfo:
+        """Build the run (and load ``state``); ``tune``: set this thread's torch threads and
+        priority first (False when a page's thread brings an evicted run back)."""
+        if tune:
+            tune_thread(self.threads, self.nice)
         t0 = time.perf_counter()
         run = instance if instance is not None else resolve_factory(factory)(*args, **kwargs)
         if not isinstance(run, Run):
@@ -333,7 +338,10 @@ class ThreadBackend(Backend):
         tune_thread(self.threads, self.nice, (w % self.gpus) if self.gpus > 1 else None)
 
     def build(self, w, run_id, factory, args, kwargs, state=None, instance=None):
-        return self._host.build(run_id, factory, args, kwargs, state, instance)
+        # only the scheduler's own worker threads take the workers' thread count and priority: a
+        # page's thread that brings an evicted run back (RunHandle.restore) keeps its own
+        in_worker = threading.current_thread().name.startswith(WORKER_THREAD_PREFIX)
+        return self._host.build(run_id, factory, args, kwargs, state, instance, tune=in_worker)
 
     def slice(self, w, run_id, budget_s, epoch, want_preview, measure):
         return self._host.slice(run_id, budget_s, epoch, want_preview, measure)

@@ -70,7 +70,7 @@ from typing import Any
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..errors import ConfigError, StylelabError
 from ..run import STATE_FORMAT, Run
-from .backends import Backend, make_backend, rebuild_run, resolve_factory
+from .backends import WORKER_THREAD_PREFIX, Backend, make_backend, rebuild_run, resolve_factory
 from .limits import FastLaneTimeout, Limits, MemoryBudgetExceeded, RunNotFound, ServerFull
 from .sessions import Session, SessionStore
 
@@ -145,6 +145,8 @@ class RunHandle:
         self._slices = 0
         self._served = 0
         self._last_preview = -math.inf
+        #: why :meth:`snapshot` cannot copy this run ('' while it can)
+        self.snapshot_note = ""
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -278,6 +280,40 @@ class RunHandle:
         with self._sched.backend.borrow(self.id, timeout, fallback=self._submitted) as run:
             yield run
 
+    def snapshot(self, timeout: float = 30.0) -> Run | None:
+        """A copy of the live Run to draw from (:func:`stylelab.serve.snapshot.snapshot`), taken
+        between two steps: the step lock is held only while it is copied (milliseconds), so the
+        worker goes on stepping while the page draws the copy.
+
+        None when there is no Run in this process to copy (Ray, not built, freed) or when this
+        run cannot be copied (the reason is kept in :attr:`snapshot_note`; :meth:`borrow` is the
+        way to draw it then).
+        """
+        from .snapshot import SnapshotUnavailable, snapshot
+
+        if self.snapshot_note:
+            return None
+        with self.borrow(timeout) as run:
+            if run is None:
+                return None
+            try:
+                return snapshot(run)
+            except SnapshotUnavailable as exc:
+                self.snapshot_note = str(exc)
+                return None
+
+    def restore(self) -> None:
+        """Bring the run back into memory now if it sits on disk (its session was idle).
+
+        Blocks while it is rebuilt (its factory + ``load_state_dict``, so it continues bit for
+        bit). If the server has no memory for it, it stays on disk, paused, and
+        :class:`~stylelab.serve.limits.ServerFull` or :class:`MemoryBudgetExceeded` says why.
+        """
+        try:
+            self._sched._ensure_built(self)
+        except _Parked:
+            raise self.error from None
+
     def state_dict(self) -> dict[str, Any]:
         """The run's ``state_dict()`` (read from disk while evicted)."""
         return self._sched._state_of(self)
@@ -339,7 +375,7 @@ class Scheduler:
             max_workers=self.limits.fast_workers, thread_name_prefix="stylelab-fast",
             initializer=self._fast_init)
         self._threads = [threading.Thread(target=self._worker_loop, args=(w,), daemon=True,
-                                          name=f"stylelab-worker-{w}") for w in range(self.workers)]
+                                          name=f"{WORKER_THREAD_PREFIX}{w}") for w in range(self.workers)]
         for t in self._threads:
             t.start()
         self._stop_housekeeping = threading.Event()
@@ -387,6 +423,25 @@ class Scheduler:
         self._cancel(handle)
         with self._lock:
             handle._session.runs.pop(run_id, None)
+
+    def all_runs(self) -> list[tuple[str, dict[str, Any], RunHandle]]:
+        """Every session's runs, for the teacher's page: ``(session label, info, handle)``.
+
+        A snapshot taken under the scheduler's lock (a run submitted meanwhile cannot break the
+        listing). The label is a prefix of the token's hash, never the token; ``info`` is
+        :meth:`RunHandle.info`.
+        """
+        with self._lock:
+            pairs = [(s.label, h) for s in self.sessions.all() for h in list(s.runs.values())]
+        return [(label, h.info(), h) for label, h in pairs]
+
+    def all_sessions(self) -> list[dict[str, Any]]:
+        """Every open session, for the teacher's page (no tokens): label, idle, seconds since its
+        last visit, compute seconds used, runs held."""
+        now = self.clock()
+        with self._lock:
+            return [{"session": s.label, "idle": s.idle, "last seen s ago": round(now - s.last_seen, 1),
+                     "compute s": round(s.compute_s, 1), "runs": len(s.runs)} for s in self.sessions.all()]
 
     def session_info(self, token: str) -> dict[str, Any]:
         """This session's compute seconds, runs and memory."""

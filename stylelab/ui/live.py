@@ -7,28 +7,41 @@ Prior, a training run) calls :func:`live_run`; none writes its own loop::
 
 Where the run steps (``STYLELAB_LIVE``)
 ---------------------------------------
-``scheduler`` (opt-in, ``STYLELAB_LIVE=scheduler``; not yet the default: in the browser walk a
-paused GAN run kept its page re-running, so the walk's GAN steps time out): Start submits the Run that ``make()`` returns to the app's one
+``scheduler`` (the default): Start submits the Run that ``make()`` returns to the app's one
 :class:`~stylelab.serve.Scheduler` (:func:`stylelab.ui.session.scheduler`), under the student's
 session token (:func:`stylelab.ui.session.token`, kept in the URL). A worker thread steps it; the
 page's fragment only *reads*, every ``tick_s`` seconds (at least twice a second): the queue line
 (``waiting: 3 runs ahead of yours, about 20 s``), the progress, the handle's error, and then calls
-``draw(run)`` on the live Run object. Stop pauses the run (within one step), Continue resumes it,
-Start again cancels the old run and submits the new one. The run's handle is found again after a
-reload through the token: it is the newest of the session's runs named ``live:<key>``.
+``draw``. Stop pauses the run (within one step), Continue resumes it, Start again cancels the old
+run and submits the new one. The run's handle is found again after a reload through the token:
+it is the newest of the session's runs named ``live:<key>``.
 
-Drawing never races the worker: ``draw`` runs inside :meth:`~stylelab.serve.RunHandle.borrow`,
-which holds the run's step lock (the worker takes it around each step and preview), so ``draw``
-sees the run between two steps. A lock, not snapshots, because ``draw`` functions read whatever
-they need (pictures, history, models) from the Run itself; the cost is that the worker waits while
-``draw`` runs (a few ms of Streamlit calls, a couple of times a second).
+Drawing never holds up the worker, and never sees half a step: while the run plays, ``draw`` gets
+a *snapshot* (:meth:`~stylelab.serve.RunHandle.snapshot`, :mod:`stylelab.serve.snapshot`): a copy
+of the Run made between two steps under the run's step lock (a few ms: its trainable models,
+optimisers, counters and a new list of its rows; frozen models and large data shared), which the
+page then draws without the lock while the worker steps the original. A paused or finished run,
+or one that cannot be copied (the handle's ``snapshot_note`` says why), is drawn live inside
+:meth:`~stylelab.serve.RunHandle.borrow` (the step lock held while ``draw`` runs). So ``draw(run)``
+reads whatever it needs (pictures, history, models) from the object it is given, as before; what
+it changes on a snapshot is thrown away (change the live run with :func:`locked`).
 
-``inline`` (the default): the in-script stepping, also used by the page tests: each tick of ``tick_s``
-seconds steps the run for :data:`WORK_FRACTION` of it (at least one step) in the script thread,
-then draws.
+The session state holds the handle's id, never the Run: a run whose session went idle is
+checkpointed to disk and freed (nothing here keeps it alive), and :func:`current_run` brings it
+back (:meth:`~stylelab.serve.RunHandle.restore`) when the student returns.
+
+Redraws: the fragment re-runs every ``tick_s`` while the buttons show a playing run. When a run
+stops elsewhere (done, failed, paused from another tab), a *fragment* redraw notices and reruns the
+page once, so the buttons change; a full page run never calls ``st.rerun`` itself (Streamlit may
+replay the click that started that run: a paused GAN went on playing, and the page kept re-running).
+
+``inline`` (``STYLELAB_LIVE=inline``; the page tests that count steps exactly use it): each tick of
+``tick_s`` seconds steps the run for :data:`WORK_FRACTION` of it (at least one step) in the script
+thread, then draws; a page switch pauses the run.
 
 The Ray backend is refused for the app (:func:`stylelab.ui.session.scheduler` says why): its runs
-live in other processes, and ``draw`` needs the Run object.
+live in other processes, and ``draw`` needs a Run object. :func:`fast` runs one short interactive
+call (a stylisation, a score card) in the scheduler's fast lane, which never waits behind training.
 """
 
 from __future__ import annotations
@@ -55,9 +68,12 @@ WORK_FRACTION = 0.7
 MODE_ENV = "STYLELAB_LIVE"
 MODES = ("scheduler", "inline")
 #: used when the variable is unset
-DEFAULT_MODE = "inline"
+DEFAULT_MODE = "scheduler"
 #: the longest redraw period while a run plays under the scheduler (twice a second)
 MAX_REDRAW_S = 0.5
+#: the driver's buttons (glyphs that DejaVu Sans, the fonts the app's set-up installs, draws)
+STOP_LABEL = "■ Stop"
+CONTINUE_LABEL = "▶ Continue"
 
 
 def mode() -> str:
@@ -81,7 +97,7 @@ def away_note() -> str:
 
 
 def _keys(key: str) -> dict[str, str]:
-    return {k: f"{key}_{k}" for k in ("run", "running", "error", "handle", "seen", "was_running")}
+    return {k: f"{key}_{k}" for k in ("run", "running", "error", "handle", "seen", "shown")}
 
 
 def _name(key: str) -> str:
@@ -114,7 +130,6 @@ def _handle(key: str, state: Any = None) -> "RunHandle | None":
     h = mine[-1]
     state[k["handle"]] = h.id
     state[k["seen"]] = len(h.rows())
-    state[k["was_running"]] = h.status in ("queued", "running")
     return h
 
 
@@ -128,17 +143,26 @@ def current_run(key: str) -> "Run | None":
     """The run a :func:`live_run` with this ``key`` holds in this session (or None).
 
     With the scheduler this is the live object a worker may be stepping: read plain attributes
-    (config, step_count) freely; draw it inside ``live_run``'s ``draw`` (which holds its lock).
+    (config, step_count) freely; change it inside :func:`locked`; ``draw`` gets a snapshot.
+    A run that went to disk while the student was away is brought back first (the page waits).
+    A run the server refused (it was full) is kept in the session state, not stepped.
     """
     run_key = _keys(key)["run"]
     if mode() == "inline":
         return st.session_state.get(run_key)
     h = _handle(key)
-    if h is not None:
-        live = h.instance()
-        if live is not None:
-            st.session_state[run_key] = live
-    return st.session_state.get(run_key)
+    if h is None:
+        return st.session_state.get(run_key)
+    if h.evicted:
+        from ..serve import ServeError
+
+        try:
+            with st.spinner("Bringing your run back from disk…"):
+                h.restore()
+        except ServeError as exc:
+            st.session_state[_keys(key)["error"]] = f"Your run is saved on the server but cannot come back yet: {exc}"
+            return None
+    return h.instance()
 
 
 def is_running(key: str) -> bool:
@@ -168,29 +192,26 @@ def set_run(key: str, run: "Run | None", running: bool = False) -> None:
     old = _handle(key)
     play = bool(running and run is not None and not run.done)
     if old is not None and run is not None and old.instance() is run and not old.done:
-        st.session_state[k["run"]] = run
         if play:
             old.resume()
         else:
             old.pause()
-        st.session_state[k["was_running"]] = play
         return
     tok = session.token()
     if old is not None:
         sched.remove(tok, old.id)  # cancelled after its current step; rows dropped
-    st.session_state[k["run"]] = run
+    st.session_state.pop(k["run"], None)  # a run the server refused earlier
     st.session_state[k["handle"]] = None
-    st.session_state[k["was_running"]] = False
     if run is None:
         return
     try:
         h = sched.submit(tok, run, name=_name(key), paused=not play)
     except ServeError as exc:
         st.session_state[k["error"]] = f"Could not start: {exc}"
+        st.session_state[k["run"]] = run  # shown, not stepped
         return
     st.session_state[k["handle"]] = h.id
     st.session_state[k["seen"]] = len(run.history)
-    st.session_state[k["was_running"]] = play
 
 
 def stop(key: str) -> None:
@@ -294,8 +315,8 @@ def live_run(key: str, make: Callable[[], "Run"] | None, draw: Callable[["Run"],
         session.token()  # opens the session (and puts it into the URL) before anything is submitted
     k = _keys(key)
     box = controls if controls is not None else st.container()
-    cols = box.columns([1, 1, 1, 3], vertical_alignment="center")
-    if make is not None and cols[0].button(start_label, type="primary", key=f"{key}_start"):
+    row = box.container(horizontal=True, vertical_alignment="center", gap="small")  # buttons at their natural width
+    if make is not None and row.button(start_label, type="primary", key=f"{key}_start"):
         try:
             new = make()
         except StylelabError as exc:
@@ -305,11 +326,13 @@ def live_run(key: str, make: Callable[[], "Run"] | None, draw: Callable[["Run"],
             if on_start is not None:
                 on_start(new)
     run = current_run(key)
-    if cols[1].button("■ Stop", key=f"{key}_stop", disabled=not is_running(key)):
-        stop(key)
-    can_continue = run is not None and not run.done and not is_running(key)
-    if cols[2].button("⏵ Continue", key=f"{key}_continue", disabled=not can_continue):
-        set_run(key, run, running=True)
+    playing = is_running(key)
+    # Stop and Continue act in their callbacks, before the page runs: the buttons drawn below
+    # already show the new state, and no st.rerun is needed for them
+    row.button(STOP_LABEL, key=f"{key}_stop", disabled=not playing, on_click=stop, args=(key,))
+    row.button(CONTINUE_LABEL, key=f"{key}_continue", disabled=run is None or run.done or playing,
+               on_click=_continue, args=(key,))
+    st.session_state[k["shown"]] = playing  # what the buttons show: the fragment reruns the page when it changes
     if st.session_state.get(k["error"]):
         box.error(st.session_state[k["error"]])
 
@@ -320,6 +343,13 @@ def live_run(key: str, make: Callable[[], "Run"] | None, draw: Callable[["Run"],
     return current_run(key)
 
 
+def _continue(key: str) -> None:
+    """The Continue button's callback: play the run under ``key`` on from where it stopped."""
+    run = current_run(key)
+    if run is not None and not run.done:
+        set_run(key, run, running=True)
+
+
 def _progress(run: "Run | None", steps: int, total: int | None, seconds: float, status: str) -> None:
     if total:
         st.progress(min(1.0, steps / total), text=f"step {steps} / {total} · {seconds:.1f} s · {status}")
@@ -327,40 +357,57 @@ def _progress(run: "Run | None", steps: int, total: int | None, seconds: float, 
         st.caption(f"step {steps} · {seconds:.1f} s · {status}")
 
 
+def _fragment_run() -> bool:
+    """Whether this script run is a fragment's own redraw (not a full page run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
 def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: bool, tick_s: float,
                         on_step: Callable[["Run", list[dict[str, Any]]], None] | None) -> None:
     k = _keys(key)
 
-    @st.fragment(run_every=tick_s if is_running(key) else None)
+    @st.fragment(run_every=tick_s if st.session_state.get(k["shown"]) else None)
     def _live() -> None:
         h = _handle(key)
-        run = current_run(key)
         if h is None:
+            run = st.session_state.get(k["run"])
             if run is not None:  # a run the server refused: shown, not stepped
                 if show_progress:
                     _progress(run, run.step_count, run.total_steps, run.seconds, "not started")
                 draw(run)
             return
         status = h.status
+        playing = status in ("queued", "running")
+        if playing != bool(st.session_state.get(k["shown"])) and _fragment_run():
+            # done, failed or paused elsewhere: the buttons change (only from a fragment redraw: a
+            # full page run that reran itself could replay the click that started it)
+            st.session_state[k["shown"]] = playing
+            st.rerun(scope="app")
         if status == "queued":
             st.info(queue_text(h))
-        rows = h.rows(since=int(st.session_state.get(k["seen"]) or 0))
-        st.session_state[k["seen"]] = int(st.session_state.get(k["seen"]) or 0) + len(rows)
+        seen = int(st.session_state.get(k["seen"]) or 0)
+        rows = h.rows(since=seen)
+        st.session_state[k["seen"]] = seen + len(rows)
         if status == "failed" and not st.session_state.get(k["error"]):
             st.session_state[k["error"]] = f"Stopped at step {h.step_count}: {h.error_text}"
-        was, now = bool(st.session_state.get(k["was_running"])), status in ("queued", "running")
-        st.session_state[k["was_running"]] = now
-        if was and not now:
-            st.rerun(scope="app")  # done, failed or paused elsewhere: the buttons change
         if show_progress:
             label = {"running": "running", "queued": "queued", "paused": "paused", "done": "done",
                      "cancelled": "stopped", "failed": "failed"}[status]
+            run = h.instance()
             total = run.total_steps if run is not None else h.total_steps
             seconds = run.seconds if run is not None else h.compute_s
             _progress(run, h.step_count, total, seconds, label + (" · on disk" if h.evicted else ""))
-        with h.borrow() as live:
+        view = h.snapshot() if playing else None  # a copy made between two steps: drawn without the lock
+        if view is not None:
+            if on_step is not None and rows:
+                on_step(view, rows)
+            draw(view)
+            return
+        with h.borrow() as live:  # paused, finished, or not copyable: the live run, between two steps
             if live is not None:
-                st.session_state[k["run"]] = live
                 if on_step is not None and rows:
                     on_step(live, rows)
                 draw(live)
@@ -407,5 +454,21 @@ def more_steps(key: str, container: Any, steps: int, label: str | None = None) -
     """A button that makes the run under ``key`` ``steps`` steps longer (:meth:`Run.extend`) and plays it."""
     run = current_run(key)
     if container.button(label or f"⏩ {steps} more steps", key=f"{key}_more", disabled=run is None):
-        run.extend(steps)
+        with locked(key) as live:  # between two steps, if a worker is stepping it
+            live.extend(steps)
         set_run(key, run, running=True)
+
+
+def fast(fn: Callable[..., Any], /, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` for one short interactive computation (a feed-forward stylisation,
+    a score card, thumbnails), so that it never waits behind the class's training.
+
+    With the scheduler it runs in the fast lane (:meth:`~stylelab.serve.Scheduler.call`: its own
+    threads at normal priority, at most ``timeout`` seconds, default ``fast_timeout_s``; a busy
+    lane or a timeout raises :class:`~stylelab.serve.ServerFull` /
+    :class:`~stylelab.serve.FastLaneTimeout`, both :class:`~stylelab.errors.StylelabError` that
+    pages show). Inline it is simply called here. Its result is returned either way.
+    """
+    if mode() == "inline":
+        return fn(*args, **kwargs)
+    return session.scheduler().call(session.token(), fn, *args, timeout=timeout, **kwargs)

@@ -15,18 +15,16 @@ import streamlit as st
 from stylelab.errors import StylelabError
 from stylelab.ui import (
     classroom,
-    download_record,
     equation,
     keep,
     page_setup,
-    push_result,
     remember,
     show_error,
-    upload_record,
     view_picker,
 )
 from stylelab.ui.live import away_note, current_run, is_running, live_run, set_run, stop
-from stylelab.ui.notebook_link import notebook_link
+from stylelab.ui.stylegan import stylegan_section
+from stylelab.ui.gan_steps import step_mode_section
 
 page_setup("GAN Lab", "🎲")
 classroom_row = classroom.classroom_slot("gan")  # a shared link's set-up, before any control
@@ -182,6 +180,8 @@ def draw_run(trainer) -> None:
 
 live_run("gan", None, draw_run, controls=play_row[4], show_progress=False)
 st.caption(away_note())
+# ----------------------------------------------------------------------------- step mode (stylelab.ui.gan_steps) goes here
+step_mode_section("gan")
 
 # ----------------------------------------------------------------------------- the equations of the losses in use
 e1, e2 = st.columns(2)
@@ -195,99 +195,10 @@ if live["label_smoothing"] > 0:
 if live["instance_noise"] > 0:
     equation(equations.latex("gan.instance_noise"), equations.get("gan.instance_noise").label)
 
-# ----------------------------------------------------------------------------- latent space, comparison, export
-SECTIONS = {"compare": "Compare two losses", "latent": "Latent space", "io": "Export / import"}
+# ----------------------------------------------------------------------------- StyleGAN-lite, latent space, comparison, export
+SECTIONS = {"compare": "Compare two losses", "latent": "Latent space", "stylegan": "StyleGAN-lite", "io": "Export / import"}
 section = view_picker("More", SECTIONS, "gan_section", "compare")
-
-if section == "latent":
-    if run.config.is_toy:
-        st.caption("Latent-space tools are for image runs; in 2-D the scatter above *is* G's image of the noise.")
-    else:
-        l1, l2, l3 = st.columns(3)
-        seed_a = int(l1.number_input("Sample A (seed)", 0, 10_000, key=keep("gan_lat_a", 1)))
-        seed_b = int(l1.number_input("Sample B (seed)", 0, 10_000, key=keep("gan_lat_b", 2)))
-        mode = l2.radio("Interpolation", ["spherical", "linear"], horizontal=True, key=keep("gan_lat_mode", "spherical"))
-        dim = int(l3.number_input("Walk along latent direction", 0, run.config.z_dim - 1,
-                                  key=keep("gan_lat_dim", 0, range(run.config.z_dim))))
-        cls = None
-        if run.conditional:
-            cls = l2.selectbox("Class", list(range(run.num_classes)), format_func=lambda i: run.images.class_names[i],
-                               key=keep("gan_lat_class", 0, range(run.num_classes)))
-        for caption, grid in gviz.latent_strips(run, seed_a, seed_b, mode, dim, cls):
-            figures.show_grid(grid, 3, caption)
-        if run.conditional:
-            figures.show_grid(gviz.class_rows(run, seed_a), 2, "one row per class (conditional G)")
-        push_result("GAN Lab: samples", run.sample_grid().repeat(3, 1, 1))
-
-elif section == "compare":
-    st.markdown("Two runs, **same data, seed and set-up**, different generator losses, in the regime where D "
-                "wins early (it learns faster and takes several steps per G step). With the saturating minimax loss "
-                f"G's gradient ${equations.latex('gan.minimax_g_grad')}$ vanishes while D confidently rejects the early "
-                f"fakes (D(G(z)) ≈ 0), so G barely moves; the non-saturating loss ${equations.latex('gan.ns_g')}$ has "
-                "the same fixed point but strong gradients exactly there.")
-    k1, k2, k3 = st.columns(3)  # two rows of three: a loss's full name fits its select box
-    k4, k5, k6 = st.columns(3)
-    stall = gcompare.STALL_SETTINGS
-    cmp = dict(
-        losses=(k1.selectbox("Run A loss", LOSSES, format_func=gobj.loss_label, key=keep("gan_cmp_a", "minimax", LOSSES)),
-                k2.selectbox("Run B loss", LOSSES, format_func=gobj.loss_label, key=keep("gan_cmp_b", "ns", LOSSES))),
-        steps=int(k3.number_input("Steps", 10, 20_000, step=50,
-                                  key=keep("gan_cmp_steps", gcompare.DEFAULT_STEPS if run.config.is_toy else 100))),
-        lr_g=k4.select_slider("G learning rate", LR_CHOICES, key=keep("gan_cmp_lr_g", stall["lr_g"], LR_CHOICES)),
-        lr_d=k5.select_slider("D learning rate", LR_CHOICES, key=keep("gan_cmp_lr_d", stall["lr_d"], LR_CHOICES),
-                              help="A D that learns much faster than G rejects the early fakes confidently: "
-                                   "the regime where minimax stalls."),
-        d_steps=k6.slider("D steps per G step", 1, 10, key=keep("gan_cmp_d_steps", stall["d_steps"])))
-
-    def draw_comparison(comparison) -> None:
-        st.plotly_chart(figures.comparison_figure(comparison), key="gan_cmp_chart")
-        st.caption("Read the gradient and the distance moved first: a run whose G has not moved is stalled, whatever "
-                   "its score. The energy distance compares whole clouds, so early on a frozen blob in the middle of "
-                   "the ring can score about as well as samples that have reached a few of its modes.")
-        if is_running("gan_cmp"):
-            return  # the per-run panels (an evaluation each) once it stops
-        for col, (name, arm) in zip(st.columns(len(comparison.arms)), comparison.arms.items()):
-            t = arm.trainer
-            with col:
-                st.markdown(f"**{gobj.loss_label(t.config.loss)}** after {t.step_count} steps: mean gradient "
-                            f"{arm.mean_grad_norm:.2g}, samples moved {arm.final_travel:.2f}")
-                if t.config.is_toy:
-                    st.plotly_chart(figures.scatter_figure(t), key=f"gan_cmp_pts_{name}")
-                else:
-                    figures.show_grid(t.sample_grid(32), 2)
-                st.caption(figures.evaluation_caption(t, t.evaluate()))
-
-    live_run("gan_cmp", lambda: gcompare.LossComparison(gcompare.CompareConfig(base=run.config, **cmp)),
-             draw_comparison, start_label="Run the comparison")
-
-else:
-    st.markdown("The **experiment record** (config + seed + every step's numbers) reproduces a run; the "
-                "**checkpoint** resumes it exactly (weights, optimisers and random-number state).")
-    x1, x2 = st.columns(2)
-    with x1:
-        download_record(run.record(), "gan_lab_record.json", key="gan_dl_record")
-        notebook_link(run.record(), "gan_lab_record.json")
-        st.download_button("Download checkpoint (.pt)", run.to_bytes(), file_name="gan_lab_checkpoint.pt",
-                           mime="application/octet-stream", key="gan_dl_ckpt")
-    with x2:
-        rec = upload_record("gan", key="gan_up_record")
-        if rec is not None and st.button("Start a run from this record's config", key="gan_apply_record"):
-            try:
-                loaded = gtrain.GANTrainer.from_record(rec)
-                if not loaded.config.is_toy:
-                    _ = loaded.evaluator
-                set_run("gan", loaded)
-                state["gan_show_config"] = True  # the controls show the loaded run's configuration
-                st.rerun()
-            except StylelabError as exc:
-                show_error(exc, "Could not use the record")
-        up = st.file_uploader("Load a checkpoint (.pt)", type=["pt"], key="gan_up_ckpt")
-        if up is not None and st.button("Resume from this checkpoint", key="gan_apply_ckpt"):
-            try:
-                set_run("gan", gtrain.GANTrainer.load(up.getvalue()))
-                state["gan_show_config"] = True
-                st.rerun()
-            except StylelabError as exc:
-                show_error(exc, f"Could not load {up.name!r}")
+{"compare": figures.compare_section, "latent": figures.latent_section, "stylegan": stylegan_section,
+ "io": figures.io_section}[section](run)
 
 classroom.classroom_bar("gan", where=classroom_row, runs="gan")  # share · lessons · publish (drawn at the top)

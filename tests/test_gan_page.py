@@ -187,3 +187,41 @@ def test_gan_page_play_then_pause():
     at.run()
     assert at.session_state["gan_run"].step_count == steps  # paused: no more steps
     assert_clean(at)
+
+
+def test_gan_page_stylegan_section_every_view():
+    """A StyleGAN-lite run made with the Set-up controls; the section shows mixing, psi, paths (PPL) and noise."""
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.radio(key="gan_kind").set_value("Images").run()
+    at.selectbox(key="gan_data_img").set_value("digits8").run()
+    at.selectbox(key="gan_model").set_value("stylegan").run()
+    at.select_slider(key="gan_base").set_value(8).run()
+    at.button(key="gan_new").click().run()
+    assert_clean(at)
+    run = at.session_state["gan_run"]
+    assert run.config.model == "stylegan" and run.is_style
+    assert not any("differs" in i.value for i in at.info)
+    at.number_input(key="gan_n").set_value(2).run()
+    _finish(at.button(key="gan_train_n").click().run())
+    at.session_state["gan_section"] = "stylegan"
+    at.session_state["gan_sg_source"] = "run"
+    at.run()
+    assert_clean(at)
+    assert any(r"\psi" not in lx.value and "MLP" in lx.value for lx in at.latex)  # the mapping equation
+    assert len(at.get("image")) >= 2  # the fixed-noise grid and the style-mixing grid
+    at.session_state["gan_sg_view"] = "psi"
+    at.run()
+    assert any(r"\psi" in lx.value for lx in at.latex)
+    at.button(key="gan_sg_curve").click().run()
+    assert_clean(at)
+    assert _charts(at) >= 1 and any("ψ" in c.value for c in at.caption)
+    at.session_state["gan_sg_view"] = "path"
+    at.run()
+    at.button(key="gan_sg_ppl").click().run()
+    assert_clean(at)
+    assert any("PPL in z" in c.value and "PPL in w" in c.value for c in at.caption)
+    at.session_state["gan_sg_view"] = "noise"
+    at.run()
+    assert_clean(at)
+    assert len(at.get("image")) >= 4  # fixed noise, noise off, three draws, where the noise acts
+    assert at.session_state["gan_run"].step_count == 2  # looking never trains

@@ -116,6 +116,28 @@ EQUATIONS: list[Equation] = [
     Equation("gan.step_update_rmsprop", "RMSprop update",
              r"s \leftarrow \alpha s + (1 - \alpha) g^2,\qquad \theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{s} + \epsilon}",
              "update", lab="gan", description="torch.optim.RMSprop (alpha = 0.99)"),
+    # StyleGAN-lite (stylelab.gan.stylegan)
+    Equation("gan.mapping", "Mapping network: z is normalised, then a few fully connected layers give the style w",
+             r"w = f(z) = \mathrm{MLP}\Big(z \big/ \sqrt{\tfrac1D \textstyle\sum_j z_j^2 + \epsilon}\Big)", "definition",
+             lab="gan", description="stylelab.gan.stylegan.MappingNetwork (pixel norm, LeakyReLU(0.2) layers)"),
+    Equation("gan.modulation", "Weight modulation and demodulation: each layer's style scales its input channels",
+             r"s = A\,w + b,\quad w'_{oik} = s_i\,w_{oik},\quad "
+             r"w''_{oik} = \frac{w'_{oik}}{\sqrt{\sum_{i,k} {w'_{oik}}^2 + \epsilon}}", "definition", lab="gan",
+             description="stylelab.gan.stylegan.modulated_conv2d (StyleGAN2)"),
+    Equation("gan.noise_input", "Per-layer noise input with a learned scale",
+             r"x \leftarrow x + \gamma\,\epsilon,\quad \epsilon \sim \mathcal N(0, 1)^{H \times W}", "definition",
+             lab="gan", description="one noise map per sample and layer, the same for every channel; gamma starts at 0"),
+    Equation("gan.truncation", "Truncation trick: pull each style towards the average style",
+             r"w' = \bar w + \psi\,(w - \bar w),\qquad \bar w = \mathbb{E}_z[f(z)]", "definition", lab="gan",
+             description="stylelab.gan.stylegan.truncate: psi = 1 unchanged, psi = 0 the average image"),
+    Equation("gan.style_mix", "Style mixing: coarse layers from one style, fine layers from another",
+             r"w_\ell = \begin{cases} w^{(1)} & \ell < c \\ w^{(2)} & \ell \ge c \end{cases}", "definition",
+             lab="gan", description="stylelab.gan.stylegan.style_mix (c: the crossover layer)"),
+    Equation("gan.ppl", "Perceptual path length: how much the image changes per small step along a latent path",
+             r"\mathrm{PPL} = \mathbb{E}\Big[\tfrac{1}{\epsilon^2}\,d\big(g(p(t)),\, g(p(t + \epsilon))\big)\Big]",
+             "metric", lab="gan", direction="lower",
+             description="stylelab.gan.stylegan.perceptual_path_length: p = slerp in z, lerp in w; d = squared "
+                         "distance of the lab's classifier features"),
 ]
 
 

@@ -546,3 +546,44 @@ def truncation_curve(G: StyleGenerator, evaluate: Callable[[Tensor], Mapping[str
         rows.append({"psi": float(psi), "fid": float(res["fid"]), "kid": float(res["kid"]),
                      "confidence": float(res["confidence"]), "coverage": float(res["coverage"])})
     return rows
+
+
+@torch.no_grad()
+def interpolation_strips(G: StyleGenerator, z1: Tensor, z2: Tensor, steps: int = 8, seed: int = 0) -> dict[str, Tensor]:
+    """Images along the path from ``z1`` to ``z2`` ``(Z,)``: slerp in z and lerp in w, ``steps`` each.
+
+    Returns ``{"z": (steps, ch, S, S), "w": (steps, ch, S, S)}`` (eval mode, the same noise for
+    every image, from ``seed``). The path in z goes through the mapping at every point; the path
+    in w is the straight line between the two styles.
+    """
+    if not isinstance(steps, int) or steps < 2:
+        raise ConfigError(f"steps must be an integer >= 2, got {steps!r}.")
+    was = G.training
+    G.eval()
+    try:
+        t = torch.linspace(0, 1, steps, device=z1.device)
+        a, b = z1[None].expand(steps, -1), z2[None].expand(steps, -1)
+        radius = 0.5 * (z1.norm() + z2.norm())  # slerp keeps directions; pixel norm ignores the length anyway
+        path_z = slerp(a, b, t) * radius
+        path_w = torch.lerp(G.mapping(a[:1]), G.mapping(b[:1]), t[:, None])
+        out = {}
+        for name, ws in (("z", G.mapping(path_z)), ("w", path_w)):
+            with G.noise_from(torch.Generator(device=z1.device).manual_seed(seed)):
+                out[name] = G.synthesis(G.broadcast(ws))
+    finally:
+        G.train(was)
+    return out
+
+
+def float64_features(evaluator: object) -> Callable[[Tensor], Tensor]:
+    """The feature map of an :class:`~stylelab.gan.classifier.ImageEvaluator` in float64 (for :func:`ppl_z_and_w`).
+
+    Same features, divided by the same scale, as ``evaluator.features`` (which computes in float32).
+    """
+    net = _double_copy(evaluator.classifier.model)
+    scale = float(evaluator.scale)
+
+    def features(x: Tensor) -> Tensor:
+        return net.features(x.double()) / scale  # (N, 64)
+
+    return features

@@ -52,7 +52,8 @@ def widget_values(cfg: Any) -> dict[str, Any]:
                    gan_hidden=_pick(cfg.hidden, WIDTHS, 64), gan_latent_toy=_pick(cfg.z_dim, TOY_Z, 2))
     else:
         out.update(gan_data_img=cfg.data, gan_classes=list(cfg.classes), gan_conditional=bool(cfg.conditional),
-                   gan_base=_pick(cfg.base_channels, IMG_BASES, 32), gan_latent_img=_pick(cfg.z_dim, IMG_Z, 64))
+                   gan_base=_pick(cfg.base_channels, IMG_BASES, 32), gan_latent_img=_pick(cfg.z_dim, IMG_Z, 64),
+                   gan_model=cfg.model)
     return out
 
 
@@ -60,6 +61,7 @@ def setup_controls(toy: bool, data_name: str, defaults: dict[str, Any]) -> dict[
     """The set-up controls of a new run (data size and noise, model widths, z, classes): GANConfig fields."""
     import streamlit as st
 
+    from ..gan.config import MODEL_LABELS, MODELS
     from ..gan.data import DEFAULT_NOISE, class_names
 
     if toy:
@@ -71,12 +73,15 @@ def setup_controls(toy: bool, data_name: str, defaults: dict[str, Any]) -> dict[
             hidden=st.select_slider("MLP width", WIDTHS, key=keep("gan_hidden", defaults.get("gan_hidden", 64), WIDTHS)),
             latent_dim=st.select_slider("Size of z", TOY_Z, key=keep("gan_latent_toy", defaults.get("gan_latent_toy", 2), TOY_Z)))
     names = class_names(data_name)
+    model = st.selectbox("Generator", MODELS, format_func=MODEL_LABELS.get, key=keep("gan_model", defaults.get("gan_model", "dcgan"), MODELS),
+                         help="StyleGAN-lite: mapping network, modulated convolutions, noise inputs (not class-conditional)")
     return dict(
-        data=data_name,
+        data=data_name, model=model,
         classes=tuple(st.multiselect("Classes (empty: all)", list(range(10)), format_func=lambda i: names[i],
                                      key=keep("gan_classes", defaults.get("gan_classes", []), range(10)))),
-        conditional=st.checkbox("Class-conditional G and D", key=keep("gan_conditional", defaults.get("gan_conditional", False))),
-        base_channels=st.select_slider("DCGAN width", IMG_BASES, key=keep("gan_base", defaults.get("gan_base", 32), IMG_BASES)),
+        conditional=st.checkbox("Class-conditional G and D", key=keep("gan_conditional", defaults.get("gan_conditional", False)),
+                                disabled=model == "stylegan") and model != "stylegan",
+        base_channels=st.select_slider("Width c", IMG_BASES, key=keep("gan_base", defaults.get("gan_base", 32), IMG_BASES)),
         latent_dim=st.select_slider("Size of z", IMG_Z, key=keep("gan_latent_img", defaults.get("gan_latent_img", 64), IMG_Z)))
 
 
@@ -216,5 +221,125 @@ def evaluation_caption(trainer: "GANTrainer", ev: dict[str, Any]) -> str:
     return f"FID {ev['fid']:.2f} · KID {ev['kid']:.3f}"
 
 
+# ----------------------------------------------------------------------------- the page's "More" sections
+def latent_section(run: "GANTrainer") -> None:
+    """Latent space of an image run: A -> B interpolation, a walk along one direction, class rows."""
+    import streamlit as st
+
+    from ..gan import viz
+    from . import push_result
+
+    if run.config.is_toy:
+        st.caption("Latent-space tools are for image runs; in 2-D the scatter above *is* G's image of the noise.")
+        return
+    l1, l2, l3 = st.columns(3)
+    seed_a = int(l1.number_input("Sample A (seed)", 0, 10_000, key=keep("gan_lat_a", 1)))
+    seed_b = int(l1.number_input("Sample B (seed)", 0, 10_000, key=keep("gan_lat_b", 2)))
+    mode = l2.radio("Interpolation", ["spherical", "linear"], horizontal=True, key=keep("gan_lat_mode", "spherical"))
+    dim = int(l3.number_input("Walk along latent direction", 0, run.config.z_dim - 1,
+                              key=keep("gan_lat_dim", 0, range(run.config.z_dim))))
+    cls = None
+    if run.conditional:
+        cls = l2.selectbox("Class", list(range(run.num_classes)), format_func=lambda i: run.images.class_names[i],
+                           key=keep("gan_lat_class", 0, range(run.num_classes)))
+    for caption, grid in viz.latent_strips(run, seed_a, seed_b, mode, dim, cls):
+        show_grid(grid, 3, caption)
+    if run.conditional:
+        show_grid(viz.class_rows(run, seed_a), 2, "one row per class (conditional G)")
+    push_result("GAN Lab: samples", run.sample_grid().repeat(3, 1, 1))
+
+
+def compare_section(run: "GANTrainer") -> None:
+    """Two runs, same set-up, two losses, in the regime where D wins early (a LossComparison played live)."""
+    import streamlit as st
+
+    from .. import equations
+    from ..gan import compare as gcompare
+    from ..gan import objectives as gobj
+    from .live import is_running, live_run
+
+    losses = tuple(gobj.LOSSES)
+    st.markdown("Two runs, **same data, seed and set-up**, different generator losses, in the regime where D "
+                "wins early (it learns faster and takes several steps per G step). With the saturating minimax loss "
+                f"G's gradient ${equations.latex('gan.minimax_g_grad')}$ vanishes while D confidently rejects the early "
+                f"fakes (D(G(z)) ≈ 0), so G barely moves; the non-saturating loss ${equations.latex('gan.ns_g')}$ has "
+                "the same fixed point but strong gradients exactly there.")
+    k1, k2, k3 = st.columns(3)  # two rows of three: a loss's full name fits its select box
+    k4, k5, k6 = st.columns(3)
+    stall = gcompare.STALL_SETTINGS
+    cmp = dict(
+        losses=(k1.selectbox("Run A loss", losses, format_func=gobj.loss_label, key=keep("gan_cmp_a", "minimax", losses)),
+                k2.selectbox("Run B loss", losses, format_func=gobj.loss_label, key=keep("gan_cmp_b", "ns", losses))),
+        steps=int(k3.number_input("Steps", 10, 20_000, step=50,
+                                  key=keep("gan_cmp_steps", gcompare.DEFAULT_STEPS if run.config.is_toy else 100))),
+        lr_g=k4.select_slider("G learning rate", LR_CHOICES, key=keep("gan_cmp_lr_g", stall["lr_g"], LR_CHOICES)),
+        lr_d=k5.select_slider("D learning rate", LR_CHOICES, key=keep("gan_cmp_lr_d", stall["lr_d"], LR_CHOICES),
+                              help="A D that learns much faster than G rejects the early fakes confidently: "
+                                   "the regime where minimax stalls."),
+        d_steps=k6.slider("D steps per G step", 1, 10, key=keep("gan_cmp_d_steps", stall["d_steps"])))
+
+    def draw_comparison(comparison: "LossComparison") -> None:
+        st.plotly_chart(comparison_figure(comparison), key="gan_cmp_chart")
+        st.caption("Read the gradient and the distance moved first: a run whose G has not moved is stalled, whatever "
+                   "its score. The energy distance compares whole clouds, so early on a frozen blob in the middle of "
+                   "the ring can score about as well as samples that have reached a few of its modes.")
+        if is_running("gan_cmp"):
+            return  # the per-run panels (an evaluation each) once it stops
+        for col, (name, arm) in zip(st.columns(len(comparison.arms)), comparison.arms.items()):
+            t = arm.trainer
+            with col:
+                st.markdown(f"**{gobj.loss_label(t.config.loss)}** after {t.step_count} steps: mean gradient "
+                            f"{arm.mean_grad_norm:.2g}, samples moved {arm.final_travel:.2f}")
+                if t.config.is_toy:
+                    st.plotly_chart(scatter_figure(t), key=f"gan_cmp_pts_{name}")
+                else:
+                    show_grid(t.sample_grid(32), 2)
+                st.caption(evaluation_caption(t, t.evaluate()))
+
+    live_run("gan_cmp", lambda: gcompare.LossComparison(gcompare.CompareConfig(base=run.config, **cmp)),
+             draw_comparison, start_label="Run the comparison")
+
+
+def io_section(run: "GANTrainer") -> None:
+    """Export / import: the experiment record and the checkpoint, both ways."""
+    import streamlit as st
+
+    from ..errors import StylelabError
+    from ..gan.train import GANTrainer
+    from . import download_record, show_error, upload_record
+    from .live import set_run
+    from .notebook_link import notebook_link
+
+    st.markdown("The **experiment record** (config + seed + every step's numbers) reproduces a run; the "
+                "**checkpoint** resumes it exactly (weights, optimisers and random-number state).")
+    x1, x2 = st.columns(2)
+    with x1:
+        download_record(run.record(), "gan_lab_record.json", key="gan_dl_record")
+        notebook_link(run.record(), "gan_lab_record.json")
+        st.download_button("Download checkpoint (.pt)", run.to_bytes(), file_name="gan_lab_checkpoint.pt",
+                           mime="application/octet-stream", key="gan_dl_ckpt")
+    with x2:
+        rec = upload_record("gan", key="gan_up_record")
+        if rec is not None and st.button("Start a run from this record's config", key="gan_apply_record"):
+            try:
+                loaded = GANTrainer.from_record(rec)
+                if not loaded.config.is_toy:
+                    _ = loaded.evaluator
+                set_run("gan", loaded)
+                st.session_state["gan_show_config"] = True  # the controls show the loaded run's configuration
+                st.rerun()
+            except StylelabError as exc:
+                show_error(exc, "Could not use the record")
+        up = st.file_uploader("Load a checkpoint (.pt)", type=["pt"], key="gan_up_ckpt")
+        if up is not None and st.button("Resume from this checkpoint", key="gan_apply_ckpt"):
+            try:
+                set_run("gan", GANTrainer.load(up.getvalue()))
+                st.session_state["gan_show_config"] = True
+                st.rerun()
+            except StylelabError as exc:
+                show_error(exc, f"Could not load {up.name!r}")
+
+
 __all__ = ["class_histogram_figure", "comparison_figure", "curves_figure", "draw_images", "evaluation_caption",
-           "points_figure", "scatter_figure", "setup_controls", "show_grid", "widget_values"]
+           "compare_section", "io_section", "latent_section", "points_figure", "scatter_figure", "setup_controls",
+           "show_grid", "widget_values"]

@@ -22,6 +22,7 @@ MODULES = {
     "GAN Lab": ("stylelab.gan", "notebooks/03_gan.ipynb"),
     "Inpainting Lab": ("stylelab.inpaint", "notebooks/04_inpainting.ipynb"),
     "Aesthetics Lab": ("stylelab.aesthetics", "notebooks/05_aesthetics.ipynb"),
+    "Translate": ("stylelab.translate", "notebooks/07_unpaired_translation.ipynb"),
 }
 
 

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "stylelab.gan.cli",
     "stylelab.inpaint.cli",
     "stylelab.aesthetics.cli",
+    "stylelab.translate.cli",
     "stylelab.bench",
     "stylelab.serve.loadtest",
 )

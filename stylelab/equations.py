@@ -56,6 +56,7 @@ SOURCES: tuple[str, ...] = (
     "stylelab.inpaint.objectives",
     "stylelab.aesthetics.objectives",
     "stylelab.losses.objectives",
+    "stylelab.translate.objectives",
 )
 
 _lock = threading.Lock()

@@ -15,7 +15,7 @@ def test_home_page_renders_labs_device_and_assets():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    for lab in ("Loss Lab", "Style Studio", "GAN Lab", "Inpainting Lab", "Aesthetics Lab"):
+    for lab in ("Loss Lab", "Style Studio", "GAN Lab", "Inpainting Lab", "Aesthetics Lab", "Translate"):
         assert lab in text
     assert any("Computing on" in m.value for m in at.markdown)
     assert len(at.dataframe) == 1
@@ -23,7 +23,8 @@ def test_home_page_renders_labs_device_and_assets():
     assert [e.label for e in at.expander] == ["Offline assets: where every model and picture comes from, and its licence"]
     assert len(at.expander[0].dataframe) == 1  # the licence table sits in the expander, not on the page
     links = [el.proto.label for el in at.get("page_link")]
-    assert links == [f"Open {lab}" for lab in ("Loss Lab", "Style Studio", "GAN Lab", "Inpainting Lab", "Aesthetics Lab")]
+    assert links == [f"Open {lab}" for lab in ("Loss Lab", "Style Studio", "GAN Lab", "Inpainting Lab", "Aesthetics Lab",
+                                               "Translate")]
     assert len(at.columns) <= 6  # cards in rows of three (five in one row cut the labels)
 
 

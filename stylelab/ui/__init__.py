@@ -29,6 +29,7 @@ LABS = [
     ("pages/3_GAN_Lab.py", "GAN Lab", "🎲", "Train small GANs live: 2-D points, digits, clothes."),
     ("pages/4_Inpainting_Lab.py", "Inpainting Lab", "🩹", "Draw a hole, fill it five ways, compare the losses."),
     ("pages/5_Aesthetics_Lab.py", "Aesthetics Lab", "🌈", "Measure what makes an image pleasing, then nudge it."),
+    ("pages/8_Translate.py", "Translate", "🔁", "Unpaired translation: a digit becomes a clothing item, and comes back."),
 ]
 MAX_SESSION_RESULTS = 12
 RESULTS_KEY = "stylelab_results"

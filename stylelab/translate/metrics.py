@@ -1,0 +1,157 @@
+r"""Measures of a translation: did G(x) land in Y, and did F(G(x)) come back to x?
+
+Points (ring -> grid): ``in_target`` (share of G(x) within 3 sigma of a grid centre),
+``target_modes`` (grid centres G reaches, of 25), ``mode_kept`` (share of x whose round trip
+F(G(x)) lands at the SAME ring centre as x) and ``cycle_error`` (:func:`stylelab.translate.losses.cycle_loss`).
+
+Images (MNIST -> Fashion-MNIST), judged by small classifiers (:mod:`stylelab.gan.classifier`):
+
+=======================  ==========================================================================
+``clothing_rate``        share of G(x) a digit-vs-clothing classifier calls clothing
+``fashion_confidence``   mean top-class probability of the Fashion-MNIST classifier on G(x)
+``digit_kept``           share of x whose F(G(x)) the MNIST classifier reads as x's own digit
+``digit_rate``           share of F(y) the digit-vs-clothing classifier calls a digit
+``clothes_kept``         share of y whose G(F(y)) the Fashion classifier gives y's own class
+``cycle_error_x``        :math:`\frac1D\|F(G(x)) - x\|_1` on held-out digits (pixels in [-1, 1])
+=======================  ==========================================================================
+
+``digit_kept`` is at most the MNIST classifier's own accuracy on real held-out digits
+(:func:`judge_baselines`) and about 0.1 for a round trip that forgets the digit (chance).
+
+The digit-vs-clothing classifier is :class:`stylelab.gan.classifier.FeatureClassifier` trained the
+same way as the others (:func:`stylelab.gan.classifier.train_classifier`) on the TRAINING images of
+both sets (the held-out ones excluded), cached under ``cache_root()/translate/domain.pt``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..errors import CheckpointError
+from .losses import cycle_loss
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .run import CycleRun
+
+DOMAIN_FORMAT = "stylelab.translate.domain_classifier/1"
+#: images per domain kept out of the judges' and the translators' training (the LAST ones of each set)
+HELD_OUT = 500
+
+
+@torch.no_grad()
+def evaluate_points(run: "CycleRun") -> dict[str, float]:
+    """The 2-D measures on the run's held-out points (see the module docstring)."""
+    from ..gan.data import DEFAULT_NOISE, toy_modes
+    from ..gan.metrics import mode_coverage
+
+    x = run.x_test  # (n, 2) fresh ring points
+    gx, fgx = run.round_trip(x)
+    grid, ring = toy_modes("grid"), toy_modes("ring")
+    cov = mode_coverage(gx.cpu(), grid, radius=3 * DEFAULT_NOISE["grid"])
+    start = torch.cdist(x.cpu(), ring).argmin(1)  # (n,) the ring centre x came from
+    back = torch.cdist(fgx.cpu(), ring).argmin(1)  # (n,) the ring centre its round trip lands nearest to
+    return {"in_target": cov.high_quality, "target_modes": cov.covered,
+            "mode_kept": float((start == back).float().mean()), "cycle_error": float(cycle_loss(x, fgx))}
+
+
+def _domain_path() -> Any:
+    from ..assets import cache_root
+
+    return cache_root() / "translate" / "domain.pt"
+
+
+@functools.lru_cache(maxsize=1)
+def domain_classifier() -> Any:
+    """The digit (0) vs clothing (1) classifier, from the cache or trained now (about a minute) and cached."""
+    from ..checkpoint import load_checkpoint
+    from ..gan.classifier import FeatureClassifier, train_classifier
+    from ..gan.data import ImageSet, load_image_set
+    from ..gan.models import build_seeded
+
+    path = _domain_path()
+    if path.is_file():
+        try:
+            blob = load_checkpoint(path, "digit-vs-clothing classifier", format_key="format", format_value=DOMAIN_FORMAT)
+            model = build_seeded(lambda: FeatureClassifier(28, 10), torch.Generator())  # overwritten below
+            model.load_state_dict(blob["state"])
+            return model.eval().requires_grad_(False)
+        except (CheckpointError, RuntimeError, KeyError):
+            path.unlink(missing_ok=True)  # a stale cache entry: train again below
+    digits = load_image_set("mnist5k").images[:-HELD_OUT]
+    clothes = load_image_set("fashion").images[:-HELD_OUT][: len(digits)]  # as many clothes as digits
+    images = torch.cat([digits, clothes])
+    labels = torch.cat([torch.zeros(len(digits), dtype=torch.int64), torch.ones(len(clothes), dtype=torch.int64)])
+    data = ImageSet("domain", images, labels, ["digit", "clothing"], [0, 1])
+    model, acc = train_classifier(data, epochs=1, seed=0)
+    model.requires_grad_(False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    torch.save({"format": DOMAIN_FORMAT, "accuracy": acc, "state": model.state_dict()}, tmp)
+    os.replace(tmp, path)
+    return model
+
+
+@torch.no_grad()
+def _predict(model: Any, images: torch.Tensor) -> torch.Tensor:
+    """``(N, 1, 28, 28)`` -> class probabilities ``(N, 10)``, in chunks of 500."""
+    return torch.cat([torch.softmax(model(images[i : i + 500].float().cpu()), 1) for i in range(0, len(images), 500)])
+
+
+def _judges() -> tuple[Any, Any, Any]:
+    """The three classifiers (trained on first use, so gradients are switched on for that)."""
+    from ..gan.classifier import get_classifier
+
+    with torch.enable_grad():
+        return domain_classifier(), get_classifier("mnist5k").model, get_classifier("fashion").model
+
+
+@torch.no_grad()
+def evaluate_images(run: "CycleRun") -> dict[str, float]:
+    """The image measures on the first ``eval_samples`` held-out digits and clothes."""
+    n = run.config.eval_samples
+    x, y = run.x_test[:n], run.y_test[:n]  # (n, 1, 28, 28)
+    x_labels, y_labels = run.x_test_labels[:n], run.y_test_labels[:n]
+    gx, fgx = run.round_trip(x, "G")
+    fy, gfy = run.round_trip(y, "F")
+    domain, digit, fashion = _judges()
+    p_gx = _predict(fashion, gx)  # (n, 10)
+    return {
+        "clothing_rate": float((_predict(domain, gx)[:, :2].argmax(1) == 1).float().mean()),
+        "fashion_confidence": float(p_gx.max(1).values.mean()),
+        "digit_kept": float((_predict(digit, fgx).argmax(1) == x_labels).float().mean()),
+        "digit_rate": float((_predict(domain, fy)[:, :2].argmax(1) == 0).float().mean()),
+        "clothes_kept": float((_predict(fashion, gfy).argmax(1) == y_labels).float().mean()),
+        "cycle_error_x": float(cycle_loss(x, fgx)),
+    }
+
+
+@torch.no_grad()
+def judge_baselines(n: int = HELD_OUT) -> dict[str, float]:
+    """What the judges say about REAL held-out images: the ceilings and floors of the measures.
+
+    ``digit_accuracy`` / ``fashion_accuracy``: the classifiers on real held-out digits / clothes
+    (the most ``digit_kept`` / ``clothes_kept`` can be); ``clothing_rate_of_digits`` and
+    ``clothing_rate_of_clothes``: the domain classifier on real digits (a do-nothing G scores this)
+    and real clothes; ``fashion_confidence_of_digits`` / ``_of_clothes``: the Fashion classifier's
+    mean top probability on real digits / clothes.
+    """
+    from ..gan.data import load_image_set
+
+    xs, ys = load_image_set("mnist5k"), load_image_set("fashion")
+    x, xl, y, yl = xs.images[-n:], xs.labels[-n:], ys.images[-n:], ys.labels[-n:]
+    domain, digit, fashion = _judges()
+    return {
+        "digit_accuracy": float((_predict(digit, x).argmax(1) == xl).float().mean()),
+        "fashion_accuracy": float((_predict(fashion, y).argmax(1) == yl).float().mean()),
+        "clothing_rate_of_digits": float((_predict(domain, x)[:, :2].argmax(1) == 1).float().mean()),
+        "clothing_rate_of_clothes": float((_predict(domain, y)[:, :2].argmax(1) == 1).float().mean()),
+        "fashion_confidence_of_digits": float(_predict(fashion, x).max(1).values.mean()),
+        "fashion_confidence_of_clothes": float(_predict(fashion, y).max(1).values.mean()),
+    }
+
+
+__all__ = ["DOMAIN_FORMAT", "HELD_OUT", "domain_classifier", "evaluate_images", "evaluate_points", "judge_baselines"]

@@ -37,7 +37,8 @@ classroom_row = classroom.classroom_slot("inpaint")  # a shared link's set-up, b
 
 from stylelab import inpaint as ip  # noqa: E402  (after page_setup: the page frame shows while torch loads)
 from stylelab.inpaint.experiments import result, study_checkpoints  # noqa: E402
-from stylelab.ui.inpaint import mask_controls, score_chart, score_table, show_pictures, show_results  # noqa: E402
+from stylelab.inpaint.gated_model import GatedInpainter, gated_model_card, load_gated, shipped_gated  # noqa: E402
+from stylelab.ui.inpaint import every_method, mask_controls, score_chart, score_table, show_pictures, show_results  # noqa: E402
 
 STYLE_STUDIO = "pages/2_Style_Studio.py"
 DIP, LIVE = "inp_dip", "inp_live"  # live_run keys
@@ -46,7 +47,8 @@ DIP_LABEL = ip.METHODS["dip"].label
 st.title("🩹 Inpainting Lab")
 st.markdown(
     "Cut a hole in a picture, fill it with classical algorithms, an untrained network "
-    "(Deep Image Prior) and a trained U-Net, and compare them **inside the hole**. Then see what each "
+    "(Deep Image Prior), a trained U-Net and a gated network that refines Telea's fill, and compare them "
+    "**inside the hole**. Then see what each "
     "training loss does to the same U-Net."
 )
 with st.expander("The mask convention and the composite", expanded=False):
@@ -58,6 +60,11 @@ with st.expander("The mask convention and the composite", expanded=False):
 @st.cache_resource(show_spinner="Loading the trained inpainter...")
 def _inpainter(name: str) -> ip.Inpainter:
     return ip.load_inpainter(name)
+
+
+@st.cache_resource(show_spinner="Loading the gated inpainter...")
+def _gated() -> GatedInpainter:
+    return load_gated()
 
 
 # ----------------------------------------------------------------------------- 1. image and mask
@@ -91,8 +98,11 @@ labels = {k: v.label for k, v in ip.METHODS.items()}
 shipped = ip.list_checkpoints()
 with st.sidebar:
     st.subheader("2 · Fill the hole")
+    learned = (["unet"] if shipped else []) + (["gated"] if shipped_gated() else [])
     methods = st.multiselect("Methods", list(labels), format_func=labels.get,
-                             key=keep("inp_methods", ["telea", "ns", "biharmonic"] + (["unet"] if shipped else []), labels))
+                             key=keep("inp_methods", ["telea", "ns", "biharmonic"] + learned, labels),
+                             help="Each fill adds to the results of this hole: pick another method and fill "
+                                  "again to try the same mask on it.")
     dip_iters = st.slider("DIP iterations", 50, 1200, step=50, key=keep("inp_dip_iters", 400),
                           help="Deep Image Prior optimises a fresh U-Net on this picture: more iterations, more detail.")
 run_col, ckpt_col = fill_col.columns([1, 2], vertical_alignment="bottom")  # the checkpoint's long name needs room
@@ -101,17 +111,21 @@ ckpt = ckpt_col.selectbox("Trained U-Net", shipped, key=keep("inp_ckpt", ip.defa
 
 state = st.session_state.setdefault("inp_results", {"sig": None, "items": {}})
 if state["sig"] != sig:  # a new picture or hole: the old results (and a DIP fit of the old hole) go
-    state.update(sig=sig, items={})
+    state.update(sig=sig, items={}, every=None)
     live.set_run(DIP, None)
 
-if run_col.button("Fill the hole", type="primary", key="inp_run"):
-    model = _inpainter(ckpt) if "unet" in methods and ckpt else None
-    items, errors = ip.fill_all(truth, mask, [m for m in methods if m != "dip"], model=model)
-    state["items"] = items
+every = fill_col.button("Every method, side by side", key="inp_every",
+                        help="The same hole filled by every method but Deep Image Prior (run it on its own).")
+if run_col.button("Fill the hole", type="primary", key="inp_run") or every:
+    chosen = [m for m in (ip.METHODS if every else methods) if m != "dip" and (m != "gated" or shipped_gated())]
+    model = _inpainter(ckpt) if "unet" in chosen and ckpt else None
+    items, errors = ip.fill_all(truth, mask, chosen, model=model, gated=_gated() if "gated" in chosen else None)
+    state["items"].update(items)  # the same mask, more methods: earlier results of this hole stay
+    state["every"] = list(items) if every else None
     for label, exc in errors.items():
         show_error(exc, f"{label} failed")
-    live.set_run(DIP, ip.DeepImagePrior(damaged, mask, ip.DIPConfig(iterations=dip_iters)) if "dip" in methods else None,
-                 running=True)
+    live.set_run(DIP, ip.DeepImagePrior(damaged, mask, ip.DIPConfig(iterations=dip_iters))
+                 if "dip" in methods and not every else None, running=True)
 
 
 def _draw_dip(run: ip.DeepImagePrior) -> None:
@@ -149,10 +163,15 @@ with st.expander("What each method does"):
     if ckpt:
         st.markdown("---\n**Model card of the selected U-Net**")
         st.markdown(ip.model_card(ckpt))
+    if shipped_gated():
+        st.markdown("---\n**Model card of the gated inpainter**")
+        st.markdown(gated_model_card())
 
 if state["items"]:
     with fill_area:
         show_pictures(state["items"], per_row=2)
+    if state.get("every"):
+        every_method({k: state["items"][k] for k in state["every"] if k in state["items"]})
     score_table(state["items"])
     score_chart(state["items"], key="inp_fill_chart")
 

@@ -184,3 +184,44 @@ def test_the_unseen_set_is_not_trained_on():
         assert name.split("-")[0] not in names
     images = unseen_images(64)
     assert images and all(v.shape == (3, 64, 64) for v in images.values())
+
+
+# ----------------------------------------------------------------------------- mask editing
+def _stroke(points, width=4, stroke=None):
+    from stylelab.inpaint.mask_edit import HOLE_STROKE
+
+    path = [["M", *points[0]]] + [["L", *p] for p in points[1:]]
+    return {"type": "path", "path": path, "strokeWidth": width, "stroke": stroke or HOLE_STROKE}
+
+
+def test_mask_from_drawing_brush_rectangle_eraser_and_undo():
+    from stylelab.inpaint.mask_edit import ERASE_STROKE, mask_from_drawing
+
+    box = {"type": "rect", "left": 4, "top": 2, "width": 6, "height": 3, "scaleX": 2, "scaleY": 1,
+           "stroke": "rgba(255, 0, 255, 0.7)"}
+    m = mask_from_drawing([box], 20, 30)
+    ref = torch.zeros(1, 20, 30)
+    ref[:, 2:5, 4:16] = 1  # the box covers [left, left + w) x [top, top + h): 12 x 3 pixels
+    assert torch.equal(m, ref)
+    line = _stroke([(2, 15), (27, 15)], width=3)
+    m2 = mask_from_drawing([box, line], 20, 30)
+    assert m2[0, 14:17, 3:26].all() and not m2[0, 10, 20]  # a 3 px horizontal band
+    eraser = _stroke([(10, 0), (10, 19)], width=5, stroke=ERASE_STROKE)
+    m3 = mask_from_drawing([box, line, eraser], 20, 30)
+    assert not m3[0, :, 9:12].any() and m3[0, 15, 20] == 1  # the eraser gave its column back
+    assert torch.equal(mask_from_drawing([box, line, eraser][:-1], 20, 30), m2)  # undo = drop the last object
+    assert not mask_from_drawing([], 20, 30).any()  # clear
+    # a canvas shown 3x larger gives the same mask at picture resolution
+    big = {**box, "left": 12, "top": 6, "width": 18, "height": 9}
+    assert torch.equal(mask_from_drawing([big], 20, 30, scale=3), ref)
+
+
+def test_mask_from_drawing_refuses_other_shapes_and_fit_mask_reuses_a_mask():
+    from stylelab.inpaint.mask_edit import fit_mask, mask_from_drawing
+
+    with pytest.raises(ConfigError, match="circle"):
+        mask_from_drawing([{"type": "circle"}], 10, 10)
+    m = rect_mask(32, 32, 8, 8, 8, 8)
+    assert torch.equal(fit_mask(m, 32, 32), m)
+    big = fit_mask(m, 64, 64)
+    assert big.shape == (1, 64, 64) and torch.equal(big[0, ::2, ::2], m[0]) and set(big.unique().tolist()) == {0.0, 1.0}

@@ -21,7 +21,10 @@ import torch
 from ..bench import row
 from .masks import center_mask, random_strokes, rect_mask
 
-__all__ = ["evaluate", "fixed_masks", "run"]
+__all__ = ["CLASSICAL", "evaluate", "fixed_masks", "gated_rows", "gated_table", "gated_timing", "run"]
+
+#: the classical fills every learned method is compared with
+CLASSICAL = ("telea", "ns", "biharmonic")
 
 
 def fixed_masks(size: int) -> dict[str, torch.Tensor]:
@@ -94,7 +97,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
 
     _row = partial(row, "inpaint")
     best_lpips = min(("telea", "ns", "biharmonic"), key=lambda k: results[k]["lpips_hole"])
-    rows = []
+    rows = gated_rows(quick)
     for method, r in results.items():
         pairs = f"{int(r['pairs'])} pair(s)" if method == "dip" else where
         base = (results[best_lpips]["lpips_hole"], f"best classical ({best_lpips})") if method.startswith("unet") else (None, None)
@@ -110,6 +113,103 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                              note="Deep Image Prior, default DIPConfig"))
         else:
             rows.append(_row(f"{method} time per image", r["seconds"], "s", note=f"median, {size} px"))
+    return rows
+
+
+def _sets(size: int) -> dict[str, dict[str, torch.Tensor]]:
+    from .data import held_out_images
+    from .unseen import unseen_images
+
+    return {"held-out": held_out_images(size), "unseen": unseen_images(size)}
+
+
+def gated_table(model: Any = None, sizes: tuple[int, ...] = (64, 128), sets: tuple[str, ...] = ("held-out", "unseen"),
+                methods: tuple[str, ...] = (*CLASSICAL, "gated")) -> list[dict[str, Any]]:
+    """Scores in the hole of every method on both held-out sets at each size: one dict per (set, size, method).
+
+    The sets: ``"held-out"`` = :data:`stylelab.inpaint.data.HELD_OUT` (the bench's pictures),
+    ``"unseen"`` = :data:`stylelab.inpaint.unseen.UNSEEN` (photos from packages no run trains on); the
+    masks are :func:`fixed_masks`. ``model``: the gated inpainter (default: the shipped one).
+    Keys: ``set, size, method, lpips_hole, psnr_hole, ssim_hole, seam, pairs``.
+    """
+    from .gated_model import load_gated
+
+    model = model or load_gated()
+    out = []
+    for size in sizes:
+        masks = fixed_masks(size)
+        for name, images in _sets(size).items():
+            if name not in sets or not images:
+                continue
+            for method in methods:
+                opts = {"model": model} if method == "gated" else {}
+                r = evaluate(method, images, masks, **opts)
+                out.append({"set": name, "size": size, "method": method, "lpips_hole": r["lpips_hole"],
+                            "psnr_hole": r["psnr_hole"], "ssim_hole": r["ssim_hole"], "seam": r["seam"],
+                            "pairs": int(r["pairs"])})
+    return out
+
+
+def gated_timing(model: Any = None, repeat: int = 3) -> dict[str, float]:
+    """Seconds per image of the gated inpainter and Telea, at 128 px and on a 1024 px photo with a small hole.
+
+    At 1024 px the gated inpainter runs crop-to-mask (:func:`stylelab.inpaint.crop.inpaint_cropped`) and,
+    for comparison, on the whole image (``crop=False``). Keys: ``gated_128, telea_128, gated_1024_crop,
+    gated_1024_whole, telea_1024``.
+    """
+    from ..bench import median_time
+    from ..imageio import resize_tensor
+    from .data import held_out_images
+    from .gated_model import load_gated
+    from .masks import damage
+    from .methods import inpaint
+
+    model = model or load_gated()
+    small = next(iter(held_out_images(128).values()))
+    m128 = fixed_masks(128)["strokes0"]
+    big = resize_tensor(next(iter(held_out_images(256).values())), (1024, 1024))
+    m1024 = rect_mask(1024, 1024, 600, 380, 48, 40)  # a small hole: about 0.2 % of the photo
+    d128, d1024 = damage(small, m128), damage(big, m1024)
+    return {
+        "gated_128": median_time(lambda: inpaint(d128, m128, "gated", model=model), repeat),
+        "telea_128": median_time(lambda: inpaint(d128, m128, "telea"), repeat),
+        "gated_1024_crop": median_time(lambda: inpaint(d1024, m1024, "gated", model=model, crop=True), repeat),
+        "gated_1024_whole": median_time(lambda: inpaint(d1024, m1024, "gated", model=model, crop=False), 1),
+        "telea_1024": median_time(lambda: inpaint(d1024, m1024, "telea"), repeat),
+    }
+
+
+def gated_rows(quick: bool = False) -> list[dict[str, Any]]:
+    """Bench rows of the gated inpainter: LPIPS and PSNR in the hole vs the best classical fill of the same
+    set and size (both held-out sets at 64 and 128 px; ``quick``: held-out at 64 px only), and times."""
+    from ..device import describe_device
+    from .gated_model import SHIPPED_GATED
+    from .model import CHECKPOINT_DIR
+
+    if not (CHECKPOINT_DIR / f"{SHIPPED_GATED}.pt").is_file():
+        return []
+    table = gated_table(sizes=(64,) if quick else (64, 128), sets=("held-out",) if quick else ("held-out", "unseen"))
+    _row = partial(row, "inpaint")
+    rows = []
+    for key in sorted({(r["set"], r["size"]) for r in table}, key=lambda k: (k[1], k[0])):
+        part = [r for r in table if (r["set"], r["size"]) == key]
+        gated = next(r for r in part if r["method"] == "gated")
+        classical = [r for r in part if r["method"] in CLASSICAL]
+        best_l = min(classical, key=lambda r: r["lpips_hole"])
+        best_p = max(classical, key=lambda r: r["psnr_hole"])
+        where = f"{key[0]} set, {gated['pairs']} pairs at {key[1]} px"
+        rows.append(_row(f"gated LPIPS in hole ({key[0]}, {key[1]} px)", gated["lpips_hole"], "LPIPS (lower better)",
+                         baseline=best_l["lpips_hole"], baseline_name=f"best classical ({best_l['method']})", note=where))
+        rows.append(_row(f"gated PSNR in hole ({key[0]}, {key[1]} px)", gated["psnr_hole"], "dB",
+                         baseline=best_p["psnr_hole"], baseline_name=f"best classical ({best_p['method']})", note=where))
+    if not quick:
+        t = gated_timing()
+        cpu = describe_device()
+        rows.append(_row("gated time per image (128 px)", t["gated_128"], "s", baseline=t["telea_128"],
+                         baseline_name="Telea, same image", note=f"median of 3, {cpu}"))
+        rows.append(_row("gated time per image (1024 px, small hole, crop-to-mask)", t["gated_1024_crop"], "s",
+                         baseline=t["gated_1024_whole"], baseline_name="gated on the whole 1024 px image",
+                         note=f"Telea on the whole image {t['telea_1024']:.3f} s; {cpu}"))
     return rows
 
 

@@ -33,7 +33,7 @@ def result(image: "torch.Tensor", truth: "torch.Tensor", mask: "torch.Tensor", s
 
 def fill_all(truth: "torch.Tensor", mask: "torch.Tensor", methods: Sequence[str], *,
              model: "Inpainter | None" = None, dip_config: Any = None, device: Any = None,
-             ) -> tuple[dict[str, dict[str, Any]], dict[str, StylelabError]]:
+             gated: Any = None) -> tuple[dict[str, dict[str, Any]], dict[str, StylelabError]]:
     """Fill the hole of ``truth`` with each method (the hole blanked first) and score every result.
 
     Args:
@@ -44,6 +44,7 @@ def fill_all(truth: "torch.Tensor", mask: "torch.Tensor", methods: Sequence[str]
         dip_config: :class:`~stylelab.inpaint.dip.DIPConfig` for ``"dip"`` (run to the end here;
             the app drives DIP live instead and leaves it out of ``methods``).
         device: where Deep Image Prior runs (None: :func:`~stylelab.device.get_device`).
+        gated: the :class:`~stylelab.inpaint.gated_model.GatedInpainter` for ``"gated"`` (default: the shipped one).
 
     Returns:
         ``(results, errors)``: ``{method label: result}`` in the order of ``methods``, and
@@ -60,6 +61,8 @@ def fill_all(truth: "torch.Tensor", mask: "torch.Tensor", methods: Sequence[str]
         opts: dict[str, Any] = {}
         if name == "unet" and model is not None:
             opts["model"] = model
+        elif name == "gated" and gated is not None:
+            opts["model"] = gated
         elif name == "dip":
             opts = {"config": dip_config, "device": device}
         t0 = time.perf_counter()

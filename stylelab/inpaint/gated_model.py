@@ -25,7 +25,8 @@ from ..errors import CheckpointError
 from .gated import GatedConfig, GatedInpaintNet
 from .masks import as_batch, composite, hole
 
-__all__ = ["GATED_FORMAT", "SHIPPED_GATED", "GatedInpainter", "gated_input", "load_gated", "save_gated"]
+__all__ = ["GATED_FORMAT", "SHIPPED_GATED", "GatedInpainter", "gated_input", "gated_model_card", "load_gated",
+           "save_gated", "shipped_gated"]
 
 GATED_FORMAT = "stylelab.inpaint-gated/1"
 #: the shipped gated inpainter's name (``checkpoints/<name>.pt``)
@@ -112,3 +113,14 @@ def load_gated(name_or_path: str | Path = SHIPPED_GATED, device: Any = None) -> 
     except (KeyError, TypeError, RuntimeError, ValueError) as exc:
         raise CheckpointError(f"{path.name} does not fit a stylelab gated inpainter: {exc}") from exc
     return GatedInpainter(net.to(resolve_device(device)), payload.get("meta"), payload.get("train"))
+
+
+def shipped_gated() -> bool:
+    """Whether this build ships the gated inpainter's checkpoint."""
+    return (_DIR / f"{SHIPPED_GATED}.pt").is_file()
+
+
+def gated_model_card() -> str:
+    """The shipped gated inpainter's model card (Markdown), or an empty string."""
+    path = _DIR / f"{SHIPPED_GATED}.md"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""

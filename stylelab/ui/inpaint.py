@@ -16,13 +16,16 @@ from .charts import series_colours
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["MASK_TOOLS", "SCORE_COLUMNS", "mask_controls", "show_pictures", "show_results", "score_chart",
-           "score_table"]
+__all__ = ["MASK_TOOLS", "REUSE", "SCORE_COLUMNS", "every_method", "mask_controls", "show_pictures", "show_results",
+           "score_chart", "score_table"]
 
 MASK_TOOLS = ["Rectangle", "Random strokes", "Centre hole", "Upload a mask"]
 #: The last drawn mask (and the drawing it came from): the canvas itself forgets its strokes on a page switch.
 DRAWN = "inp_drawn"
 CANVAS_KEY = "inp_canvas_widget"
+#: The last mask made with any other tool (reused by the REUSE tool on another picture or size).
+LAST_MASK = "inp_last_mask"
+REUSE = "Last mask"
 
 #: Score columns: key -> (human name, format, better: "max" / "min" / "target" = closest to the original's value).
 SCORE_COLUMNS = {
@@ -52,13 +55,26 @@ def _clear_drawing() -> None:
     st.session_state["inp_canvas_gen"] = st.session_state.get("inp_canvas_gen", 0) + 1  # a new, empty canvas
 
 
-def _draw_mask(image: "torch.Tensor", area: Any) -> "torch.Tensor | None":
-    """Brush / rectangle canvas over the image (streamlit-drawable-canvas) in ``area``, imported lazily.
+def _undo_drawing() -> None:
+    """Drop the last stroke or box: the canvas is redrawn from the shorter drawing."""
+    stored = st.session_state.get(DRAWN)
+    if stored is None:
+        return
+    objects = list(stored["drawing"].get("objects", []))[:-1]
+    st.session_state[DRAWN] = {"drawing": {"objects": objects}} if objects else None
+    st.session_state["inp_canvas_gen"] = st.session_state.get("inp_canvas_gen", 0) + 1  # reseeded below
 
-    The last mask drawn is kept in session state with its drawing: the canvas comes back empty after a
-    page switch, so it is handed its drawing back and, until new strokes arrive, the stored mask is used
-    (the results stay). Only new strokes or "Clear mask" change it."""
-    from .. import inpaint as ip
+
+CANVAS_MODES = {"freedraw": "Brush", "rect": "Rectangle", "eraser": "Eraser"}
+
+
+def _draw_mask(image: "torch.Tensor", area: Any) -> "torch.Tensor | None":
+    """Brush / rectangle / eraser canvas over the image (streamlit-drawable-canvas) in ``area``, imported lazily.
+
+    The mask is computed from the drawing's objects (:func:`stylelab.inpaint.mask_edit.mask_from_drawing`):
+    eraser strokes give pixels back, Undo drops the last object, Clear starts afresh. The drawing is kept in
+    session state: the canvas comes back empty after a page switch, so it is handed its drawing back."""
+    from ..inpaint.mask_edit import ERASE_STROKE, HOLE_STROKE, mask_from_drawing
 
     try:
         from streamlit_drawable_canvas import st_canvas
@@ -69,31 +85,33 @@ def _draw_mask(image: "torch.Tensor", area: Any) -> "torch.Tensor | None":
 
     h, w = image.shape[-2:]
     scale = max(1, 384 // max(h, w))
-    mode = st.radio("Tool", ["freedraw", "rect"], horizontal=True, key=keep("inp_canvas_mode", "freedraw"),
-                    format_func={"freedraw": "Brush", "rect": "Rectangle"}.get)
+    mode = st.radio("Tool", list(CANVAS_MODES), horizontal=True, key=keep("inp_canvas_mode", "freedraw", CANVAS_MODES),
+                    format_func=CANVAS_MODES.get, help="The eraser (green strokes) gives painted pixels back.")
     brush = st.slider("Brush width (screen px)", 4, 60, key=keep("inp_canvas_brush", 24))
     stored = st.session_state.get(DRAWN)
-    st.button("Clear mask", key="inp_clear_mask", on_click=_clear_drawing, disabled=stored is None,
+    c1, c2 = st.columns(2)
+    c1.button("Undo", key="inp_undo_mask", on_click=_undo_drawing, disabled=stored is None,
+              help="Remove the last stroke or rectangle.")
+    c2.button("Clear mask", key="inp_clear_mask", on_click=_clear_drawing, disabled=stored is None,
               help="Forget the drawn hole and start a new drawing.")
     key = f"{CANVAS_KEY}_{st.session_state.get('inp_canvas_gen', 0)}"
-    if key not in st.session_state:  # a fresh canvas (first visit, page switch, cleared): seed it once
+    if key not in st.session_state:  # a fresh canvas (first visit, page switch, cleared, undone): seed it once
         st.session_state["inp_canvas_seed"] = stored["drawing"] if stored else None
+    colour = ERASE_STROKE if mode == "eraser" else HOLE_STROKE
     with area, st.container(key="inp_canvas"):
         result = st_canvas(
-            fill_color="rgba(255, 0, 255, 0.7)", stroke_width=brush, stroke_color="rgba(255, 0, 255, 0.7)",
+            fill_color=HOLE_STROKE, stroke_width=brush, stroke_color=colour,
             background_image=to_pil(image).resize((w * scale, h * scale)), width=w * scale, height=h * scale,
-            drawing_mode=mode, return_image_data=True, initial_drawing=st.session_state["inp_canvas_seed"],
-            key=key,
+            drawing_mode="freedraw" if mode == "eraser" else mode, return_image_data=False,
+            initial_drawing=st.session_state["inp_canvas_seed"], display_toolbar=False, key=key,
         )
     drawing = result.json_data or {}
     if drawing.get("objects") and (stored is None or drawing["objects"] != stored["drawing"].get("objects")):
-        pixels = result.image_data
-        if pixels is not None:  # new strokes: they replace the stored mask (and so clear the results)
-            stored = {"drawing": {"objects": drawing["objects"]}, "pixels": pixels}
-            st.session_state[DRAWN] = stored
+        stored = {"drawing": {"objects": drawing["objects"]}}  # new strokes replace the stored drawing
+        st.session_state[DRAWN] = stored
     if stored is None:
         return None
-    return ip.mask_from_image(stored["pixels"], size=(h, w))
+    return mask_from_drawing(stored["drawing"]["objects"], h, w, scale=scale)
 
 
 def mask_controls(image: "torch.Tensor", area: Any) -> "tuple[torch.Tensor | None, dict[str, Any]]":
@@ -110,7 +128,8 @@ def mask_controls(image: "torch.Tensor", area: Any) -> "tuple[torch.Tensor | Non
     from .. import inpaint as ip
 
     h, w = image.shape[-2:]
-    tools = (["Draw"] if _canvas_available() else []) + MASK_TOOLS
+    last = st.session_state.get(LAST_MASK)
+    tools = (["Draw"] if _canvas_available() else []) + MASK_TOOLS + ([REUSE] if last is not None else [])
     tool = st.radio("Mask", tools, horizontal=True, key=keep("inp_tool", tools[0], tools),
                     help="Draw needs a browser; the other tools work everywhere.")
     settings: dict[str, Any] = {"tool": tool, "size": [h, w]}
@@ -138,6 +157,12 @@ def mask_controls(image: "torch.Tensor", area: Any) -> "tuple[torch.Tensor | Non
         frac = st.slider("Hole area (share of the image)", 0.05, 0.6, key=keep("inp_cf", 0.2))
         settings.update(fraction=frac)
         mask = ip.center_mask(h, w, frac)
+    elif tool == REUSE:
+        from ..inpaint.mask_edit import fit_mask
+
+        mask = fit_mask(last["mask"], h, w)  # the last mask of another tool, on this picture
+        settings.update(reused=last["settings"])
+        area.caption(f"Reusing the last mask ({last['settings'].get('tool', '?')}) on this picture.")
     else:
         up = st.file_uploader("Mask picture (white or painted = hole)", key="inp_mask_upload")
         invert = st.checkbox("Invert (black = hole)", key=keep("inp_invert", False))
@@ -154,6 +179,8 @@ def mask_controls(image: "torch.Tensor", area: Any) -> "tuple[torch.Tensor | Non
                        help="A soft band blends the fill into its surroundings.")
     settings["feather"] = radius
     ip.validate_mask(mask, size=(h, w))
+    if tool != REUSE:  # remembered for the "last mask" tool: the same hole on another picture, size or method
+        st.session_state[LAST_MASK] = {"mask": mask.detach().cpu().clone(), "settings": dict(settings)}
     if radius:
         mask = ip.feather(mask, radius)
     return mask, settings
@@ -206,3 +233,9 @@ def show_results(results: dict[str, dict[str, Any]], prefix: str) -> None:
     show_pictures(results)
     score_table(results)
     score_chart(results, key=f"{prefix}_chart")
+
+
+def every_method(results: dict[str, dict[str, Any]]) -> None:
+    """The same mask filled by every method, side by side in one row (the hole's own crop under each)."""
+    st.markdown("#### The same hole, every method")
+    show_pictures(results, per_row=max(1, len(results)))

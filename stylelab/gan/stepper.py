@@ -32,6 +32,7 @@ stepper plays, so a page sees every sub-step; it never changes a number.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import math
@@ -573,7 +574,9 @@ def step_mode(trainer: GANTrainer, pace_s: float = 0.0) -> GANStepper:
 def copy_of(trainer: GANTrainer) -> GANTrainer:
     """A new run at the same point as ``trainer`` (weights, optimisers, random stream, history)."""
     clone = GANStepper._build_trainer(dataclasses.replace(trainer.config), trainer.inputs().get("points"), trainer.device)
-    clone.load_state_dict(trainer.state_dict())
+    # a deep copy: torch's Optimizer.load_state_dict keeps the very tensors it is given (same dtype and
+    # device), so loading a live state_dict would make both runs update one set of Adam moments
+    clone.load_state_dict(copy.deepcopy(trainer.state_dict()))
     return clone
 
 

@@ -146,21 +146,26 @@ def _start(source: str, points: "torch.Tensor | None", base_key: str, key: str) 
 
 
 def _act(key: str, what: str) -> None:
+    """A step button's callback (before the rerun, so the buttons are drawn for the new position)."""
     try:
         with locked(key) as stepper:
             if stepper is not None:
                 getattr(stepper, what)()
     except StylelabError as exc:
-        show_error(exc, "That step was not taken")
+        st.session_state[f"{key}_msg"] = f"That step was not taken: {exc}"
 
 
-def _play(key: str, pace: float, iterations: int | None) -> None:
-    with locked(key) as stepper:
-        if stepper is None:
-            return
-        stepper.update(pace_s=pace)
-        stepper.play_until(None if iterations is None else stepper.iterations_done + iterations)
-    set_run(key, stepper, running=True)
+def _play(key: str, pace_key: str, iterations: int | None) -> None:
+    """Slow motion (``iterations`` None: one sub-step per tick at the pace chosen) or train N iterations at full speed."""
+    try:
+        with locked(key) as stepper:
+            if stepper is None:
+                return
+            stepper.update(pace_s=0.0 if iterations is not None else float(st.session_state[pace_key]))
+            stepper.play_until(None if iterations is None else stepper.iterations_done + iterations)
+        set_run(key, stepper, running=True)
+    except StylelabError as exc:
+        st.session_state[f"{key}_msg"] = f"Could not play: {exc}"
 
 
 def step_mode_section(base_key: str = "gan", key: str = KEY) -> None:
@@ -188,22 +193,23 @@ def step_mode_section(base_key: str = "gan", key: str = KEY) -> None:
             return
         playing = is_running(key)
         b = st.columns([1, 1, 1, 1.2, 1.3, 1.3], vertical_alignment="bottom")
-        if b[0].button("D step", key=f"{key}_d", disabled=playing or stepper.next_phase != "D", width="stretch"):
-            _act(key, "d_step")
-        if b[1].button("G step", key=f"{key}_g", disabled=playing or stepper.next_phase != "G", width="stretch",
-                       help="G's step reuses the codes z of this iteration's last D step, so it comes after D's."):
-            _act(key, "g_step")
-        if b[2].button("Iteration", key=f"{key}_it", disabled=playing, width="stretch"):
-            _act(key, "iteration")
-        if b[3].button("Next sub-step", key=f"{key}_sub", disabled=playing, width="stretch"):
-            _act(key, "substep")
-        pace = b[4].select_slider("Seconds per sub-step", PACES, key=keep(f"{key}_pace", 0.6, PACES))
-        if b[5].button("▶ Slow motion", key=f"{key}_play", disabled=playing, width="stretch"):
-            _play(key, float(pace), None)
+        b[0].button("D step", key=f"{key}_d", disabled=playing or stepper.next_phase != "D", width="stretch",
+                    on_click=_act, args=(key, "d_step"))
+        b[1].button("G step", key=f"{key}_g", disabled=playing or stepper.next_phase != "G", width="stretch",
+                    on_click=_act, args=(key, "g_step"),
+                    help="G's step reuses the codes z of this iteration's last D step, so it comes after D's.")
+        b[2].button("Iteration", key=f"{key}_it", disabled=playing, width="stretch", on_click=_act, args=(key, "iteration"))
+        b[3].button("Next sub-step", key=f"{key}_sub", disabled=playing, width="stretch", on_click=_act,
+                    args=(key, "substep"))
+        b[4].select_slider("Seconds per sub-step", PACES, key=keep(f"{key}_pace", 0.6, PACES))
+        b[5].button("▶ Slow motion", key=f"{key}_play", disabled=playing, width="stretch", on_click=_play,
+                    args=(key, f"{key}_pace", None))
         t = st.columns([1, 1.3, 3.7], vertical_alignment="bottom")
         n = t[0].selectbox("Iterations", TRAIN_N, key=keep(f"{key}_n", TRAIN_N[1], TRAIN_N))
-        if t[1].button(f"⏩ Train {n} iterations", key=f"{key}_train", disabled=playing, width="stretch"):
-            _play(key, 0.0, int(n))
+        t[1].button(f"⏩ Train {n} iterations", key=f"{key}_train", disabled=playing, width="stretch", on_click=_play,
+                    args=(key, f"{key}_pace", int(n)))
+        if st.session_state.get(f"{key}_msg"):
+            st.error(st.session_state.pop(f"{key}_msg"))
         stepper = current_run(key)
         live_run(key, None, functools.partial(draw_step, key=key), controls=t[2], show_progress=False,
                  tick_s=stepper.config.pace_s or TICK_S)

@@ -432,6 +432,50 @@ def test_a_submitted_run_instance_survives_eviction():
         s.shutdown()
 
 
+def test_restore_brings_a_paused_run_back_now_in_the_callers_thread_settings():
+    """A page brings an evicted, paused run back (RunHandle.restore): rebuilt at the same step,
+    without taking the workers' torch threads or priority for the page's own thread."""
+    import os
+
+    clock = FakeClock()
+    s = make_sched(workers=1, clock=clock, idle_s=60, grace_s=600)
+    try:
+        token = s.open_session()
+        h = s.submit(token, SleepRun(SleepConfig(steps=40, cost_s=0.002), seed=3))
+        h.wait_steps(5, timeout=20)
+        h.pause()
+        _until(lambda: not h._in_slice, what="the slice in flight to end")
+        steps = h.step_count
+        clock.advance(61)
+        assert s.maintain()["evicted"] == 1 and h.evicted and h.instance() is None
+        threads = torch.get_num_threads()
+        nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) if hasattr(os, "getpriority") else None
+        s.touch(token)
+        h.restore()
+        assert not h.evicted and h.instance() is not None and h.instance().step_count == steps
+        assert h.status == "paused" and torch.get_num_threads() == threads
+        if nice is not None:
+            assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == nice
+        h.restore()  # in memory already: nothing to do
+        h.resume()
+        assert h.wait(timeout=30) == "done" and h.rows() == alone(3, 40)
+    finally:
+        s.shutdown()
+
+
+def test_all_runs_and_all_sessions_list_the_server_without_tokens(sched):
+    a, b = sched.open_session(), sched.open_session()
+    ha = sched.submit(a, sleep_run, 1, steps=3)
+    hb = sched.submit(b, sleep_run, 2, steps=3, paused=True)
+    listing = sched.all_runs()
+    assert {h.id for _, _, h in listing} == {ha.id, hb.id}
+    assert all(info["id"] == h.id and "status" in info for _, info, h in listing)
+    sessions = sched.all_sessions()
+    assert len(sessions) == 2 and {r["runs"] for r in sessions} == {1}
+    text = repr(listing) + repr(sessions)
+    assert a not in text and b not in text  # labels, never the tokens
+
+
 def test_abandoned_sessions_are_closed_after_the_grace_period():
     clock = FakeClock()
     s = make_sched(workers=1, clock=clock, idle_s=60, grace_s=300)

@@ -84,14 +84,18 @@ def plan(run: Any) -> tuple[dict[int, Any], int]:
             if params and not any(p.requires_grad for p in params):
                 frozen[id(obj)] = obj
                 continue
-            mutable.update(id(p) for p in params)
-            mutable.update(id(b) for b in obj.buffers())
+            for t in (*params, *obj.buffers()):
+                mutable.add(id(t))
+                tensors[id(t)] = t
             stack.extend(obj.children())  # a frozen part of a trainable model is shared too
         elif isinstance(obj, torch.optim.Optimizer):
             for group in obj.param_groups:
                 mutable.update(id(p) for p in group["params"])
             for state in obj.state.values():
-                mutable.update(id(v) for v in state.values() if isinstance(v, torch.Tensor))
+                for v in state.values():
+                    if isinstance(v, torch.Tensor):
+                        mutable.add(id(v))
+                        tensors[id(v)] = v
         elif isinstance(obj, list) and obj and all(type(x) is dict for x in obj):
             rows[id(obj)] = obj  # rows: shared dicts, a list of its own
         elif isinstance(obj, Mapping):

@@ -3,8 +3,9 @@
 Listed in the navigation only when ``STYLELAB_TEACHER_KEY`` is set; asks for that key (compared in
 constant time) before it shows anything. Then: sessions, queue, CPU and memory; cancel any run;
 delete gallery entries; the lesson the class should open (lab pages show it as a banner).
-Layout only: the numbers come from :meth:`stylelab.serve.Scheduler.stats` and
-:func:`stylelab.ui.classroom.machine_load`.
+Layout only: the numbers come from :meth:`stylelab.serve.Scheduler.stats`,
+:meth:`~stylelab.serve.Scheduler.all_sessions`, :meth:`~stylelab.serve.Scheduler.all_runs` (public
+snapshots of the server, no tokens) and :func:`stylelab.ui.classroom.machine_load`.
 """
 
 from __future__ import annotations
@@ -97,11 +98,11 @@ def server() -> None:
                    help=f"this server: {_gb(load['process_gb'])}; runs: {stats['memory_mb']:.0f} MB of "
                         f"{stats['memory_budget_mb']:.0f} MB")
     st.caption(f"{stats['workers']} workers × {stats['threads_per_worker']} threads · {stats['backend']}")
-    sessions = classroom.server_sessions(sched)
+    sessions = sched.all_sessions()
     if sessions:
         with st.expander(f"Sessions ({len(sessions)})"):
             st.dataframe(sessions, hide_index=True, width="stretch")
-    runs = classroom.server_runs(sched)
+    runs = sched.all_runs()
     if not runs:
         st.caption("No runs on the server.")
         return

@@ -169,7 +169,7 @@ def test_g_step_arrows_and_sgd_update_match_formulas_written_by_hand():
     s = _stepper(optimizer="sgd")
     tr = s.trainer
     s.d_step()
-    for name in SUBSTEPS[:-1]:
+    for _ in SUBSTEPS[:-1]:
         s.step()
     cur = s.current
     fake = cur.fake.clone().requires_grad_(True)

@@ -14,7 +14,7 @@ from stylelab.gan import stylegan as sg
 from stylelab.gan.config import GANConfig
 from stylelab.gan.models import build_seeded
 
-SHIPPED = Path(sg.__file__).parent / "checkpoints" / "stylegan_mnist5k.pt"
+SHIPPED = sg.SHIPPED
 
 
 def small(size: int = 28, c: int = 8, z: int = 16, seed: int = 0) -> sg.StyleGenerator:
@@ -240,3 +240,21 @@ def test_shipped_checkpoint_loads_weights_only() -> None:
     run = GANTrainer.load(SHIPPED, device="cpu")
     assert run.is_style and run.sample(4).shape == (4, 1, 28, 28)
     assert SHIPPED.stat().st_size < 3.5e6
+
+
+def test_race_gives_each_run_the_same_training_time_and_snapshots() -> None:
+    from stylelab.gan.train import small_run_image, small_run_stylegan
+
+    runs = {"style": small_run_stylegan(seed=0), "dc": small_run_image(seed=0)}
+    for r in runs.values():
+        r.config.steps = 0  # open-ended: the clock decides
+    snaps = sg.race(runs, 0.6, chunk=0.2, snapshot_every=0.3)
+    for name, run in runs.items():
+        assert 0.6 <= run.seconds < 0.6 + 0.5, name  # stops at the first step past the mark
+        times = [s["seconds"] for s in snaps[name]]
+        assert times == sorted(times) and times[-1] == run.seconds and snaps[name][-1]["step"] == run.step_count
+    done = small_run_stylegan(seed=1)
+    done.config.steps = 3
+    assert [s["step"] for s in sg.race({"short": done}, 60.0, chunk=1.0, snapshot_every=30.0)["short"]] == [3]
+    rows = sg.quality_over_time(runs["style"], snaps["style"][-1:], n=64)
+    assert rows[0]["step"] == runs["style"].step_count and {"fid", "kid", "confidence", "coverage"} <= set(rows[0])

@@ -18,6 +18,17 @@ Rows (``run(quick)``, collected by ``python -m stylelab bench``):
   ~1500 (FID ~4.5, confidence ~0.77) most samples read as a digit. The thresholds
   (FID <= ~4.5, confidence >= ~0.75) sit at that transition.
 
+StyleGAN-lite (:mod:`stylelab.gan.stylegan`):
+
+- ``stylegan_fid_psi_<psi>`` (quick and full): the truncation curve of the shipped StyleGAN-lite
+  (``stylelab/gan/checkpoints/stylegan_mnist5k.pt``), FID on the same 1,000 codes at each psi,
+  against its own FID at psi = 1 measured in the same call (KID and confidence in the note).
+- ``stylegan_ppl_w`` (full): perceptual path length in w against the same measure in z (300 pairs).
+- ``stylegan_fid_equal_time`` / ``stylegan_kid_equal_time`` / ``stylegan_recognisable_s`` (full):
+  StyleGAN-lite and the DCGAN (same D, data, loss, batch, seed) trained for the same training time
+  by :func:`stylelab.gan.stylegan.race` (taking turns, so load changes hit both), measured on the
+  same 1,000 codes; the DCGAN's figure is the baseline. "Recognisable" as above.
+
 Medians over repeats after a warm-up; machine contention shows as spread, so run it on a quiet machine.
 """
 
@@ -169,13 +180,86 @@ def bench_time_to_digits(max_steps: int = 3000, amp: bool = True) -> dict[str, A
     return _row("mnist_recognisable_s", value, "s", 120.0, "aim: under 2 minutes on 2 cores", note)
 
 
+def reference_scores(trainer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The evaluator's scores of 1,000 real held-out digits and of 1,000 uniform-noise images (seed 123)."""
+    import torch
+
+    ev = trainer.evaluator
+    gen = torch.Generator().manual_seed(123)
+    held = trainer.images.images[torch.randperm(len(trainer.images), generator=gen)[:1000]]
+    size = trainer.images.image_size
+    return ev.evaluate(held), ev.evaluate(torch.rand(1000, 1, size, size, generator=gen) * 2 - 1)
+
+
+def bench_truncation(quick: bool = False) -> list[dict[str, Any]]:
+    """The shipped StyleGAN-lite's FID/KID against psi (no rows when the checkpoint is missing)."""
+    import torch
+
+    from . import stylegan as sg
+    from .train import GANTrainer
+
+    path = sg.SHIPPED
+    if not path.is_file():
+        return []
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        t = GANTrainer.load(path, device="cpu")
+        psis = (0.5, 0.7, 1.0) if quick else (0.0, 0.25, 0.5, 0.7, 0.85, 1.0)
+        curve = sg.truncation_curve(t.G, t.evaluator.evaluate, psis=psis, n=1000)
+        rows = []
+        full = next(r for r in curve if r["psi"] == 1.0)
+        for r in curve:
+            rows.append(_row(f"stylegan_fid_psi_{r['psi']:g}", r["fid"], "FID", full["fid"], "the same model at psi = 1",
+                             f"shipped StyleGAN-lite ({t.step_count} steps), 1,000 codes, classifier features; KID "
+                             f"{r['kid']:.3f}, confidence {r['confidence']:.2f}, class coverage {r['coverage']:.0%}"))
+        if not quick:
+            ppl = sg.ppl_z_and_w(t.G, sg.float64_features(t.evaluator), n=300)
+            rows.append(_row("stylegan_ppl_w", ppl["ppl_w"], "PPL", ppl["ppl_z"], "the same model's PPL in z",
+                             f"eps 1e-4, 300 pairs, squared classifier-feature distance; +- {ppl['ppl_w_sem']:.2g} "
+                             f"(z: +- {ppl['ppl_z_sem']:.2g})"))
+    finally:
+        torch.set_num_threads(before)
+    return rows
+
+
+def bench_stylegan_vs_dcgan(minutes: float = 5.0) -> list[dict[str, Any]]:
+    """StyleGAN-lite and the DCGAN at equal training time (:func:`stylelab.gan.stylegan.race`)."""
+    import torch
+
+    from . import stylegan as sg
+    from .train import GANConfig, GANTrainer
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        runs = {m: GANTrainer(GANConfig(data="mnist5k", loss="ns", model=m, seed=0, metrics_every=0)) for m in ("stylegan", "dcgan")}
+        snaps = sg.race(runs, 60.0 * minutes, chunk=5.0, snapshot_every=30.0)
+        curves = {m: sg.quality_over_time(runs[m], snaps[m]) for m in runs}
+        real, noise = reference_scores(runs["dcgan"])
+    finally:
+        torch.set_num_threads(before)
+    last = {m: c[-1] for m, c in curves.items()}
+    reached = {m: next((r["seconds"] for r in c if recognisable(r, real, noise)), float("nan")) for m, c in curves.items()}
+    note = (f"{minutes:g} min of training each, taking turns, 1 thread, batch 64, ns loss, same D; steps: StyleGAN-lite "
+            f"{last['stylegan']['step']}, DCGAN {last['dcgan']['step']}; 1,000 samples, classifier features")
+    return [
+        _row("stylegan_fid_equal_time", last["stylegan"]["fid"], "FID", last["dcgan"]["fid"], "DCGAN, same time", note),
+        _row("stylegan_kid_equal_time", last["stylegan"]["kid"], "KID", last["dcgan"]["kid"], "DCGAN, same time", note),
+        _row("stylegan_recognisable_s", reached["stylegan"], "s", reached["dcgan"], "DCGAN, same race",
+             note + "; NaN: not reached in the race; snapshots every 30 s of training"),
+    ]
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
-    """All GAN Lab rows; ``quick`` skips the time-to-digits run and shortens the rest (< 60 s)."""
+    """All GAN Lab rows; ``quick`` skips the time-to-digits runs and shortens the rest (< 60 s)."""
     rows = [bench_2d(quick), bench_dcgan(64, quick=quick, threads=1), bench_dcgan(128, quick=quick, threads=1),
             bench_dcgan(64, quick=quick)]
+    rows += bench_truncation(quick)
     if not quick:
         rows.append(bench_dcgan(64, amp=True, threads=1))
         rows.append(bench_time_to_digits())
+        rows += bench_stylegan_vs_dcgan()
     return rows
 
 

@@ -42,6 +42,8 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError, ShapeError
 
+#: the shipped StyleGAN-lite (MNIST-5k 28 px, a GANTrainer checkpoint) and its model card beside it
+SHIPPED = Path(__file__).resolve().parent / "checkpoints" / "stylegan_mnist5k.pt"
 #: LeakyReLU slope and the gain that keeps unit variance through it: sqrt(2 / (1 + a^2))
 SLOPE = 0.2
 GAIN = math.sqrt(2.0 / (1.0 + SLOPE**2))
@@ -587,3 +589,60 @@ def float64_features(evaluator: object) -> Callable[[Tensor], Tensor]:
         return net.features(x.double()) / scale  # (N, 64)
 
     return features
+
+
+# ----------------------------------------------------------------------------- StyleGAN-lite against the DCGAN at equal time
+def race(runs: Mapping[str, object], seconds: float, chunk: float = 5.0,
+         snapshot_every: float = 30.0) -> dict[str, list[dict[str, object]]]:
+    """Train several GAN runs for the same training time, taking turns, and keep G's weights along the way.
+
+    Turns of about ``chunk`` seconds each (:func:`stylelab.run.advance`) alternate between the runs,
+    so a machine whose load changes slows them alike; each run stops once its own clock
+    (``run.seconds``, time spent stepping) reaches ``seconds``. A snapshot (``{"step", "seconds",
+    "G"}``, G's state on the CPU) is kept whenever a run's clock passes a multiple of
+    ``snapshot_every``, and at the end (a run that reaches its own ``total_steps`` first ends
+    there). Returns name -> the run's snapshots.
+    """
+    from ..run import advance
+
+    if not (seconds > 0 and chunk > 0 and snapshot_every > 0):
+        raise ConfigError(f"seconds, chunk and snapshot_every must be > 0, got {seconds}, {chunk}, {snapshot_every}.")
+    snaps: dict[str, list[dict[str, object]]] = {name: [] for name in runs}
+    marks = {name: snapshot_every for name in runs}
+
+    def keep(name: str, run: object) -> None:
+        state = {k: v.detach().cpu().clone() for k, v in run.G.state_dict().items()}
+        snaps[name].append({"step": int(run.step_count), "seconds": float(run.seconds), "G": state})
+
+    def racing(run: object) -> bool:
+        return run.seconds < seconds and not run.done  # a run with a length of its own may finish first
+
+    while any(racing(r) for r in runs.values()):
+        for name, run in runs.items():
+            if not racing(run):
+                continue
+            advance(run, min(chunk, seconds - run.seconds))
+            if run.seconds >= marks[name] or not racing(run):
+                keep(name, run)
+                marks[name] = (run.seconds // snapshot_every + 1) * snapshot_every
+    return snaps
+
+
+def quality_over_time(trainer: object, snapshots: Sequence[Mapping[str, object]], n: int = 1000,
+                      seed: int = 3) -> list[dict[str, float]]:
+    """FID, KID, confidence and class coverage of each snapshot's G, loaded into ``trainer`` (of the same model).
+
+    The same ``n`` codes (``trainer.sample(n, seed=seed)``) and the trainer's evaluator for every
+    snapshot; ``trainer``'s own G is restored afterwards.
+    """
+    before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    rows = []
+    try:
+        for snap in snapshots:
+            trainer.G.load_state_dict(snap["G"])
+            res = trainer.evaluator.evaluate(trainer.sample(n, seed=seed).cpu())
+            rows.append({"step": int(snap["step"]), "seconds": float(snap["seconds"]),
+                         **{k: float(res[k]) for k in ("fid", "kid", "confidence", "coverage")}})
+    finally:
+        trainer.G.load_state_dict(before)
+    return rows

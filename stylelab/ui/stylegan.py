@@ -9,17 +9,16 @@ a StyleGAN-lite run (trained live by the page's own ``live_run``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from ..gan.stylegan import SHIPPED
 from .state import keep, view_picker
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..gan.train import GANTrainer
 
-SHIPPED = Path(__file__).resolve().parents[1] / "gan" / "checkpoints" / "stylegan_mnist5k.pt"
 VIEWS = {"mix": "Style mixing", "psi": "Truncation ψ", "path": "z vs w paths", "noise": "Noise inputs"}
 SOURCES = {"shipped": "the shipped model (MNIST-5k)", "run": "this page's run"}
 

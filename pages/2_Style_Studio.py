@@ -83,7 +83,7 @@ if content is None or style is None:
     st.stop()
 
 METHODS = {"gatys": "🐢 Gatys (optimisation)", "fast": "⚡ Pretrained (26 styles)", "arbitrary": "🎯 Arbitrary style",
-           "train": "🏋️ Train your own"}
+           "train": "🏋️ Train your own", "learned": "🧬 Learn a style"}
 # A segmented control, not st.tabs: the chosen method survives a page switch, and only it is computed.
 method = view_picker("Method", METHODS, "style_method", "gatys")
 PAUSE_NOTE = live.away_note()
@@ -241,6 +241,12 @@ elif method == "arbitrary":
                         painting=style, style_label="Painting" + (" (first of two)" if use_second else ""))
     except StylelabError as exc:
         show_error(exc, "The arbitrary-style networks are not available")
+
+# ----------------------------------------------------------------------------- learn a style
+elif method == "learned":
+    from stylelab.ui import learned as ui_learned
+
+    ui_learned.tab(content, style, PAUSE_NOTE)
 
 # ----------------------------------------------------------------------------- train your own
 else:

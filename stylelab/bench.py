@@ -27,12 +27,15 @@ LAB_BENCHES = (
     "stylelab.gan.bench",
     "stylelab.inpaint.bench",
     "stylelab.aesthetics.bench",
+    "stylelab.translate.bench",
     "stylelab.style.bench_param",
+    "stylelab.style.bench_learned",
     "stylelab.serve.bench",
 )
 #: benches whose lab name is not the package's, and which run only when asked for by name (long)
-LAB_NAMES = {"stylelab.style.bench_param": "style-param", "stylelab.serve.bench": "classroom"}
-OPT_IN = ("style-param", "classroom")
+LAB_NAMES = {"stylelab.style.bench_param": "style-param", "stylelab.serve.bench": "classroom",
+             "stylelab.style.bench_learned": "learned-style"}
+OPT_IN = ("style-param", "classroom", "learned-style")
 
 
 def _sig(value: float | None, digits: int = 4) -> float | None:

@@ -7,6 +7,8 @@ Examples::
     python -m stylelab stylize photo.jpg 3:0.5,12:0.5 -o out.png --method fast # a blend
     python -m stylelab stylize photo.jpg my_style.pt -o out.png --method fast  # your trained network
     python -m stylelab stylize photo.jpg painting.jpg -o out.png --method arbitrary --strength 0.8
+    python -m stylelab stylize photo.jpg painting.jpg -o out.png --method learned --personalize 40
+    python -m stylelab train-learned-style --minutes 40 -o learned_style.pt   (stylelab.style.learned_cli)
     python -m stylelab styles [--sheet sheet.png]
     python -m stylelab train-style painting:<key> --steps 300 -o my_style.pt [--dry-run]
     torchrun --nproc_per_node 2 -m stylelab.style.train_fast painting:<key> --steps 300 -o my_style.pt
@@ -21,7 +23,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-METHODS = ("gatys", "fast", "arbitrary")
+METHODS = ("gatys", "fast", "arbitrary", "learned")
 #: help texts of the stylize flags that come from GatysConfig (the defaults come from the dataclass)
 STYLIZE_HELP = {
     "size": "longer side of the result", "steps": "Gatys: loss evaluations", "style_weight": "Gatys: beta",
@@ -50,7 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     from .configs import GatysConfig
 
     add_config_arguments(p, GatysConfig, rename={"pyramid_levels": "levels"}, help=STYLIZE_HELP)
-    p.add_argument("--strength", type=float, default=1.0, help="arbitrary: 0 = content's own style, 1 = full style")
+    p.add_argument("--strength", type=float, default=1.0, help="arbitrary and learned: 0 = content's own style, 1 = full style")
+    p.add_argument("--personalize", type=int, default=0, metavar="N",
+                   help="learned: optimise the style code for N steps first (0 = the encoder's code)")
+    p.add_argument("--model", default=None, help="learned: an exported model from train-learned-style (default: shipped)")
     p.add_argument("--record", default=None, help="also write the experiment record (JSON) here")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")
     p.set_defaults(func=cmd_stylize)
@@ -216,6 +221,11 @@ def cmd_stylize(args: argparse.Namespace) -> int:
             image = stylize_multistyle(content, args.style, device)
             ms = (time.perf_counter() - t0) * 1000
             rec = experiments.pretrained_record(args.style, args.size, ms, device=device, **names)
+    elif args.method == "learned":
+        from .learned_train import learned_pass
+
+        image, rec = learned_pass(content, _load(args.style, None), args.personalize, args.strength, args.model,
+                                  device, **names)
     else:
         from .arbitrary import style_code, transfer, with_strength
 

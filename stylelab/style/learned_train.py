@@ -385,10 +385,14 @@ class LearnedModel:
         return self.generator.code_dim
 
     def features(self, x: torch.Tensor, layers=CODE_LAYERS) -> dict[str, torch.Tensor]:
-        """VGG16 features in fp32 (the frozen, shared extractor)."""
+        """VGG16 features (the frozen, shared extractor; bf16 autocast where the device has a fast
+        path, as in training), returned in fp32."""
+        from ..device import autocast
         from ..features import get_extractor
 
-        return {k: v.float() for k, v in get_extractor("vgg16", self.device)(x.to(self.device), list(layers)).items()}
+        with autocast(self.device, enabled=self.config.precision != "fp32"):
+            feats = get_extractor("vgg16", self.device)(x.to(self.device), list(layers))
+        return {k: v.float() for k, v in feats.items()}
 
     @torch.no_grad()
     def encode(self, examples: torch.Tensor) -> torch.Tensor:
@@ -449,6 +453,41 @@ def load_learned(path: str | Path | bytes | None = None, device: Any = None) -> 
     return LearnedModel(frozen[0], frozen[1], config, tuple(blob.get("styles", ())), int(blob.get("steps", 0)), dc, dev)
 
 
+def learned_pass(content: torch.Tensor, style: torch.Tensor, personalize_steps: int = 0, strength_: float = 1.0,
+                 model: str | Path | LearnedModel | None = None, device: Any = None, /, **names: Any):
+    r"""Stylise ``content`` ``(3, H, W)`` like the picture ``style`` with the learned model: the encoder's
+    code (or, with ``personalize_steps > 0``, the code optimised for that many steps), weakened toward
+    the content's own code by ``strength_`` (:func:`stylelab.style.style_space.strength`).
+
+    Returns:
+        ``(image (3, H, W), ExperimentRecord)`` (the record carries the code, so it replays without the style).
+    """
+    import time
+
+    from ..record import ExperimentRecord
+    from .personalize import encoder_code, personalize
+    from .style_space import strength
+
+    if not isinstance(personalize_steps, int) or personalize_steps < 0:
+        raise ConfigError(f"--personalize takes a number of steps >= 0; got {personalize_steps!r}.")
+    t0 = time.perf_counter()
+    m = model if isinstance(model, LearnedModel) else load_learned(model, device)
+    summary: dict[str, Any] = {"method": "learned", **names}
+    if personalize_steps > 0:
+        res = personalize(m, content, [style], steps=personalize_steps)
+        code = res.code
+        summary.update(encoder_style_loss=res.encoder_loss, personalized_style_loss=res.loss)
+    else:
+        code = encoder_code(m, [style])
+    if strength_ < 1.0:
+        code = strength(code, m.encode(content)[0].cpu(), strength_)
+    image = m.stylize(content, code)
+    summary.update(code=code.flatten().tolist(), ms=(time.perf_counter() - t0) * 1000)
+    config = {"method": "learned", "personalize": int(personalize_steps), "strength": float(strength_),
+              "size": int(max(content.shape[-2:])), "model_steps": m.steps}
+    return image, ExperimentRecord(lab="style", config=config, summary=summary, device=str(m.device))
+
+
 def small_run(seed: int = 0, device: Any = None) -> LearnedStyleRun:
     """A small run for the catalogue: 32 px crops, the three textures as styles, code of 8, a width-4
     generator with one residual block; each step well under a second."""
@@ -459,4 +498,5 @@ def small_run(seed: int = 0, device: Any = None) -> LearnedStyleRun:
 
 
 __all__ = ["MODEL_FORMAT", "SHIPPED", "HELD_OUT_STYLES", "HELD_OUT_CONTENT", "training_styles", "training_content",
-           "LearnedStyleConfig", "StyleBank", "LearnedStyleRun", "LearnedModel", "load_learned", "small_run"]
+           "LearnedStyleConfig", "StyleBank", "LearnedStyleRun", "LearnedModel", "load_learned", "learned_pass",
+           "small_run"]

@@ -1,0 +1,149 @@
+"""``python -m stylelab bench --lab learned-style``: the learned style space against its baselines.
+
+On held-out styles (never seen in training, :data:`~stylelab.style.learned_train.HELD_OUT_STYLES`)
+and held-out photos (:data:`~stylelab.style.learned_train.HELD_OUT_CONTENT`), side by side in one
+process:
+
+* ``learned``: the shipped model with the encoder's code (one encoder pass + one generator pass);
+* ``learned+personalised``: the code optimised for ``PERSONALIZE_STEPS`` Adam steps at 128 px
+  (:func:`stylelab.style.personalize.personalize`), then one generator pass;
+* ``arbitrary``: the pretrained Magenta arbitrary network (ONNX);
+* ``gatys-100``: Gatys with 100 L-BFGS loss evaluations (:class:`~stylelab.style.gatys.GatysStylizer`).
+
+Every result is judged by the same fp32 VGG16 measures at the result's size, which none of the
+feed-forward methods trained on: the **Gram distance** is :func:`stylelab.losses.style_loss` over
+Gatys' layers ``relu1_1 ... relu5_1`` against the style picture (longer side = the result's), and
+the **content distance** :func:`stylelab.losses.content_loss` at ``relu4_2`` against the photo
+(Gatys optimises exactly these, so the comparison leans in its favour). Times are wall seconds per
+image including every encoder pass and optimisation. Rows carry Gatys-100 as the baseline.
+
+Full mode: two held-out styles x two held-out photos at 256 px, and times at 256 and 512 px (at
+512 px Gatys is timed over 10 evaluations and scaled to 100, said so in the row). Quick mode: one
+pair at 128 px, Gatys timed on its 100 evaluations at 128 px.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import torch
+
+from ..bench import row
+
+LAB = "learned-style"
+PERSONALIZE_STEPS = 40
+GATYS_STEPS = 100
+_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+_CONTENT_LAYERS = ("relu4_2",)
+
+
+def judge(image: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> dict[str, float]:
+    """Gram distance to ``style`` and content distance to ``content`` of ``image`` ``(3, H, W)`` (fp32 VGG16)."""
+    from ..features import get_extractor
+    from ..imageio import resize_tensor
+    from ..losses import content_loss, gram_targets, style_loss
+
+    vgg = get_extractor("vgg16", "cpu")
+    x = image.float().unsqueeze(0)
+    c = resize_tensor(content.float(), tuple(image.shape[-2:])).unsqueeze(0)
+    s = resize_tensor(style.float(), max(image.shape[-2:])).unsqueeze(0)
+    with torch.no_grad():
+        fx = vgg(x, [*_STYLE_LAYERS, *_CONTENT_LAYERS])
+        targets = gram_targets(vgg(s, list(_STYLE_LAYERS)))
+        fc = vgg(c, list(_CONTENT_LAYERS))
+        return {"gram": float(style_loss(fx, targets)), "content": float(content_loss(fx, fc, _CONTENT_LAYERS))}
+
+
+def methods(model: Any, size: int, personalize_steps: int = PERSONALIZE_STEPS, gatys_steps: int = GATYS_STEPS):
+    """``{name: fn(content, style) -> image}``: every method at ``size`` px (longer side)."""
+    from .arbitrary import style_code, transfer
+    from .configs import GatysConfig
+    from .gatys import GatysStylizer
+    from .personalize import encoder_code, personalize
+
+    def learned(c, s):
+        return model.stylize(c, encoder_code(model, [s]))
+
+    def personalised(c, s):
+        return model.stylize(c, personalize(model, c, [s], steps=personalize_steps, size=min(size, 128)).code)
+
+    def arbitrary(c, s):
+        return transfer(c, style_code(s))
+
+    def gatys(c, s):
+        run = GatysStylizer(c, s, GatysConfig(size=size, steps=gatys_steps), "cpu")
+        run.run(None)
+        return run.image()
+
+    return {"learned": learned, "learned+personalised": personalised, "arbitrary": arbitrary,
+            f"gatys-{gatys_steps}": gatys}
+
+
+def _gatys_512_seconds(content, style, steps: int = 10) -> float:
+    """Seconds of 100 Gatys evaluations at 512 px, from ``steps`` timed ones after 2 warm-up steps."""
+    from .configs import GatysConfig
+    from .gatys import GatysStylizer
+
+    run = GatysStylizer(content, style, GatysConfig(size=512, steps=steps + 2), "cpu")
+    run.run(2)
+    t0 = time.perf_counter()
+    run.run(steps)
+    return (time.perf_counter() - t0) / steps * GATYS_STEPS
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    from ..assets import load_bundled
+    from ..imageio import resize_tensor
+    from .learned_train import HELD_OUT_CONTENT, HELD_OUT_STYLES, load_learned
+
+    model = load_learned(device="cpu")
+    size = 128 if quick else 256
+    styles = HELD_OUT_STYLES[:1] if quick else HELD_OUT_STYLES[:2]
+    photos = HELD_OUT_CONTENT[:1] if quick else HELD_OUT_CONTENT[:2]
+    fns = methods(model, size)
+    base = f"gatys-{GATYS_STEPS}"
+    scores: dict[str, dict[str, list[float]]] = {m: {"gram": [], "content": [], "s": []} for m in fns}
+    for sname in styles:
+        style = load_bundled(sname, size=size)
+        for pname in photos:
+            content = resize_tensor(load_bundled(pname), size)
+            for name, fn in fns.items():
+                t0 = time.perf_counter()
+                img = fn(content, style)
+                scores[name]["s"].append(time.perf_counter() - t0)
+                for k, v in judge(img, content, style).items():
+                    scores[name][k].append(v)
+    pairs = f"{len(styles)} held-out styles x {len(photos)} held-out photos at {size} px"
+    mean = {m: {k: statistics.fmean(v) for k, v in d.items()} for m, d in scores.items()}
+    rows = []
+    for name in fns:
+        rows.append(row(LAB, f"Gram distance, {name}", mean[name]["gram"], "loss", baseline=mean[base]["gram"],
+                        baseline_name=base, note=f"lower is better; VGG16 relu1_1-5_1, {pairs}"))
+        rows.append(row(LAB, f"content distance, {name}", mean[name]["content"], "loss",
+                        baseline=mean[base]["content"], baseline_name=base, note=f"VGG16 relu4_2, {pairs}"))
+        rows.append(row(LAB, f"seconds per image at {size} px, {name}", mean[name]["s"], "s",
+                        baseline=mean[base]["s"], baseline_name=base,
+                        note=f"CPU, shared; personalisation {PERSONALIZE_STEPS} steps at 128 px"))
+    if not quick:  # time at 512 px (quality judged at 256)
+        style = load_bundled(styles[0], size=512)
+        content = resize_tensor(load_bundled(photos[0]), 512)
+        big = methods(model, 512)
+        g512 = _gatys_512_seconds(content, style)
+        for name in ("learned", "learned+personalised", "arbitrary"):
+            t0 = time.perf_counter()
+            big[name](content, style)
+            rows.append(row(LAB, f"seconds per image at 512 px, {name}", time.perf_counter() - t0, "s",
+                            baseline=g512, baseline_name=base,
+                            note="Gatys: 10 timed evaluations x 10 (after 2 warm-up); CPU, shared"))
+    return rows
+
+
+if __name__ == "__main__":  # python -m stylelab.style.bench_learned [--quick]
+    import sys
+
+    from ..bench import format_table, machine
+
+    print(format_table({"machine": machine(), "quick": "--quick" in sys.argv, "rows": run("--quick" in sys.argv),
+                        "skipped": []}))

@@ -318,3 +318,36 @@ def test_gan_page_step_buttons(_live_inline):
     at.button(key="gan_steps_stop").click().run()
     assert not at.session_state["gan_steps_running"]
     assert_clean(at)
+
+
+def test_gan_page_step_mode_on_the_scheduler(monkeypatch):
+    """The default path of the class server: a worker plays the stepper; the buttons step it between two of its steps."""
+    pytest.importorskip("streamlit")
+    from streamlit.testing.v1 import AppTest
+
+    from stylelab.serve import Limits, Scheduler
+    from stylelab.ui import live, session
+
+    monkeypatch.setenv(live.MODE_ENV, "scheduler")
+    sched = Scheduler(Limits(workers=1, max_sessions=4, max_heavy_runs=2, slice_s=0.05, quantum_s=0.05))
+    monkeypatch.setattr(session, "scheduler", lambda: sched)
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=180).run()
+        at.button(key="gan_steps_new").click().run()
+        assert not at.exception
+        at.button(key="gan_steps_sub").click().run()
+        at.button(key="gan_steps_it").click().run()
+        h = sched.get_run(at.session_state[session._STATE], at.session_state["gan_steps_handle"])
+        s = h.instance()
+        assert s.step_count == 10 and s.trainer.step_count == 1 and s.current.name == "update"
+        at.selectbox(key="gan_steps_n").set_value(50).run()
+        at.button(key="gan_steps_train").click().run()
+        assert live.wait_for("gan_steps", s.step_count + 500, timeout=120, state=at.session_state) >= 510
+        deadline = time.time() + 60
+        while s.iterations_done < 51 and time.time() < deadline:
+            time.sleep(0.1)
+        at.run()
+        assert not at.exception and s.iterations_done == 51 and s.trainer.step_count == 51
+        assert any("52 · D step 1 of 1" in c.value or "iteration 52" in c.value for c in at.caption)
+    finally:
+        sched.shutdown()

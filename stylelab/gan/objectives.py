@@ -103,12 +103,12 @@ EQUATIONS: list[Equation] = [
              "definition", lab="gan",
              description="GANStepper, D's 'gradients': pi > 0 where D is taught to raise its score (real), < 0 (fake)"),
     Equation("gan.step_grad_g", "G's gradient flows through the samples",
-             r"a_i = -B\,\nabla_{\tilde x_i}\mathcal L_G,\qquad \nabla_{\theta_G}\mathcal L_G = "
-             r"\sum_i \Big(\frac{\partial \tilde x_i}{\partial \theta_G}\Big)^{\top} \nabla_{\tilde x_i}\mathcal L_G",
+             r"\begin{aligned} a_i &= -B\,\nabla_{\tilde x_i}\mathcal L_G \\ \nabla_{\theta_G}\mathcal L_G &= "
+             r"\sum_i \Big(\frac{\partial \tilde x_i}{\partial \theta_G}\Big)^{\top} \nabla_{\tilde x_i}\mathcal L_G \end{aligned}",
              "definition", lab="gan", description="GANStepper, G's 'gradients': the arrows a_i on the fakes"),
     Equation("gan.step_update_adam", "Adam update",
-             r"m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad v \leftarrow \beta_2 v + (1 - \beta_2) g^2,\quad "
-             r"\theta \leftarrow \theta - \eta\,\frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon}",
+             r"\begin{aligned} m &\leftarrow \beta_1 m + (1 - \beta_1)\, g \\ v &\leftarrow \beta_2 v + (1 - \beta_2)\, g^2 \\ "
+             r"\theta &\leftarrow \theta - \eta\,\frac{m / (1 - \beta_1^t)}{\sqrt{v / (1 - \beta_2^t)} + \epsilon} \end{aligned}",
              "update", lab="gan", description="GANStepper, sub-step 'update' (shown with the size of the step)"),
     Equation("gan.step_update_sgd", "SGD with momentum",
              r"b \leftarrow \mu\, b + g,\qquad \theta \leftarrow \theta - \eta\, b", "update", lab="gan",

@@ -305,9 +305,10 @@ def draw_step(stepper: "GANStepper", key: str = KEY) -> None:
 
     tr, s = stepper.trainer, stepper.current
     status = "playing" if is_running(key) else "paused"
-    st.caption(f"{stepper.position()} · {tr.step_count} iterations done ({stepper.iterations_done} here) · {status}"
+    done = f"{tr.step_count} iteration{'s' if tr.step_count != 1 else ''} done"
+    st.caption(f"{stepper.position()} · {done} ({stepper.iterations_done} here) · {status}"
                + (f" · {tr.config.data} distribution" if tr.config.data != "custom" else " · your own points"))
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1.4, 1])
     left.plotly_chart(substep_figure(stepper), key=f"{key}_chart")
     with right:
         if s is None:

@@ -54,7 +54,7 @@ def test_draw_points_then_step_through_an_iteration(server, page, artifacts):
     assert "A batch of" in _main_text(page)
     page.get_by_role("button", name="Iteration", exact=True).click()
     wait_rerun(page)
-    _wait_text(page, r"iteration 2 · D step 1 of 1 · next: sample · 1 iterations done")
+    _wait_text(page, r"iteration 2 · D step 1 of 1 · next: sample · 1 iteration done")
     assert "‖Δθ_G‖" in _main_text(page)  # the G update's size, next to the update's equation
     assert page.locator(".st-key-gan_steps_chart .js-plotly-plot").count() == 1
     assert not exceptions(page) and not error_boxes(page) and not raw_object_text(page)

@@ -108,19 +108,22 @@ def test_the_equations_are_registered_with_their_functions():
 
 # ----------------------------------------------------------------------------- the run
 def test_2d_run_with_the_cycle_term_brings_points_home_and_without_it_does_not():
+    from stylelab.translate.metrics import start_distance
     from stylelab.translate.run import CycleConfig, CycleRun
 
-    def trained(lam: float) -> dict:
+    def trained(lam: float) -> CycleRun:
         cfg = CycleConfig(pair="ring2grid", steps=400, lambda_cyc=lam, lambda_id=0.0, hidden=32, n_points=1000,
                           eval_samples=300, metrics_every=400)
         run = CycleRun(cfg, seed=0, device="cpu")
         while not run.done:
             run.step()
-        return run.history[-1]
+        return run
 
-    with_cycle, without = trained(10.0), trained(0.0)
+    a, b = trained(10.0), trained(0.0)
+    with_cycle, without = a.history[-1], b.history[-1]
     assert with_cycle["cycle_error"] < 0.5 * without["cycle_error"]
     assert with_cycle["mode_kept"] > without["mode_kept"]
+    assert with_cycle["target_distance"] < start_distance(a)  # G moved the ring towards the grid
 
 
 def test_live_weights_change_and_set_up_does_not():

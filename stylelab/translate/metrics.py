@@ -1,7 +1,8 @@
 r"""Measures of a translation: did G(x) land in Y, and did F(G(x)) come back to x?
 
-Points (ring -> grid): ``in_target`` (share of G(x) within 3 sigma of a grid centre),
-``target_modes`` (grid centres G reaches, of 25), ``mode_kept`` (share of x whose round trip
+Points (ring -> grid): ``in_target`` (share of G(x) within a quarter of the grid spacing of a grid
+centre), ``target_modes`` (grid centres G reaches, of 25), ``target_distance`` (energy distance of
+G(x) to held-out grid points; :func:`start_distance` is that of the ring itself), ``mode_kept`` (share of x whose round trip
 F(G(x)) lands at the SAME ring centre as x) and ``cycle_error`` (:func:`stylelab.translate.losses.cycle_loss`).
 
 Images (MNIST -> Fashion-MNIST), judged by small classifiers (:mod:`stylelab.gan.classifier`):
@@ -38,6 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .run import CycleRun
 
 DOMAIN_FORMAT = "stylelab.translate.domain_classifier/1"
+#: "near a grid centre": within this share of the grid spacing (0.25 * 2 = 0.5; clusters have sigma 0.05)
+NEAR = 0.25
 #: images per domain kept out of the judges' and the translators' training (the LAST ones of each set)
 HELD_OUT = 500
 
@@ -45,17 +48,26 @@ HELD_OUT = 500
 @torch.no_grad()
 def evaluate_points(run: "CycleRun") -> dict[str, float]:
     """The 2-D measures on the run's held-out points (see the module docstring)."""
-    from ..gan.data import DEFAULT_NOISE, toy_modes
-    from ..gan.metrics import mode_coverage
+    from ..gan.data import GRID_SPACING, toy_modes
+    from ..gan.metrics import energy_distance, mode_coverage
 
-    x = run.x_test  # (n, 2) fresh ring points
+    x, y = run.x_test, run.y_test  # (n, 2) fresh ring and grid points
     gx, fgx = run.round_trip(x)
     grid, ring = toy_modes("grid"), toy_modes("ring")
-    cov = mode_coverage(gx.cpu(), grid, radius=3 * DEFAULT_NOISE["grid"])
+    cov = mode_coverage(gx.cpu(), grid, radius=NEAR * GRID_SPACING)
     start = torch.cdist(x.cpu(), ring).argmin(1)  # (n,) the ring centre x came from
     back = torch.cdist(fgx.cpu(), ring).argmin(1)  # (n,) the ring centre its round trip lands nearest to
     return {"in_target": cov.high_quality, "target_modes": cov.covered,
+            "target_distance": float(energy_distance(y.float(), gx.float())),
             "mode_kept": float((start == back).float().mean()), "cycle_error": float(cycle_loss(x, fgx))}
+
+
+@torch.no_grad()
+def start_distance(run: "CycleRun") -> float:
+    """The energy distance of the held-out ring points themselves to the grid: what ``target_distance`` starts from."""
+    from ..gan.metrics import energy_distance
+
+    return float(energy_distance(run.y_test.float(), run.x_test.float()))
 
 
 def _domain_path() -> Any:
@@ -109,24 +121,42 @@ def _judges() -> tuple[Any, Any, Any]:
         return domain_classifier(), get_classifier("mnist5k").model, get_classifier("fashion").model
 
 
-@torch.no_grad()
 def evaluate_images(run: "CycleRun") -> dict[str, float]:
-    """The image measures on the first ``eval_samples`` held-out digits and clothes."""
+    """The image measures of a run on its first ``eval_samples`` held-out digits and clothes."""
     n = run.config.eval_samples
-    x, y = run.x_test[:n], run.y_test[:n]  # (n, 1, 28, 28)
-    x_labels, y_labels = run.x_test_labels[:n], run.y_test_labels[:n]
-    gx, fgx = run.round_trip(x, "G")
-    fy, gfy = run.round_trip(y, "F")
+    return measure_translator(run, run.x_test[:n], run.x_test_labels[:n], run.y_test[:n], run.y_test_labels[:n])
+
+
+def held_out(n: int = HELD_OUT) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The last ``n`` digits and clothes and their labels: ``(n, 1, 28, 28)``, ``(n,)``, ``(n, 1, 28, 28)``, ``(n,)``."""
+    from ..gan.data import load_image_set
+
+    xs, ys = load_image_set("mnist5k"), load_image_set("fashion")
+    return xs.images[-n:], xs.labels[-n:], ys.images[-n:], ys.labels[-n:]
+
+
+def measure_translator(model: Any, x: torch.Tensor, x_labels: torch.Tensor, y: torch.Tensor,
+                       y_labels: torch.Tensor) -> dict[str, float]:
+    """The image measures (module docstring) of anything with ``round_trip(x, "G" | "F")``: a
+    :class:`~stylelab.translate.run.CycleRun` or a :class:`~stylelab.translate.translator.Translator`.
+
+    Args:
+        x, x_labels: ``(n, 1, 28, 28)`` digits in [-1, 1] and their digits ``(n,)``.
+        y, y_labels: ``(m, 1, 28, 28)`` clothes and their Fashion-MNIST classes ``(m,)``.
+    """
     domain, digit, fashion = _judges()
-    p_gx = _predict(fashion, gx)  # (n, 10)
-    return {
-        "clothing_rate": float((_predict(domain, gx)[:, :2].argmax(1) == 1).float().mean()),
-        "fashion_confidence": float(p_gx.max(1).values.mean()),
-        "digit_kept": float((_predict(digit, fgx).argmax(1) == x_labels).float().mean()),
-        "digit_rate": float((_predict(domain, fy)[:, :2].argmax(1) == 0).float().mean()),
-        "clothes_kept": float((_predict(fashion, gfy).argmax(1) == y_labels).float().mean()),
-        "cycle_error_x": float(cycle_loss(x, fgx)),
-    }
+    with torch.no_grad():
+        gx, fgx = model.round_trip(x, "G")
+        fy, gfy = model.round_trip(y, "F")
+        p_gx = _predict(fashion, gx)  # (n, 10)
+        return {
+            "clothing_rate": float((_predict(domain, gx)[:, :2].argmax(1) == 1).float().mean()),
+            "fashion_confidence": float(p_gx.max(1).values.mean()),
+            "digit_kept": float((_predict(digit, fgx).argmax(1) == x_labels.cpu()).float().mean()),
+            "digit_rate": float((_predict(domain, fy)[:, :2].argmax(1) == 0).float().mean()),
+            "clothes_kept": float((_predict(fashion, gfy).argmax(1) == y_labels.cpu()).float().mean()),
+            "cycle_error_x": float(cycle_loss(x.to(fgx.device), fgx)),
+        }
 
 
 @torch.no_grad()
@@ -139,10 +169,7 @@ def judge_baselines(n: int = HELD_OUT) -> dict[str, float]:
     and real clothes; ``fashion_confidence_of_digits`` / ``_of_clothes``: the Fashion classifier's
     mean top probability on real digits / clothes.
     """
-    from ..gan.data import load_image_set
-
-    xs, ys = load_image_set("mnist5k"), load_image_set("fashion")
-    x, xl, y, yl = xs.images[-n:], xs.labels[-n:], ys.images[-n:], ys.labels[-n:]
+    x, xl, y, yl = held_out(n)
     domain, digit, fashion = _judges()
     return {
         "digit_accuracy": float((_predict(digit, x).argmax(1) == xl).float().mean()),
@@ -154,4 +181,5 @@ def judge_baselines(n: int = HELD_OUT) -> dict[str, float]:
     }
 
 
-__all__ = ["DOMAIN_FORMAT", "HELD_OUT", "domain_classifier", "evaluate_images", "evaluate_points", "judge_baselines"]
+__all__ = ["DOMAIN_FORMAT", "HELD_OUT", "domain_classifier", "evaluate_images", "evaluate_points", "held_out", "judge_baselines",
+           "measure_translator", "start_distance"]

@@ -86,7 +86,7 @@ def measures_figure(run: "CycleRun", height: int = 300) -> go.Figure:
     evals = [r for r in run.history if "mode_kept" in r]
     es = [r["step"] for r in evals]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=es, y=[r["in_target"] for r in evals], name="G(x) at a grid centre", mode="lines+markers",
+    fig.add_trace(go.Scatter(x=es, y=[r["in_target"] for r in evals], name="G(x) near a grid centre", mode="lines+markers",
                              line=dict(color=GENERATED)))
     fig.add_trace(go.Scatter(x=es, y=[r["mode_kept"] for r in evals], name="F(G(x)) back at x's ring centre",
                              mode="lines+markers", line=dict(color=RETURNED, dash="dot")))
@@ -106,9 +106,13 @@ def draw_points(run: "CycleRun") -> None:
         if any("mode_kept" in r for r in run.history):
             right.plotly_chart(measures_figure(run), key="tr_measures_chart")
             last = next(r for r in reversed(run.history) if "mode_kept" in r)
-            right.caption(f"step {last['step']}: {last['in_target']:.0%} of G(x) on a grid centre "
-                          f"({last['target_modes']} of 25 centres reached); {last['mode_kept']:.0%} of round trips "
-                          f"back at their own ring centre; cycle error {last['cycle_error']:.3f}.")
+            from ..translate.metrics import start_distance
+
+            right.caption(f"step {last['step']}: {last['in_target']:.0%} of G(x) near a grid centre "
+                          f"({last['target_modes']} of 25 centres reached); energy distance of G(x) to the grid "
+                          f"{last['target_distance']:.3f} (the ring itself: {start_distance(run):.3f}); "
+                          f"{last['mode_kept']:.0%} of round trips back at their own ring centre; cycle error "
+                          f"{last['cycle_error']:.3f}.")
 
 
 def round_trip_grid(model: "Translator", x: Any, direction: str = "G") -> Any:

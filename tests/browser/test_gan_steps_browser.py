@@ -58,4 +58,5 @@ def test_draw_points_then_step_through_an_iteration(server, page, artifacts):
     assert "‖Δθ_G‖" in _main_text(page)  # the G update's size, next to the update's equation
     assert page.locator(".st-key-gan_steps_chart .js-plotly-plot").count() == 1
     assert not exceptions(page) and not error_boxes(page) and not raw_object_text(page)
+    page.locator(".st-key-gan_steps_chart").first.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "lab_gan_steps.png"), full_page=False)

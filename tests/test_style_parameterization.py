@@ -219,16 +219,31 @@ def test_bench_rows_smoke():
 
     assert LAB_NAMES["stylelab.style.bench_param"] == "style-param"
     curves: dict = {}
-    rows = bench_param.size_rows(32, 10, spaces=(("pixels", "none"), ("fourier", "imagenet")), optimizers=("lbfgs",),
-                                 curves=curves, log=lambda s: None, ref_evals=10, target_evals=20)
+    plan = bench_param.SizePlan(10, 20, {("fourier", "imagenet", "lbfgs"): 20, ("fourier", "imagenet", "adam"): 10})
+    rows = bench_param.size_rows(32, plan, curves=curves, log=lambda s: None)
     names = [r["name"] for r in rows]
     assert any(n.startswith("32px reference 10 evals") for n in names)
-    for space in ("32px pixels, lbfgs", "32px fourier 1/f^0.5+imagenet colour, lbfgs"):
-        assert sum(n.startswith(space) for n in names) == 4  # 3 thresholds and s/eval (no loss at 35 or 100)
+    assert sum(n.startswith("32px pixels, lbfgs") for n in names) == 4  # 3 thresholds and s/eval (not 35 nor 100)
+    # as long as the target: judged against pixels' picture AND its own 20-evaluation picture
+    assert sum(n.startswith("32px fourier 1/f^0.5+imagenet colour, lbfgs") for n in names) == 5
+    assert sum(n.startswith("32px fourier 1/f^0.5+imagenet colour, adam") for n in names) == 5  # its space's L-BFGS one
     assert "32px fourier 1/f^0.5+imagenet colour: parameterisation alone per eval" in names
     assert all(r["value"] == r["value"] for r in rows)  # no NaN: JSON-safe
     got = curves["32"]["fourier:imagenet:lbfgs"]
-    assert sorted(got["loss"]) == [5, 10] and len(got["running_loss"]) == 10
+    assert sorted(got["loss"]) == [5, 10, 15, 20] and len(got["running_loss"]) == 20
+    assert got["lpips_own"][20] == pytest.approx(0.0, abs=1e-6)  # its own last picture
+    assert sorted(curves["32"]["fourier:imagenet:adam"]["lpips_own"]) == [5, 10]
+    # the markdown tables read the curves back from JSON (string keys)
+    import json
+
+    text = bench_param.tables(json.loads(json.dumps({k: v for k, v in curves.items()}, default=str)))
+    assert "### 32 px" in text and text.count("\n| fourier 1/f^0.5+imagenet colour |") == 2
+    no_ref: dict = {}
+    rows = bench_param.size_rows(32, bench_param.SizePlan(0, 0, {("fourier", "none", "adam"): 10}), curves=no_ref,
+                                 log=lambda s: None)
+    assert not any("reference" in r["name"] or "LPIPS" in r["name"] for r in rows)
+    assert any(r["name"] == "32px fourier 1/f^0.5, adam: evals to plain Gatys' 10-eval loss" or
+               r["name"].startswith("32px fourier 1/f^0.5, adam: not at plain Gatys' 10-eval loss") for r in rows)
 
 
 def test_style_studio_runs_a_space_beside_plain_pixels(monkeypatch):

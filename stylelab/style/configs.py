@@ -16,9 +16,11 @@ PARAM_KINDS = ("pixels", "laplacian", "fourier")  #: the spaces Gatys can optimi
 PARAM_HELP = ("The loss is the same; only the variables change. pixels: plain Gatys. laplacian: a Laplacian "
               "pyramid (a coarse coefficient moves a whole block, so low frequencies take bigger steps). fourier "
               "(default): an FFT scaled by 1/f^0.5, so coarse structure takes bigger steps than fine detail. Why "
-              "the default: measured at 256 px (astronaut, a Van Gogh, L-BFGS) it reaches plain Gatys' "
-              "100-step loss in ~62 steps (about 1.6x fewer), and after 35 steps its picture is as stylised as "
-              "plain Gatys' after ~55; it adds ~1% to a step. With Adam choose laplacian: there fourier is slower "
+              "the default: measured (astronaut, a Van Gogh, L-BFGS) it reaches plain Gatys' 100-step loss in "
+              "~72 steps at 128 px, ~60 at 256 px and ~50 at 512 px (1.4-2x fewer: the bigger the picture, the "
+              "bigger the gain), and after 35 steps at 256 px its picture is as stylised as plain Gatys' after "
+              "~55; it adds ~1% to a step. No space tried does it in a third of the steps (docs/"
+              "style_parameterization.md). With Adam choose laplacian: there fourier is slower "
               "than pixels (Adam already rescales each coordinate). Tick 'Also run plain pixels' to compare.")
 
 

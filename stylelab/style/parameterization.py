@@ -28,13 +28,17 @@ Three spaces, each optionally with decorrelated colour:
   own colour covariance (eigen-decomposition, scaled the same way), :math:`\mu` its mean; adapts to
   a photo with an unusual palette, but depends on it (and is ill-conditioned for a grey photo).
 
-Measured for style transfer (:mod:`stylelab.style.bench_param`, astronaut + a Van Gogh, L-BFGS): the
-Fourier space with ``decay=0.5`` is the best and :class:`~stylelab.style.gatys.GatysConfig`'s default
-(plain Gatys' 100-evaluation loss in ~62 evaluations at 256 px); ``decay=1`` (the feature-visualisation
+Measured for style transfer (:mod:`stylelab.style.bench_param`, astronaut + a Van Gogh, L-BFGS; the
+tables are in docs/style_parameterization.md): the Fourier space with ``decay=0.5`` is the best and
+:class:`~stylelab.style.gatys.GatysConfig`'s default. It reaches plain Gatys' 100-evaluation loss in
+~72 evaluations at 128 px, ~60 at 256 px and ~50 at 512 px (the gain grows with the size), short of
+the issue's aim (~35). ``decay`` 0.25 and 0.75 are slower, and ``decay=1`` (the feature-visualisation
 choice, made for images grown from noise) damps the fine textures a style needs and is slower than
-pixels; the Laplacian pyramid (4 levels) is close behind (within ~1% of its loss at 256 px, ~1% at
-128 px, and ahead in the first 10 evaluations); decorrelated colour slowed every space (the painting's
-colours must move, and the basis gives chroma steps 4-8x smaller than luminance).
+pixels; the Laplacian pyramid (4 levels) is close behind, and ``level_gain > 1`` (coarse levels bigger
+steps) is slower, as is every coarse-to-fine schedule tried (fine frequencies or levels frozen at
+first): the style lives in fine textures. Decorrelated colour slowed every space: the painting's
+colours must move, and the ImageNet basis gives chroma steps 4-8x smaller than luminance (an
+orthonormal colour basis changes nothing for L-BFGS, which is invariant to rotations of its variables).
 
 Every :class:`Parameterization` has ``to_image(params)`` (differentiable) and ``from_image(x)``, its
 inverse for the initialisation: ``to_image(from_image(x)) == x`` exactly (up to float rounding) for

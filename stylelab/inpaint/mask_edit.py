@@ -67,7 +67,7 @@ def mask_from_drawing(objects: Sequence[dict[str, Any]], height: int, width: int
     draw = ImageDraw.Draw(canvas)
     for obj in objects:
         value = 0 if is_eraser(obj) else 255
-        kind = obj.get("type")
+        kind = str(obj.get("type", "")).lower()  # fabric.js writes "path" or "Path" by version
         if kind == "path":
             pts = stroke_points(obj.get("path") or [])
             lw = max(1, round(float(obj.get("strokeWidth", 1))))

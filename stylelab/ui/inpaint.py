@@ -103,7 +103,7 @@ def _draw_mask(image: "torch.Tensor", area: Any) -> "torch.Tensor | None":
             fill_color=HOLE_STROKE, stroke_width=brush, stroke_color=colour,
             background_image=to_pil(image).resize((w * scale, h * scale)), width=w * scale, height=h * scale,
             drawing_mode="freedraw" if mode == "eraser" else mode, return_image_data=False,
-            initial_drawing=st.session_state["inp_canvas_seed"], display_toolbar=False, key=key,
+            initial_drawing=st.session_state["inp_canvas_seed"], key=key,
         )
     drawing = result.json_data or {}
     if drawing.get("objects") and (stored is None or drawing["objects"] != stored["drawing"].get("objects")):

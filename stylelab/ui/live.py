@@ -32,8 +32,11 @@ back (:meth:`~stylelab.serve.RunHandle.restore`) when the student returns.
 
 Redraws: the fragment re-runs every ``tick_s`` while the buttons show a playing run. When a run
 stops elsewhere (done, failed, paused from another tab), a *fragment* redraw notices and reruns the
-page once, so the buttons change; a full page run never calls ``st.rerun`` itself (Streamlit may
-replay the click that started that run: a paused GAN went on playing, and the page kept re-running).
+page once, so the buttons change. A change this session makes (:func:`stop`, :func:`set_run`,
+Start, Continue) records at once what the buttons must show, so it never causes that rerun, and a
+full page run never calls ``st.rerun`` itself: a rerun issued while a click was being handled made
+Streamlit call the click's callback a second time (the GAN Lab's Pause toggled the run back to
+playing, and the page kept re-running).
 
 ``inline`` (``STYLELAB_LIVE=inline``; the page tests that count steps exactly use it): each tick of
 ``tick_s`` seconds steps the run for :data:`WORK_FRACTION` of it (at least one step) in the script
@@ -191,6 +194,9 @@ def set_run(key: str, run: "Run | None", running: bool = False) -> None:
     sched = session.scheduler()
     old = _handle(key)
     play = bool(running and run is not None and not run.done)
+    # what the buttons should show from now on: the fragment reruns the page only for a change made
+    # elsewhere (done, failed, another tab), never for this one (see the module docstring)
+    st.session_state[k["shown"]] = play
     if old is not None and run is not None and old.instance() is run and not old.done:
         if play:
             old.resume()
@@ -209,6 +215,7 @@ def set_run(key: str, run: "Run | None", running: bool = False) -> None:
     except ServeError as exc:
         st.session_state[k["error"]] = f"Could not start: {exc}"
         st.session_state[k["run"]] = run  # shown, not stepped
+        st.session_state[k["shown"]] = False
         return
     st.session_state[k["handle"]] = h.id
     st.session_state[k["seen"]] = len(run.history)
@@ -220,6 +227,7 @@ def stop(key: str) -> None:
         st.session_state[_keys(key)["running"]] = False
         return
     h = _handle(key)
+    st.session_state[_keys(key)["shown"]] = False  # this change needs no rerun from the fragment
     if h is not None:
         h.pause()
 

@@ -429,6 +429,7 @@ CATALOG: dict[str, str] = {
     "dip": "stylelab.inpaint.dip:small_run",
     "inpaint-train": "stylelab.inpaint.train:small_run",
     "loss-study": "stylelab.inpaint.study:small_run",
+    "inpaint-gated": "stylelab.inpaint.gated_train:small_run",
     "cycle-2d": "stylelab.translate.run:small_run_2d",
     "cycle-image": "stylelab.translate.run:small_run_image",
     "learned-style": "stylelab.style.learned_train:small_run",

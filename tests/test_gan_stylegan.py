@@ -258,3 +258,23 @@ def test_race_gives_each_run_the_same_training_time_and_snapshots() -> None:
     assert [s["step"] for s in sg.race({"short": done}, 60.0, chunk=1.0, snapshot_every=30.0)["short"]] == [3]
     rows = sg.quality_over_time(runs["style"], snaps["style"][-1:], n=64)
     assert rows[0]["step"] == runs["style"].step_count and {"fid", "kid", "confidence", "coverage"} <= set(rows[0])
+
+
+def test_cli_model_stylegan_snapshots_checkpoints_and_time_limit(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from stylelab.cli import main
+    from stylelab.gan.train import GANTrainer
+
+    base = ["gan", "train", "--data", "digits8", "--model", "stylegan", "--base-channels", "8", "--latent-dim", "16",
+            "--metrics-every", "0"]
+    # a short run's dry run evaluates (metrics every step) and prints only the numbers
+    assert main([*base[:-2], "--steps", "5", "--out", str(tmp_path / "dry"), "--dry-run"]) == 0
+    assert "fid=" in capsys.readouterr().out and not (tmp_path / "dry").exists()
+    out = tmp_path / "run"
+    assert main([*base, "--steps", "3", "--out", str(out), "--snapshot-every", "1e-9", "--save-every", "1e-9"]) == 0
+    assert [s["step"] for s in sg.load_snapshots(out / "snapshots.pt")["snapshots"]] == [1, 2, 3]
+    run = GANTrainer.load(out / "checkpoint.pt")
+    assert run.is_style and run.step_count == 3
+    # --max-minutes already reached: nothing more is trained on resume
+    assert main([*base, "--steps", "10", "--out", str(out), "--resume", "--max-minutes", "1e-9"]) == 0
+    assert "already trained" in capsys.readouterr().out and GANTrainer.load(out / "checkpoint.pt").step_count == 3
+    assert main([*base, "--steps", "3", "--out", str(out), "--max-minutes", "-1"]) == 2

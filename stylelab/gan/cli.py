@@ -122,7 +122,7 @@ def train_command(args: argparse.Namespace) -> int:
         trainer = GANTrainer(config)
     if args.dry_run:
         row = trainer.step()
-        print(f"dry run: 1 step on {trainer.device} ({', '.join(f'{k}={v:.4g}' for k, v in row.items() if k != 'step')}); "
+        print(f"dry run: 1 step on {trainer.device} ({', '.join(f'{k}={v:.4g}' for k, v in row.items() if k != 'step' and isinstance(v, (int, float)))}); "
               "nothing written")
         return 0
     try:

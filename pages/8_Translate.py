@@ -36,9 +36,8 @@ def _translator(name: str):
 
 @st.cache_resource(show_spinner=False)
 def _held_out(name: str):
-    from stylelab.gan.data import load_image_set
-
-    return load_image_set(name).images[-tmetrics.HELD_OUT:]  # (500, 1, 28, 28), never trained on
+    x, _, y, _ = tmetrics.held_out()  # (500, 1, 28, 28) each, never trained on, classes interleaved
+    return x if name == "mnist5k" else y
 
 
 st.title("🔁 Translate")
@@ -100,9 +99,9 @@ elif view == "images":
         st.stop()
     direction = st.radio("Direction", ["G", "F"], horizontal=True, key=keep("tr_direction", "G", ["G", "F"]),
                          format_func={"G": "digit → clothing (G), and back (F)", "F": "clothing → digit (F), and back (G)"}.get)
-    start = st.slider("Held-out images (never trained on): first one shown", 0, tmetrics.HELD_OUT - 8,
-                      key=keep("tr_first", 0))
-    x = _held_out("mnist5k" if direction == "G" else "fashion")[start : start + 8]
+    pick = st.slider("Which held-out example of each class (never trained on)", 0, tmetrics.HELD_OUT // 10 - 1,
+                     key=keep("tr_pick", 0))
+    x = figures.one_per_class(_held_out("mnist5k" if direction == "G" else "fashion"), pick)
     rows = "x / G(x) / F(G(x))" if direction == "G" else "y / F(y) / G(F(y))"
     figures.show_grid(figures.round_trip_grid(model, x, direction), 4, f"rows: {rows} · the shipped model, {model.steps} steps (λ_cyc = "
               f"{model.config['lambda_cyc']:g})")
@@ -117,8 +116,8 @@ else:
     except StylelabError as exc:
         show_error(exc, "A shipped translator could not be loaded")
         st.stop()
-    start = st.slider("Held-out digits: first one shown", 0, tmetrics.HELD_OUT - 8, key=keep("tr_first_nc", 0))
-    x = _held_out("mnist5k")[start : start + 8]
+    pick = st.slider("Which held-out example of each digit", 0, tmetrics.HELD_OUT // 10 - 1, key=keep("tr_pick_nc", 0))
+    x = figures.one_per_class(_held_out("mnist5k"), pick)
     left, right = st.columns(2)
     for col, (name, m) in zip((left, right), models.items()):
         with col:

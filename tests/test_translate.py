@@ -201,7 +201,7 @@ def test_cli_translate_a_held_out_digit_and_a_picture_file(tmp_path):
 # ----------------------------------------------------------------------------- the shipped translators
 @pytest.mark.parametrize("name", ["mnist2fashion", "mnist2fashion-nocycle"])
 def test_shipped_translator_loads_weights_only_and_translates_a_digit(name):
-    from stylelab.gan.data import load_image_set
+    from stylelab.translate.metrics import held_out
     from stylelab.translate.translator import load_translator, shipped_path
 
     path = shipped_path(name)
@@ -211,7 +211,7 @@ def test_shipped_translator_loads_weights_only_and_translates_a_digit(name):
     card = path.with_suffix(".md")
     assert card.is_file() and "held-out" in card.read_text() and str(blob["steps"]) in card.read_text()
     model = load_translator(name)
-    digit = load_image_set("mnist5k").images[-1:]  # a held-out digit
+    digit = held_out()[0][-1:]  # a held-out nine (classes interleaved: 0, 1, ..., 9, 0, ...)
     gx, back = model.round_trip(digit)
     assert gx.shape == back.shape == (1, 1, 28, 28)
     assert float(gx.min()) >= -1 and float(gx.max()) <= 1 and not torch.equal(gx, digit)
@@ -225,3 +225,24 @@ def test_the_cycle_term_is_what_keeps_the_digit():
     # both make clothes; only the cycle-trained pair brings the digit back (held-out measures in the file)
     assert with_cycle.measures["clothing_rate"] > 0.5 and without.measures["clothing_rate"] > 0.5
     assert with_cycle.measures["digit_kept"] > without.measures["digit_kept"] + 0.2
+
+
+def test_held_out_split_is_balanced_interleaved_and_never_trained_on():
+    from stylelab.translate.metrics import held_out_index, held_out_mask
+    from stylelab.translate.run import small_run_image
+
+    labels = torch.tensor([0] * 7 + [1] * 5 + [2] * 6 + [3] * 5 + [4] * 5 + [5] * 5 + [6] * 5 + [7] * 5 + [8] * 5 + [9] * 9)
+    idx = held_out_index(labels, 20)
+    assert labels[idx].tolist() == list(range(10)) * 2  # one of each class, then the next of each
+    assert idx[:10].tolist()[0] == 5 and idx[10:].tolist()[0] == 6  # the LAST two zeros (5, 6)
+    assert int(held_out_mask(labels, 20).sum()) == 20
+    with pytest.raises(ConfigError):
+        held_out_index(labels, 25)  # not a multiple of 10
+    with pytest.raises(ConfigError):
+        held_out_index(labels, 70)  # class 1 has only 5
+    run = small_run_image()
+    assert torch.bincount(run.x_test_labels).tolist() == [5] * 10
+    assert run.x_train.shape[0] + run.x_test.shape[0] == 5000
+    flat = run.x_train.flatten(1)
+    for img in run.x_test[:5]:  # held-out digits are not among the training ones
+        assert not (flat == img.flatten()).all(1).any()

@@ -11,7 +11,7 @@
 
 ``IMAGE`` is a picture file (made grey and resized to 28 x 28; ``--invert`` for a dark digit on
 light paper, MNIST digits are light on dark) or ``mnist:K`` / ``fashion:K``, the K-th held-out image
-of a set. ``translate-train`` writes ``--out/checkpoint.pt`` every ``--save-every-s`` seconds and at
+of a set (of class ``K % 10``). ``translate-train`` writes ``--out/checkpoint.pt`` every ``--save-every-s`` seconds and at
 the end (or after ``--max-minutes``) (``--resume`` continues from it), ``record.json`` at the end, and with ``--export`` the small
 translator file a page and ``translate`` load. Torch is imported inside the handlers.
 """
@@ -66,13 +66,13 @@ def load_input(spec: str, invert: bool = False) -> "object":
     name, sep, index = spec.partition(":")
     if sep and name in ("mnist", "fashion") and index.strip().lstrip("-").isdigit():
         from ..gan.data import load_image_set
-        from .metrics import HELD_OUT
+        from .metrics import HELD_OUT, held_out_index
 
         k = int(index)
         if not 0 <= k < HELD_OUT:
-            raise ConfigError(f"{spec}: K must be in 0..{HELD_OUT - 1} (the held-out images).")
-        images = load_image_set("mnist5k" if name == "mnist" else "fashion").images[-HELD_OUT:]
-        return images[k : k + 1]
+            raise ConfigError(f"{spec}: K must be in 0..{HELD_OUT - 1} (the held-out images; K % 10 is the class).")
+        data = load_image_set("mnist5k" if name == "mnist" else "fashion")
+        return data.images[held_out_index(data.labels)[k : k + 1]]
     from ..imageio import load_image
 
     rgb = load_image(spec, size=(28, 28))  # (3, 28, 28) in [0, 1]
@@ -150,6 +150,8 @@ def train_command(args: argparse.Namespace) -> int:
             if time.monotonic() - last_save >= args.save_every_s:
                 run.save(ckpt)
                 last_save = time.monotonic()
+    if run.history and run.config.metrics_every and not any(k in run.history[-1] for k in ("mode_kept", "digit_kept")):
+        run.history[-1].update(run.evaluate())  # the last step is always measured (what --export writes)
     run.save(ckpt)
     run.record().save(out / "record.json")
     if args.export:

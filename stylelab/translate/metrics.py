@@ -21,7 +21,7 @@ Images (MNIST -> Fashion-MNIST), judged by small classifiers (:mod:`stylelab.gan
 
 The digit-vs-clothing classifier is :class:`stylelab.gan.classifier.FeatureClassifier` trained the
 same way as the others (:func:`stylelab.gan.classifier.train_classifier`) on the TRAINING images of
-both sets (the held-out ones excluded), cached under ``cache_root()/translate/domain.pt``.
+both sets (the held-out ones, :func:`held_out_mask`, excluded), cached under ``cache_root()/translate/domain.pt``.
 """
 
 from __future__ import annotations
@@ -38,11 +38,40 @@ from .losses import cycle_loss
 if TYPE_CHECKING:  # pragma: no cover
     from .run import CycleRun
 
-DOMAIN_FORMAT = "stylelab.translate.domain_classifier/1"
+DOMAIN_FORMAT = "stylelab.translate.domain_classifier/2"
 #: "near a grid centre": within this share of the grid spacing (0.25 * 2 = 0.5; clusters have sigma 0.05)
 NEAR = 0.25
-#: images per domain kept out of the judges' and the translators' training (the LAST ones of each set)
+#: images per domain kept out of the translators' (and the domain judge's) training: the last HELD_OUT / 10
+#: images of each of the 10 classes (MNIST-5k is stored sorted by digit: "the last 500" would be all nines)
 HELD_OUT = 500
+
+
+def held_out_index(labels: torch.Tensor, n: int = HELD_OUT) -> torch.Tensor:
+    """``(n,)`` indices of the held-out images: the last ``n / 10`` of each of the 10 classes, interleaved
+    (one of each class, then the next of each class, ...), so any first ``10 k`` of them hold ``k`` per class.
+
+    Raises:
+        ConfigError: ``n`` is not a positive multiple of 10, or a class has fewer than ``n / 10`` images.
+    """
+    from ..errors import ConfigError
+
+    if n <= 0 or n % 10:
+        raise ConfigError(f"The held-out set takes the same number of images from each of 10 classes: n must be a "
+                          f"positive multiple of 10, got {n}.")
+    per_class = []
+    for c in range(10):
+        idx = (labels == c).nonzero().flatten()
+        if idx.numel() < n // 10:
+            raise ConfigError(f"Class {c} has only {idx.numel()} images; cannot hold out {n // 10}.")
+        per_class.append(idx[-(n // 10):])
+    return torch.stack(per_class).T.reshape(-1)  # (n/10, 10) -> (n,): interleaved classes
+
+
+def held_out_mask(labels: torch.Tensor, n: int = HELD_OUT) -> torch.Tensor:
+    """``(N,)`` bool, True for the images of :func:`held_out_index` (the training images are the others)."""
+    mask = torch.zeros(labels.shape[0], dtype=torch.bool)
+    mask[held_out_index(labels, n)] = True
+    return mask
 
 
 @torch.no_grad()
@@ -93,8 +122,9 @@ def domain_classifier() -> Any:
             return model.eval().requires_grad_(False)
         except (CheckpointError, RuntimeError, KeyError):
             path.unlink(missing_ok=True)  # a stale cache entry: train again below
-    digits = load_image_set("mnist5k").images[:-HELD_OUT]
-    clothes = load_image_set("fashion").images[:-HELD_OUT][: len(digits)]  # as many clothes as digits
+    xs, ys = load_image_set("mnist5k"), load_image_set("fashion")
+    digits = xs.images[~held_out_mask(xs.labels)]
+    clothes = ys.images[~held_out_mask(ys.labels)][: len(digits)]  # as many clothes as digits
     images = torch.cat([digits, clothes])
     labels = torch.cat([torch.zeros(len(digits), dtype=torch.int64), torch.ones(len(clothes), dtype=torch.int64)])
     data = ImageSet("domain", images, labels, ["digit", "clothing"], [0, 1])
@@ -128,11 +158,15 @@ def evaluate_images(run: "CycleRun") -> dict[str, float]:
 
 
 def held_out(n: int = HELD_OUT) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The last ``n`` digits and clothes and their labels: ``(n, 1, 28, 28)``, ``(n,)``, ``(n, 1, 28, 28)``, ``(n,)``."""
+    """The held-out digits and clothes (:func:`held_out_index` order: the ``i``-th of each class is
+    ``images[10 i : 10 i + 10]``) and their labels: ``(n, 1, 28, 28)``, ``(n,)``, ``(n, 1, 28, 28)``, ``(n,)``."""
     from ..gan.data import load_image_set
 
-    xs, ys = load_image_set("mnist5k"), load_image_set("fashion")
-    return xs.images[-n:], xs.labels[-n:], ys.images[-n:], ys.labels[-n:]
+    out = []
+    for data in (load_image_set("mnist5k"), load_image_set("fashion")):
+        idx = held_out_index(data.labels, n)
+        out += [data.images[idx], data.labels[idx]]
+    return out[0], out[1], out[2], out[3]
 
 
 def measure_translator(model: Any, x: torch.Tensor, x_labels: torch.Tensor, y: torch.Tensor,
@@ -181,5 +215,5 @@ def judge_baselines(n: int = HELD_OUT) -> dict[str, float]:
     }
 
 
-__all__ = ["DOMAIN_FORMAT", "HELD_OUT", "domain_classifier", "evaluate_images", "evaluate_points", "held_out", "judge_baselines",
+__all__ = ["DOMAIN_FORMAT", "HELD_OUT", "held_out_index", "held_out_mask", "domain_classifier", "evaluate_images", "evaluate_points", "held_out", "judge_baselines",
            "measure_translator", "start_distance"]

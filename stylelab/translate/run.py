@@ -13,8 +13,8 @@ One training step (Zhu et al. 2017; the least-squares adversarial loss, Adam, no
 
 The 2-D version translates the ring (8 Gaussians) into the grid (25 Gaussians) of
 :mod:`stylelab.gan.data` and back; the image version MNIST digits (5,000, ``mnist5k``) into
-Fashion-MNIST clothes (the first 10,000) and back, at 28 px. The last ``held_out`` images of each
-set are never trained on: the measures (:mod:`stylelab.translate.metrics`) use them.
+Fashion-MNIST clothes (the first 10,000) and back, at 28 px. ``held_out`` images of each set (the
+last ``held_out / 10`` of each class) are never trained on: the measures (:mod:`stylelab.translate.metrics`) use them.
 
 Randomness: the data set and the held-out split (stream 0), the initial weights (stream 1, CPU),
 the training batches (stream 100) -- the training stream's state is in the checkpoint, so N + N
@@ -61,7 +61,8 @@ class CycleConfig:
         lr, beta1, beta2: Adam, for all four networks (lr None: 1e-3 for points, 2e-4 for images).
         hidden, depth: the 2-D MLPs.
         base_channels, res_blocks: the image generators (and ``base_channels`` for the discriminators).
-        n_points: points per 2-D domain; ``held_out``: images per domain kept out of training.
+        n_points: points per 2-D domain; ``held_out``: images per domain kept out of training (a multiple
+            of 10: the last ``held_out / 10`` of each class).
         metrics_every: measure every k steps (0: never during training).
         eval_samples: held-out samples measured (images) / points drawn (2-D).
         threads: torch threads while stepping (0: one on the CPU).
@@ -110,6 +111,9 @@ class CycleConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or not low <= v <= high:
                 raise ConfigError(f"{name} must be an integer in [{low}, {high}], got {v!r}.")
+        if self.held_out % 10:
+            raise ConfigError(f"held_out takes the same number of images from each of 10 classes: a multiple of 10, "
+                              f"got {self.held_out}.")
         for name in ("lambda_cyc", "lambda_id"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and 0 <= v <= 100):
@@ -211,13 +215,15 @@ class CycleRun(Run):
             self.x_test_labels = self.y_test_labels = None
             return
         from ..gan.data import load_image_set
+        from .metrics import held_out_index, held_out_mask
 
         xs, ys = load_image_set(x_name), load_image_set(y_name)
-        k = cfg.held_out
-        # the LAST k images of each set are the held-out ones (a fixed split, the same for every seed)
-        self.x_train, self.x_test = xs.images[:-k].to(self.device), xs.images[-k:].to(self.device)
-        self.y_train, self.y_test = ys.images[:-k].to(self.device), ys.images[-k:].to(self.device)
-        self.x_test_labels, self.y_test_labels = xs.labels[-k:], ys.labels[-k:]
+        # held out: the last held_out / 10 images of each class, classes interleaved (a fixed split for every seed)
+        ix, iy = held_out_index(xs.labels, cfg.held_out), held_out_index(ys.labels, cfg.held_out)
+        mx, my = held_out_mask(xs.labels, cfg.held_out), held_out_mask(ys.labels, cfg.held_out)
+        self.x_train, self.x_test = xs.images[~mx].to(self.device), xs.images[ix].to(self.device)
+        self.y_train, self.y_test = ys.images[~my].to(self.device), ys.images[iy].to(self.device)
+        self.x_test_labels, self.y_test_labels = xs.labels[ix], ys.labels[iy]
         self.x_names, self.y_names = xs.class_names, ys.class_names
 
     def _batch(self, data: Tensor) -> Tensor:

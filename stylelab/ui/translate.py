@@ -115,6 +115,11 @@ def draw_points(run: "CycleRun") -> None:
                           f"{last['cycle_error']:.3f}.")
 
 
+def one_per_class(images: Any, i: int) -> Any:
+    """The ``i``-th held-out image of each of the 10 classes (``stylelab.translate.metrics.held_out`` order)."""
+    return images[10 * i : 10 * i + 10]  # (10, 1, 28, 28): classes 0..9
+
+
 def round_trip_grid(model: "Translator", x: Any, direction: str = "G") -> Any:
     """Rows x / G(x) / F(G(x)) (or y / F(y) / G(F(y))) as one ``(1, H', W')`` grid in [0, 1]."""
     import torch
@@ -138,7 +143,7 @@ def measures_rows(models: dict[str, "Translator"]) -> list[dict[str, Any]]:
     return rows
 
 
-__all__ = ["MEASURES", "TERMS", "show_grid", "curves_figure", "draw_points", "measures_figure", "measures_rows", "points_figure",
+__all__ = ["MEASURES", "TERMS", "show_grid", "curves_figure", "draw_points", "measures_figure", "measures_rows", "one_per_class", "points_figure",
            "round_trip_grid"]
 
 

@@ -59,11 +59,6 @@ with st.sidebar:
         width = st.select_slider("MLP width", [16, 32, 64, 128], key=keep("tr_hidden", 64, [16, 32, 64, 128]))
 
 equation(figures.weighted_objective(lam_cyc, lam_id), equations.get("translate.objective").label)
-e1, e2 = st.columns(2)
-with e1:
-    equation(equations.latex("translate.cycle"), equations.get("translate.cycle").label)
-with e2:
-    equation(equations.latex("translate.identity"), equations.get("translate.identity").label)
 if lam_cyc == 0:
     eq = equations.get("translate.no_cycle")
     equation(eq.latex, eq.label)
@@ -128,3 +123,12 @@ else:
     st.markdown(f"{eq.description}. Both still make clothes (the adversarial terms see to that); only the model "
                 "trained with the cycle term brings back the digit it started from.")
     st.dataframe(figures.measures_rows(models), hide_index=True)
+
+# ----------------------------------------------------------------------------- the terms, under the pictures
+st.divider()
+e1, e2 = st.columns(2)
+with e1:
+    equation(equations.latex("translate.cycle"), equations.get("translate.cycle").label)
+with e2:
+    equation(equations.latex("translate.identity"), equations.get("translate.identity").label)
+equation(equations.latex("translate.adversarial"), equations.get("translate.adversarial").label)

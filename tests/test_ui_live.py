@@ -240,6 +240,21 @@ def test_fast_runs_in_the_fast_lane_or_here(sched, monkeypatch):
     assert value == 42 and not name.startswith("stylelab-fast")  # inline: called in the script's own thread
 
 
+@pytest.mark.parametrize("draw_s, tick_s", [(0.05, 0.4), (0.1, 0.4), (0.2, 0.4), (0.3, 0.4), (0.5, 0.4), (2.0, 0.4)])
+def test_pause_after_draw_keeps_the_pages_share_of_the_time(draw_s, tick_s):
+    """Redraws take at most DRAW_SHARE of the wall time: the next one starts max(tick, draw) after
+    this one (the frontend's timer), plus the pause (checked by hand, not with the formula)."""
+    pause = live.pause_after_draw(draw_s, tick_s)
+    assert 0.0 <= pause <= live.MAX_PAUSE_S
+    period = max(tick_s, draw_s) + pause
+    if pause < live.MAX_PAUSE_S:
+        assert draw_s / period <= live.DRAW_SHARE + 1e-9
+        assert pause == 0.0 or abs(draw_s / period - live.DRAW_SHARE) < 1e-9  # no longer than needed
+    if draw_s <= tick_s * live.DRAW_SHARE:
+        assert pause == 0.0  # a quiet machine: redraw every tick
+    assert live.pause_after_draw(0.3, 0.4) == pytest.approx(1.0 - 0.4)  # hand-computed: P = 0.3 / 0.3 = 1 s
+
+
 def _runs_in_state(at) -> list[str]:
     """The session-state keys that hold a Run object."""
     from stylelab.run import Run

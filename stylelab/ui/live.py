@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,10 @@ MODES = ("scheduler", "inline")
 DEFAULT_MODE = "scheduler"
 #: the longest redraw period while a run plays under the scheduler (twice a second)
 MAX_REDRAW_S = 0.5
+#: while a run plays under the scheduler, the page's redraws take at most this share of wall time
+DRAW_SHARE = 0.3
+#: the longest wait after one redraw (a click ends it at once)
+MAX_PAUSE_S = 1.0
 #: the driver's buttons (glyphs that DejaVu Sans, the fonts the app's set-up installs, draws)
 STOP_LABEL = "■ Stop"
 CONTINUE_LABEL = "▶ Continue"
@@ -408,23 +413,56 @@ def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: 
             total = run.total_steps if run is not None else h.total_steps
             seconds = run.seconds if run is not None else h.compute_s
             _progress(run, h.step_count, total, seconds, label + (" · on disk" if h.evicted else ""))
+        t0 = time.perf_counter()
         view = h.snapshot() if playing else None  # a copy made between two steps: drawn without the lock
         if view is not None:
             if on_step is not None and rows:
                 on_step(view, rows)
             draw(view)
+            _leave_the_cpu(time.perf_counter() - t0, tick_s)
             return
         with h.borrow() as live:  # paused, finished, or not copyable: the live run, between two steps
             if live is not None:
                 if on_step is not None and rows:
                     on_step(live, rows)
                 draw(live)
-                return
+        if live is not None:
+            if playing:
+                _leave_the_cpu(time.perf_counter() - t0, tick_s)
+            return
         pic = h.preview()
         if pic is not None:  # the run is not in memory here: its latest picture
             st.image(pic.permute(1, 2, 0).clamp(0, 1).numpy(), caption=f"step {h.step_count}", width=384)
 
     _live()
+
+
+def pause_after_draw(draw_s: float, tick_s: float) -> float:
+    """Seconds the page waits after a redraw that took ``draw_s``, so that redraws take at most
+    :data:`DRAW_SHARE` of the wall time while a worker trains (at most :data:`MAX_PAUSE_S`).
+
+    The redraw period :math:`P = \\max(t, d / s)` for tick :math:`t`, redraw time :math:`d` and
+    share :math:`s`; the frontend asks for the next redraw :math:`\\max(t, d)` after this one
+    started, so the page waits :math:`\\min(p_{max}, P - \\max(t, d))` (0 on a quiet machine:
+    a 0.1 s redraw every 0.4 s is a share of 0.25).
+    """
+    period = max(tick_s, draw_s / DRAW_SHARE)
+    return max(0.0, min(MAX_PAUSE_S, period - max(tick_s, draw_s)))
+
+
+def _leave_the_cpu(draw_s: float, tick_s: float) -> None:
+    """Wait :func:`pause_after_draw` seconds (the worker shares the cores and Python's lock with
+    this thread: a page that redraws without a break starves it). A click ends the wait at once:
+    each short sleep is followed by an update of an empty placeholder, a point where Streamlit
+    stops the script for a new run."""
+    rest = pause_after_draw(draw_s, tick_s)
+    if rest <= 0:
+        return
+    spot = st.empty()
+    end = time.perf_counter() + rest
+    while (left := end - time.perf_counter()) > 0:
+        time.sleep(min(0.05, left))
+        spot.empty()
 
 
 def _fragment_inline(key: str, draw: Callable[["Run"], None], show_progress: bool, tick_s: float,

@@ -320,3 +320,41 @@ def test_config_refuses_bad_values():
                 {"adv_kind": "wgan"}, {"code_dim": 0}):
         with pytest.raises(ConfigError):
             LearnedStyleConfig(**bad).validate()
+
+
+# ----------------------------------------------------------------------------- command line
+_SMALL = ["--size", "32", "--batch-size", "1", "--code-dim", "8", "--width", "4", "--n-res", "1", "--enc-hidden", "16",
+          "--d-width", "4", "--style-scale", "48", "--styles", "texture:brick", "texture:grass",
+          "--content", "photo:coffee", "--log-every", "1"]
+
+
+def test_train_learned_style_cli_dry_run_saves_nothing_and_resume_continues(tmp_path, capsys):
+    from stylelab.cli import main
+
+    state, out = tmp_path / "state.pt", tmp_path / "model.pt"
+    paths = ["--state", str(state), "-o", str(out)]
+    assert main(["train-learned-style", *_SMALL, *paths, "--steps", "2", "--dry-run"]) == 0
+    assert not state.exists() and not out.exists() and "nothing saved" in capsys.readouterr().out
+    assert main(["train-learned-style", *_SMALL, *paths, "--steps", "2"]) == 0
+    assert torch.load(state, weights_only=True)["step_count"] == 2
+    assert main(["train-learned-style", *_SMALL, *paths, "--steps", "3", "--resume"]) == 0
+    assert "resumed" in capsys.readouterr().out
+    assert torch.load(state, weights_only=True)["step_count"] == 3
+    assert torch.load(out, weights_only=True)["steps"] == 3
+    assert main(["train-learned-style", *_SMALL, *paths, "--save-every", "0"]) == 2  # a typed error, one line
+
+
+def test_stylize_learned_cli_with_personalisation(tmp_path):
+    import json
+
+    from stylelab.cli import main
+
+    out, rec = tmp_path / "out.png", tmp_path / "rec.json"
+    assert main(["stylize", "photo:coffee", "texture:gravel", "-o", str(out), "--method", "learned", "--size", "64",
+                 "--personalize", "3", "--record", str(rec)]) == 0
+    from PIL import Image
+
+    assert Image.open(out).size[0] == 64
+    summary = json.loads(rec.read_text())["summary"]
+    assert summary["personalized_style_loss"] <= summary["encoder_style_loss"]
+    assert len(summary["code"]) > 0

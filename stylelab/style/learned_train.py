@@ -368,6 +368,12 @@ class LearnedStyleRun(Run):
                 **{k: m.state_dict() for k, m in self._modules().items()}}
 
 
+def _default_device() -> torch.device:
+    from ..run import resolve_device
+
+    return resolve_device(None)
+
+
 @dataclasses.dataclass
 class LearnedModel:
     """A trained encoder and generator (frozen, eval mode) and what they were trained on."""
@@ -378,7 +384,7 @@ class LearnedModel:
     styles: tuple[str, ...]
     steps: int
     d_cons: StyleConsistencyD | None = None
-    device: torch.device = dataclasses.field(default_factory=lambda: torch.device("cpu"))
+    device: torch.device = dataclasses.field(default_factory=lambda: _default_device())
 
     @property
     def code_dim(self) -> int:

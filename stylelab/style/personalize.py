@@ -110,7 +110,7 @@ class Personalized:
 
 
 def personalize(model: Any, content: torch.Tensor, examples: Sequence[torch.Tensor], steps: int = 40,
-                lr: float = 0.1, size: int = 128, style_weight: float = 1e5, content_weight: float = 0.0,
+                lr: float = 0.3, size: int = 128, style_weight: float = 1e5, content_weight: float = 0.0,
                 init: torch.Tensor | None = None, example_size: int | None = 256) -> Personalized:
     r"""Optimise the code alone against the style loss (Adam, ``steps`` steps, generator frozen).
 

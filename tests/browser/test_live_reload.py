@@ -5,7 +5,8 @@
 - while it plays the page redraws at least twice a second, and the worker's training speed is
   compared with the GAN benchmark's figure (written to tests/artifacts/live_speed.txt).
 
-The server is started here with ``STYLELAB_LIVE=scheduler`` (whatever the default is).
+The server is started here on the default live mode (the scheduler: ``STYLELAB_LIVE`` removed
+from its environment), as a teacher's ``scripts/stylelab.sh app`` starts it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def live_server(artifacts):
     port = free_port()
     log = open(artifacts / "streamlit-live-server.log", "w")
-    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", STYLELAB_LIVE="scheduler")
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.pop("STYLELAB_LIVE", None)  # the default: the classroom scheduler
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
@@ -136,7 +138,7 @@ def test_training_speed_and_redraws_while_playing(live_server, page, artifacts):
     bench = bench_2d(quick=True)
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     (artifacts / "live_speed.txt").write_text(
-        f"GAN Lab 2-D GAN in the browser, STYLELAB_LIVE=scheduler, CPU {cpu} x {os.cpu_count()}:\n"
+        f"GAN Lab 2-D GAN in the browser, scheduler (the default), CPU {cpu} x {os.cpu_count()}:\n"
         f"  page: {page_rate:.0f} steps/s of wall time ({train_rate:.0f} steps/s of the run's own step time), "
         f"{redraws_per_s:.2f} redraws/s over {elapsed:.1f} s\n"
         f"  bench {bench['name']}: {bench['value']:.0f} {bench['unit']} ({bench.get('note', '')})\n"

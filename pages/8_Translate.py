@@ -11,7 +11,7 @@ import streamlit as st
 
 from stylelab.errors import StylelabError
 from stylelab.ui import equation, keep, page_setup, show_error, view_picker
-from stylelab.ui.live import away_note, current_run, live_run, locked
+from stylelab.ui.live import away_note, current_run, live_run, locked, set_run
 
 page_setup("Translate", "🔁")
 
@@ -52,13 +52,13 @@ view = view_picker("View", VIEWS, "tr_view", "points")
 with st.sidebar:
     st.markdown("**Weights of the terms** (live: they act on the next step)")
     lam_cyc = st.slider("Cycle weight λ_cyc", 0.0, 20.0, step=0.5, key=keep("tr_lambda_cyc", 10.0))
-    lam_id = st.slider("Identity weight λ_id", 0.0, 10.0, step=0.5, key=keep("tr_lambda_id", 1.0))
+    lam_id = st.slider("Identity weight λ_id", 0.0, 10.0, step=0.5, key=keep("tr_lambda_id", 0.0))
+    equation(figures.weighted_objective(lam_cyc, lam_id), equations.get("translate.objective").label)
     with st.expander("Set-up of a new 2-D run", expanded=False):
         steps = int(st.number_input("Steps", 100, 5000, step=100, key=keep("tr_steps", 1500)))
         seed = int(st.number_input("Seed", 0, 2**31 - 1, key=keep("tr_seed", 0)))
         width = st.select_slider("MLP width", [16, 32, 64, 128], key=keep("tr_hidden", 64, [16, 32, 64, 128]))
 
-equation(figures.weighted_objective(lam_cyc, lam_id), equations.get("translate.objective").label)
 if lam_cyc == 0:
     eq = equations.get("translate.no_cycle")
     equation(eq.latex, eq.label)
@@ -66,9 +66,6 @@ if lam_cyc == 0:
 
 # ----------------------------------------------------------------------------- 2-D: train live, arrows
 if view == "points":
-    st.markdown("Blue: the ring X (8 clusters); grey: the grid Y (25 clusters). Orange arrows: where G sends 60 "
-                "held-out ring points; green dotted arrows: where F brings them back.")
-
     def make_run():
         cfg = trun.CycleConfig(pair="ring2grid", steps=steps, lambda_cyc=lam_cyc, lambda_id=lam_id, hidden=width,
                                metrics_every=50)
@@ -80,10 +77,14 @@ if view == "points":
                 run.update(lambda_cyc=lam_cyc, lambda_id=lam_id)
             except StylelabError as exc:
                 show_error(exc, "That weight was not applied")
+    if current_run("translate2d") is None:  # the untrained nets' arrows on screen at once; Start trains a new run
+        try:
+            set_run("translate2d", make_run(), running=False)
+        except StylelabError as exc:
+            show_error(exc, "Could not build the run")
     live_run("translate2d", make_run, figures.draw_points)
-    if current_run("translate2d") is None:
-        st.info("Press **▶ Start** to train G, F, D_X and D_Y on the points (a few seconds).")
-    st.caption(away_note())
+    st.caption("Blue: the ring X (8 clusters); grey: the grid Y (25 clusters). Orange arrows: where G sends 60 "
+               "held-out ring points; green dotted arrows: where F brings them back. ▶ Start trains G, F, D_X and D_Y on the points (a few seconds per hundred steps). " + away_note())
 
 # ----------------------------------------------------------------------------- images: the shipped translator
 elif view == "images":
@@ -120,7 +121,7 @@ else:
                       "· rows x / G(x) / F(G(x))")
     eq = equations.get("translate.no_cycle")
     equation(eq.latex, eq.label)
-    st.markdown(f"{eq.description}. Both still make clothes (the adversarial terms see to that); only the model "
+    st.markdown(f"Why: {eq.description}. Both still make clothes (the adversarial terms see to that); only the model "
                 "trained with the cycle term brings back the digit it started from.")
     st.dataframe(figures.measures_rows(models), hide_index=True)
 

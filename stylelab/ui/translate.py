@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from .charts import GENERATED, PALETTE, REAL, fraction_axis
+from .charts import GENERATED, PALETTE, REAL, fraction_axis, log_axis
 from .gan import show_grid  # noqa: F401 - the Translate page shows its grids as the GAN Lab does
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +42,7 @@ def _segments(start: Any, end: Any) -> tuple[list[Any], list[Any], list[float]]:
     return xs, ys, sizes
 
 
-def points_figure(run: "CycleRun", n: int = 60, height: int = 480) -> go.Figure:
+def points_figure(run: "CycleRun", n: int = 60, height: int = 440) -> go.Figure:
     """Where G sends ``n`` held-out ring points (orange arrows) and where F brings them back (green)."""
     x = run.x_test[:n]
     gx, fgx = run.round_trip(x)
@@ -76,9 +76,9 @@ def curves_figure(run: "CycleRun", height: int = 300) -> go.Figure:
             continue
         fig.add_trace(go.Scatter(x=steps, y=[max(1e-4, r[key]) for r in rows], name=label,
                                  line=dict(color=PALETTE[i % len(PALETTE)])))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="loss terms",
-                      xaxis_title="step", yaxis=dict(type="log", title="value"), legend=dict(orientation="h", y=-0.3))
-    return fig
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="loss terms (log scale)",
+                      xaxis_title="step", legend=dict(orientation="v", x=1.02, y=1, font=dict(size=11)))
+    return log_axis(fig, "y", "value")
 
 
 def measures_figure(run: "CycleRun", height: int = 300) -> go.Figure:
@@ -91,7 +91,7 @@ def measures_figure(run: "CycleRun", height: int = 300) -> go.Figure:
     fig.add_trace(go.Scatter(x=es, y=[r["mode_kept"] for r in evals], name="F(G(x)) back at x's ring centre",
                              mode="lines+markers", line=dict(color=RETURNED, dash="dot")))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="held-out measures",
-                      xaxis_title="step", legend=dict(orientation="h", y=-0.3))
+                      xaxis_title="step", legend=dict(orientation="h", y=-0.35))
     return fraction_axis(fig, "share of held-out points")
 
 
@@ -99,7 +99,7 @@ def draw_points(run: "CycleRun") -> None:
     """The live view of a 2-D run: the arrows, the loss terms and the measures."""
     import streamlit as st
 
-    left, right = st.columns([3, 2])
+    left, right = st.columns([1, 1])
     left.plotly_chart(points_figure(run), key="tr_points_chart")
     if run.history:
         right.plotly_chart(curves_figure(run), key="tr_curves_chart")

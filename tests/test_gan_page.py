@@ -225,3 +225,21 @@ def test_gan_page_stylegan_section_every_view():
     assert_clean(at)
     assert len(at.get("image")) >= 4  # fixed noise, noise off, three draws, where the noise acts
     assert at.session_state["gan_run"].step_count == 2  # looking never trains
+
+
+def test_gan_page_stylegan_section_shows_the_shipped_model():
+    from stylelab.gan.stylegan import SHIPPED
+
+    if not SHIPPED.is_file():
+        pytest.skip("no shipped StyleGAN-lite checkpoint")
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
+    at.session_state["gan_section"] = "stylegan"
+    at.run()
+    assert_clean(at)
+    assert at.radio(key="gan_sg_source").value == "shipped"  # the page's 2-D run is no StyleGAN: the shipped model
+    assert any("StyleGAN-lite after" in c.value for c in at.caption)
+    assert len(at.get("image")) >= 1  # the style-mixing grid
+    at.session_state["gan_sg_view"] = "psi"
+    at.run()
+    at.slider(key="gan_sg_psi").set_value(0.0).run()
+    assert_clean(at)

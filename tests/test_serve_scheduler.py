@@ -463,6 +463,25 @@ def test_restore_brings_a_paused_run_back_now_in_the_callers_thread_settings():
         s.shutdown()
 
 
+def test_a_paused_run_frees_the_sessions_heavy_slot(sched):
+    """Stop on one lab's run lets the same student's run in another lab go; Continue queues it again."""
+    tok = sched.open_session()
+    a = sched.submit(tok, sleep_run, 1, steps=None, cost_s=0.002)
+    b = sched.submit(tok, sleep_run, 2, steps=30, cost_s=0.002)
+    assert b.status == "queued"  # one heavy run per session
+    a.wait_steps(3, timeout=20)
+    a.pause()
+    assert b.wait(timeout=30) == "done"  # it did not wait behind the paused run
+    c = sched.submit(tok, sleep_run, 3, steps=None, cost_s=0.002)
+    a.resume()
+    assert a.status == "queued" and a.position == 1  # behind the session's active run
+    c.cancel()
+    _until(lambda: a.status == "running", what="the resumed run to get the slot back")
+    n = a.step_count
+    a.wait_steps(n + 3, timeout=20)
+    a.cancel()
+
+
 def test_all_runs_and_all_sessions_list_the_server_without_tokens(sched):
     a, b = sched.open_session(), sched.open_session()
     ha = sched.submit(a, sleep_run, 1, steps=3)

@@ -35,7 +35,8 @@ Gatys 0.5 s step both pay in seconds, so a long step simply waits more rounds fo
 (plain round robin would give the expensive run ``0.5 / (0.5 + slice_s)`` of the worker).
 
 Within a session: at most one *heavy* run is active (others wait in the server's queue, in order
-of priority, then arrival; a paused run keeps its slot, cancel it to free it); light runs
+of priority, then arrival; a paused run frees its slot, and Continue puts it back in the
+queue, so a student who pauses Gatys can play the GAN in another lab); light runs
 (``heavy=False``, at most ``max_light_runs`` going per session) skip the queue. Priorities order
 the queue and a session's choice of run; they never preempt an active run. The session serves its
 runnable run with the highest priority, the least recently served among equals. Server-wide, at
@@ -567,8 +568,7 @@ class Scheduler:
         long until a worker slot is its own (None when some run's length is unknown).
 
         The estimate replays the queue: each of the ``max_heavy_runs`` slots frees when its
-        active run ends (its :meth:`RunHandle.eta_seconds`; a paused active run holds its slot:
-        unknown), and each run ahead takes the first free slot for its own estimated length (its
+        active run ends (its :meth:`RunHandle.eta_seconds`; unknown for a run of unknown length), and each run ahead takes the first free slot for its own estimated length (its
         ETA, else the median length of the active runs). ``(0, 0.0)`` when ``h`` is not queued.
         """
         with self._lock:
@@ -611,6 +611,7 @@ class Scheduler:
             epoch = h._epoch
             h._rate.clear()
             h._set(_status=PAUSED)
+            self._release(h)  # a paused run frees its slot: the session's next heavy run may go
             built = h._built
         if built:
             self.backend.request_stop(h.id, epoch)

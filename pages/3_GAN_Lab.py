@@ -22,9 +22,9 @@ from stylelab.ui import (
     show_error,
     view_picker,
 )
+from stylelab.ui.gan_steps import step_mode_section
 from stylelab.ui.live import away_note, current_run, is_running, live_run, set_run, stop
 from stylelab.ui.stylegan import stylegan_section
-from stylelab.ui.gan_steps import step_mode_section
 
 page_setup("GAN Lab", "🎲")
 classroom_row = classroom.classroom_slot("gan")  # a shared link's set-up, before any control
@@ -99,9 +99,13 @@ with st.sidebar:
         instance_noise_decay=int(st.number_input("… decays to 0 over (steps, 0 = constant)", 0, 100_000, step=100,
                                                  key=keep("gan_idecay", defaults["gan_idecay"]))),
         gp_weight=st.slider("Gradient-penalty weight λ", 0.0, 50.0, step=1.0, key=keep("gan_gp", defaults["gan_gp"]),
-                            disabled=loss != "wgan-gp"))
+                            disabled=loss != "wgan-gp"),
+        r1_weight=st.slider("R1 penalty γ (real samples)", 0.0, 20.0, step=0.5, key=keep("gan_r1", defaults["gan_r1"]),
+                            disabled=loss == "wgan-gp", help="D's gradient at real data, squared (StyleGAN's companion of ns)"))
     if not smooth_ok:
         live["label_smoothing"] = 0.0
+    if loss == "wgan-gp":
+        live["r1_weight"] = 0.0
 
 
 def start_run(config) -> None:
@@ -194,6 +198,8 @@ if live["label_smoothing"] > 0:
     equation(eq.latex, eq.label)
 if live["instance_noise"] > 0:
     equation(equations.latex("gan.instance_noise"), equations.get("gan.instance_noise").label)
+if live["r1_weight"] > 0:
+    equation(equations.latex("gan.r1"), equations.get("gan.r1").label)
 
 # ----------------------------------------------------------------------------- StyleGAN-lite, latent space, comparison, export
 SECTIONS = {"compare": "Compare two losses", "latent": "Latent space", "stylegan": "StyleGAN-lite", "io": "Export / import"}

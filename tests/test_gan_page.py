@@ -243,3 +243,14 @@ def test_gan_page_stylegan_section_shows_the_shipped_model():
     at.run()
     at.slider(key="gan_sg_psi").set_value(0.0).run()
     assert_clean(at)
+
+
+def test_gan_page_r1_penalty_is_a_live_setting_with_its_equation():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.slider(key="gan_r1").set_value(2.0).run()
+    assert_clean(at)
+    assert at.session_state["gan_run"].config.r1_weight == 2.0
+    assert any(r"\nabla_x D(x)" in lx.value for lx in at.latex)
+    at.selectbox(key="gan_loss").set_value("wgan-gp").run()  # WGAN-GP has its own penalty: R1 is off there
+    assert_clean(at)
+    assert at.session_state["gan_run"].config.r1_weight == 0.0 and at.slider(key="gan_r1").disabled

@@ -278,3 +278,30 @@ def test_cli_model_stylegan_snapshots_checkpoints_and_time_limit(tmp_path: Path,
     assert main([*base, "--steps", "10", "--out", str(out), "--resume", "--max-minutes", "1e-9"]) == 0
     assert "already trained" in capsys.readouterr().out and GANTrainer.load(out / "checkpoint.pt").step_count == 3
     assert main([*base, "--steps", "3", "--out", str(out), "--max-minutes", "-1"]) == 2
+
+
+def test_r1_penalty_by_hand_and_in_training() -> None:
+    from stylelab.gan.train import GANTrainer, r1_penalty, small_run_stylegan
+
+    gen = torch.Generator().manual_seed(9)
+    a = torch.randn(1, 2, 3, 3, generator=gen)
+    x = torch.randn(5, 1, 2, 3, 3, generator=gen)[:, 0]
+
+    def linear(v: torch.Tensor) -> torch.Tensor:  # D(x) = <a, x>: its gradient is a everywhere
+        return (v * a).flatten(1).sum(dim=1)
+
+    torch.testing.assert_close(r1_penalty(linear, x, 10.0), 0.5 * 10.0 * a.square().sum())
+
+    def quad(v: torch.Tensor) -> torch.Tensor:  # D(x) = ||x||^2 / 2: gradient x, penalty gamma/2 E||x||^2
+        return 0.5 * v.square().flatten(1).sum(dim=1)
+
+    torch.testing.assert_close(r1_penalty(quad, x, 4.0), 2.0 * x.square().flatten(1).sum(dim=1).mean())
+    with pytest.raises(ConfigError, match="R1"):
+        GANConfig(data="digits8", loss="wgan-gp", r1_weight=1.0)
+    plain, with_r1 = small_run_stylegan(seed=2), small_run_stylegan(seed=2)
+    with_r1.update(r1_weight=5.0)  # a live setting
+    plain.train(2)
+    with_r1.train(2)
+    assert with_r1.history[0]["loss_d"] > plain.history[0]["loss_d"]  # the same first batch, plus the penalty
+    back = GANTrainer.load(with_r1.to_bytes())
+    assert back.config.r1_weight == 5.0

@@ -52,7 +52,7 @@ MODELS: tuple[str, ...] = ("dcgan", "stylegan")
 MODEL_LABELS = {"dcgan": "DCGAN", "stylegan": "StyleGAN-lite (mapping, styles, noise)"}
 #: Fields that can change while a run is going (the page's live controls); others need a new run.
 LIVE_FIELDS = ("loss", "lr_g", "lr_d", "beta1", "beta2", "d_steps", "label_smoothing", "instance_noise",
-               "instance_noise_decay", "gp_weight", "metrics_every")
+               "instance_noise_decay", "gp_weight", "r1_weight", "metrics_every")
 #: The default learning rate of G and D: 1e-3 for the 2-D MLPs, 2e-4 for DCGAN images (Radford et al.).
 DEFAULT_LR = {"points": 1e-3, "images": 2e-4}
 #: How often a run is evaluated by default: every 100 steps for points, 200 for images.
@@ -104,6 +104,8 @@ class GANConfig:
         instance_noise: std of Gaussian noise added to every D input (Sønderby et al. 2017),
             decayed linearly to 0 over ``instance_noise_decay`` steps (0: constant).
         gp_weight: lambda of the WGAN-GP gradient penalty.
+        r1_weight: gamma of the R1 penalty on D's gradient at real samples (Mescheder et al. 2018; StyleGAN's
+            companion of the non-saturating loss), 0: off. Not with wgan-gp, which has its own penalty.
         metrics_every: evaluate (energy distance / coverage or FID / KID) every k steps (0: never).
         eval_samples: generated samples per evaluation.
         num_fixed: size of the fixed-noise sample grid.
@@ -136,6 +138,7 @@ class GANConfig:
     instance_noise: float = 0.0
     instance_noise_decay: int = 0
     gp_weight: float = 10.0
+    r1_weight: float = 0.0
     metrics_every: int = 100
     eval_samples: int = 512
     num_fixed: int = 64
@@ -189,7 +192,7 @@ class GANConfig:
             if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
                 raise ConfigError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}.")
         for name, lo, hi in (("beta1", 0.0, 0.9999), ("beta2", 0.0, 0.99999), ("label_smoothing", 0.0, 0.5),
-                             ("instance_noise", 0.0, 5.0), ("gp_weight", 0.0, 1000.0)):
+                             ("instance_noise", 0.0, 5.0), ("gp_weight", 0.0, 1000.0), ("r1_weight", 0.0, 1000.0)):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not (lo <= v <= hi):
                 raise ConfigError(f"{name} must be a number in [{lo}, {hi}], got {v!r}.")
@@ -198,6 +201,8 @@ class GANConfig:
             if v is not None and (not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v <= 1):
                 raise ConfigError(f"{name} must be in (0, 1], got {v!r}.")
         check_smoothing(self.loss, self.label_smoothing)
+        if self.r1_weight and self.loss == "wgan-gp":
+            raise ConfigError("The R1 penalty is for the other losses; WGAN-GP has its own gradient penalty (gp_weight).")
         if self.model not in MODELS:
             raise ConfigError(f"Unknown model {self.model!r}; choose one of {', '.join(MODELS)}.")
         if self.model == "stylegan" and (self.is_toy or self.conditional):

@@ -117,6 +117,9 @@ EQUATIONS: list[Equation] = [
              r"s \leftarrow \alpha s + (1 - \alpha) g^2,\qquad \theta \leftarrow \theta - \eta\,\frac{g}{\sqrt{s} + \epsilon}",
              "update", lab="gan", description="torch.optim.RMSprop (alpha = 0.99)"),
     # StyleGAN-lite (stylelab.gan.stylegan)
+    Equation("gan.r1", "R1 penalty: D's gradient at real samples (added to D's loss)",
+             r"\mathcal{L}_D + \frac{\gamma}{2}\,\mathbb{E}_{x \sim p_{data}}\big[\|\nabla_x D(x)\|^2\big]", "objective",
+             lab="gan", description="stylelab.gan.train.r1_penalty (Mescheder et al. 2018), with ns, minimax, lsgan, hinge"),
     Equation("gan.mapping", "Mapping network: z is normalised, then a few fully connected layers give the style w",
              r"w = f(z) = \mathrm{MLP}\Big(z \big/ \sqrt{\tfrac1D \textstyle\sum_j z_j^2 + \epsilon}\Big)", "definition",
              lab="gan", description="stylelab.gan.stylegan.MappingNetwork (pixel norm, LeakyReLU(0.2) layers)"),

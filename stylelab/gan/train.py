@@ -100,6 +100,30 @@ def label_smoothing_term(real_logits: Tensor, smoothing: float, kind: str) -> Te
     return smoothing * (real_logits.mean() - shift)
 
 
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, weight: float) -> Tensor:
+    r"""The R1 penalty (Mescheder et al. 2018): D's gradient at the real samples, squared.
+
+    .. math::
+        R_1 = rac{\gamma}{2}\,\mathbb{E}_{x \sim p_{data}}ig[\|
+abla_x D(x)\|^2ig]
+
+    It pulls D towards flat scores on the data (no gradient for G to chase round the real samples)
+    and is what StyleGAN trains its non-saturating loss with. Built with ``create_graph=True`` so
+    that it can be minimised by D.
+
+    Args:
+        critic: images ``(N, C, H, W)`` -> D's logits ``(N,)``.
+        real: ``(N, C, H, W)`` real samples (as D sees them).
+        weight: ``gamma``.
+
+    Returns:
+        Scalar to add to D's loss.
+    """
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)  # (N, C, H, W)
+    return 0.5 * weight * grad.square().flatten(1).sum(dim=1).mean()
+
+
 def d_output(logits: Tensor, kind: str) -> Tensor:
     """D's output in its own units: the probability ``sigmoid(d)`` for minimax/ns, the raw score otherwise."""
     return torch.sigmoid(logits) if kind in PROBABILISTIC else logits
@@ -395,6 +419,9 @@ class GANTrainer(Run):
             if kind == "wgan-gp" and cfg.gp_weight > 0:  # + lambda E[(||grad D(x_hat)|| - 1)^2]
                 critic = functools.partial(_critic, self.D, y_real if self.conditional else None)
                 loss_d = loss_d + gradient_penalty(critic, real_in, fake_in, weight=cfg.gp_weight, generator=self.gen)
+            if cfg.r1_weight > 0:  # + gamma/2 E[||grad_x D(x)||^2] on the real batch
+                critic = functools.partial(_critic, self.D, y_real if self.conditional else None)
+                loss_d = loss_d + r1_penalty(critic, real_in, cfg.r1_weight)
             for p in self._d_params:
                 p.grad = None
             loss_d.backward()
@@ -718,5 +745,5 @@ def small_run_stylegan(seed: int = 0, device: Any = None) -> GANTrainer:
 
 
 __all__ = ["DEFAULT_LR", "GANConfig", "GANTrainer", "LIVE_FIELDS", "OPTIMIZERS", "PROBABILISTIC", "d_output", "default_lr",
-           "default_metrics_every", "is_toy", "label_smoothing_term", "small_run_2d", "small_run_image",
+           "default_metrics_every", "is_toy", "label_smoothing_term", "r1_penalty", "small_run_2d", "small_run_image",
            "small_run_stylegan"]

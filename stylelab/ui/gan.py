@@ -45,7 +45,8 @@ def widget_values(cfg: Any) -> dict[str, Any]:
            "gan_lr_g": _near(cfg.lr_g_value, LR_CHOICES), "gan_lr_d": _near(cfg.lr_d_value, LR_CHOICES),
            "gan_beta1": float(min(0.99, max(0.0, round(cfg.beta1 / 0.05) * 0.05))), "gan_beta2": _pick(cfg.beta2, BETA2S, 0.999),
            "gan_d_steps": int(min(10, max(1, cfg.d_steps))), "gan_smooth": float(cfg.label_smoothing),
-           "gan_inoise": float(cfg.instance_noise), "gan_idecay": int(cfg.instance_noise_decay), "gan_gp": float(cfg.gp_weight)}
+           "gan_inoise": float(cfg.instance_noise), "gan_idecay": int(cfg.instance_noise_decay), "gan_gp": float(cfg.gp_weight),
+           "gan_r1": float(cfg.r1_weight)}
     if cfg.is_toy:
         out.update(gan_data_toy=cfg.data, gan_n_points=int(min(10_000, max(200, round(cfg.n_points / 100) * 100))),
                    gan_noise=float(cfg.data_noise if cfg.data_noise is not None else DEFAULT_NOISE[cfg.data]),

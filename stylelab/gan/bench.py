@@ -23,6 +23,8 @@ StyleGAN-lite (:mod:`stylelab.gan.stylegan`):
 - ``stylegan_fid_psi_<psi>`` (quick and full): the truncation curve of the shipped StyleGAN-lite
   (``stylelab/gan/checkpoints/stylegan_mnist5k.pt``), FID on the same 1,000 codes at each psi,
   against its own FID at psi = 1 measured in the same call (KID and confidence in the note).
+- ``stylegan_b64_steps_per_s`` (quick and full): StyleGAN-lite training steps per second against the
+  DCGAN's measured in the same call (MNIST-5k, batch 64, one thread, the same D).
 - ``stylegan_ppl_w`` (full): perceptual path length in w against the same measure in z (300 pairs).
 - ``stylegan_fid_equal_time`` / ``stylegan_kid_equal_time`` / ``stylegan_recognisable_s`` (full):
   StyleGAN-lite and the DCGAN (same D, data, loss, batch, seed) trained for the same training time
@@ -191,6 +193,28 @@ def reference_scores(trainer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return ev.evaluate(held), ev.evaluate(torch.rand(1000, 1, size, size, generator=gen) * 2 - 1)
 
 
+def bench_stylegan_speed(quick: bool = False) -> dict[str, Any]:
+    """StyleGAN-lite steps/s, with the DCGAN's measured alongside (alternating repeats) as the baseline."""
+    import torch
+
+    from .train import GANConfig, GANTrainer
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        runs = {m: GANTrainer(GANConfig(data="mnist5k", loss="ns", model=m, seed=0, metrics_every=0)) for m in ("stylegan", "dcgan")}
+        rates: dict[str, list[float]] = {m: [] for m in runs}
+        for _ in range(2 if quick else 4):  # alternate, so a change of load hits both
+            for m, t in runs.items():
+                rates[m].append(_steps_per_second(t, 10 if quick else 30, 1)[0])
+    finally:
+        torch.set_num_threads(before)
+    med = {m: sorted(r)[len(r) // 2] for m, r in rates.items()}
+    return _row("stylegan_b64_steps_per_s", med["stylegan"], "steps/s", med["dcgan"], "DCGAN measured alongside",
+                f"MNIST-5k 28x28, batch 64, fp32, 1 thread, same D; StyleGAN-lite runs {min(rates['stylegan']):.1f}-"
+                f"{max(rates['stylegan']):.1f}, DCGAN {min(rates['dcgan']):.1f}-{max(rates['dcgan']):.1f}")
+
+
 def bench_truncation(quick: bool = False) -> list[dict[str, Any]]:
     """The shipped StyleGAN-lite's FID/KID against psi (no rows when the checkpoint is missing)."""
     import torch
@@ -255,6 +279,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     """All GAN Lab rows; ``quick`` skips the time-to-digits runs and shortens the rest (< 60 s)."""
     rows = [bench_2d(quick), bench_dcgan(64, quick=quick, threads=1), bench_dcgan(128, quick=quick, threads=1),
             bench_dcgan(64, quick=quick)]
+    rows.append(bench_stylegan_speed(quick))
     rows += bench_truncation(quick)
     if not quick:
         rows.append(bench_dcgan(64, amp=True, threads=1))

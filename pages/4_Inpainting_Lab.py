@@ -160,6 +160,8 @@ with st.expander("What each method does"):
     for spec in ip.METHODS.values():
         st.markdown(f"**{spec.label}** ({spec.family}): {spec.summary}")
     equation(equations.latex("inpaint.dip_objective"), equations.get("inpaint.dip_objective").label)
+    for name in ("inpaint.gated_conv", "inpaint.gated_refine"):
+        equation(equations.latex(name), equations.get(name).label)
     if ckpt:
         st.markdown("---\n**Model card of the selected U-Net**")
         st.markdown(ip.model_card(ckpt))

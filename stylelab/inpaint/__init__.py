@@ -1,4 +1,4 @@
-"""stylelab.inpaint: draw a hole, fill it five ways, and see which loss does what.
+"""stylelab.inpaint: draw a hole, fill it six ways, and see which loss does what.
 
 ==================  ==========================================================================
 module              what it holds
@@ -17,7 +17,13 @@ module              what it holds
 ``methods``         ``inpaint(image, mask, method=...)``: one interface to every method
 ``experiments``     ``fill_all`` (every method on one hole, timed and scored), the shipped-checkpoint study
 ``objectives``      the LaTeX the page shows (composite, DIP objective, training objective)
-``bench``           held-out quality and time per method
+``bench``           held-out quality and time per method (the gated inpainter on both held-out sets)
+``gated``           ``GatedInpaintNet``: gated convolutions, dilated + Fourier bottleneck, refines Telea's fill
+``gated_model``     ``GatedInpainter``, its checkpoints (``load_gated``)
+``gated_train``     ``GatedTrainer``: its training Run (kind "inpaint-gated"; resumes, early stopping)
+``crop``            crop-to-mask: large images filled around each hole at the trained scale
+``mask_edit``       masks from the drawing canvas (brush, rectangle, eraser; undo), reusing a mask
+``unseen``          a second held-out set: photos from packages no run trains on
 ==================  ==========================================================================
 
 Mask convention, everywhere: a float tensor ``(N, 1, H, W)`` or ``(1, H, W)`` with values in
@@ -34,7 +40,10 @@ from .._lazy import lazy_exports
 _MODULES = {
     "classical": ("biharmonic", "navier_stokes", "telea"),
     "dip": ("DIPConfig", "DeepImagePrior", "deep_image_prior"),
+    "crop": ("inpaint_cropped",),
     "experiments": ("fill_all", "fill_record", "shipped_study"),
+    "gated": ("GatedConfig", "GatedInpaintNet"),
+    "gated_model": ("GatedInpainter", "load_gated"),
     "losses": ("LOSS_CHOICES", "LossChoice", "get_loss_choice", "masked_l1", "masked_mean", "masked_mse"),
     "masks": ("as_batch", "center_mask", "composite", "coverage", "damage", "feather", "hole", "hole_overlay",
               "mask_from_image", "random_rect_mask", "random_strokes", "rect_mask", "validate_mask"),

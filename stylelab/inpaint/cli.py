@@ -5,6 +5,7 @@ Examples::
     python -m stylelab inpaint photo.png -o filled.png --rect 40,30,64,48 --method telea
     python -m stylelab inpaint photo.png -o filled.png --mask hole.png --method unet --scores
     python -m stylelab inpaint photo.png -o filled.png --strokes 3 --method dip --size 128
+    python -m stylelab inpaint photo.png -o filled.png --rect 600,380,48,40 --method gated   # crop-to-mask on a big photo
     python -m stylelab inpaint-train --loss mse+ssim --steps 300 --out /tmp/unet.pt
     python -m stylelab inpaint-train --dry-run
 
@@ -16,11 +17,11 @@ from __future__ import annotations
 
 import argparse
 
-METHOD_NAMES = ("telea", "ns", "biharmonic", "dip", "unet")
+METHOD_NAMES = ("telea", "ns", "biharmonic", "dip", "unet", "gated")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inpaint", help="fill a hole in an image (classical, Deep Image Prior or trained U-Net)",
+    p = sub.add_parser("inpaint", help="fill a hole in an image (classical, Deep Image Prior, trained U-Net or gated refiner)",
                        description="Fill the hole of IMAGE and write the result to OUT.")
     p.add_argument("image", help="input image (any format PIL reads)")
     p.add_argument("-o", "--out", required=True, help="output PNG")
@@ -32,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=None, help="resize so the longer side is SIZE first")
     p.add_argument("--feather", type=int, default=0, help="soften the hole's edge by this many pixels")
     p.add_argument("--iterations", type=int, default=500, help="Deep Image Prior: optimisation steps")
-    p.add_argument("--checkpoint", default=None, help="U-Net: shipped name or checkpoint path (default: the best shipped)")
+    p.add_argument("--checkpoint", default=None,
+                   help="U-Net or gated: shipped name or checkpoint path (default: the best shipped)")
     p.add_argument("--save-mask", default=None, help="also write the mask used as a PNG")
     p.add_argument("--scores", action="store_true",
                    help="print PSNR/SSIM/LPIPS in the hole vs. the input (meaningful when the input is intact)")
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         bar = tqdm(total=args.iterations, desc="Deep Image Prior", unit="it")
         options = {"config": DIPConfig(iterations=args.iterations),
                    "callback": lambda i, loss, fit: (bar.update(1), bar.set_postfix(loss=f"{loss:.4f}"))}
-    elif args.method == "unet" and args.checkpoint:
+    elif args.method in ("unet", "gated") and args.checkpoint:
         options = {"checkpoint": args.checkpoint}
     damaged = damage(image, mask)
     result = inpaint(damaged, mask, args.method, **options)

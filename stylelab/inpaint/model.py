@@ -146,8 +146,12 @@ def load_inpainter(name_or_path: str | Path, device: torch.device | str | None =
 
 
 def list_checkpoints() -> list[str]:
-    """Names of the shipped inpainters (files ``checkpoints/<name>.pt``), sorted."""
-    return sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt"))
+    """Names of the shipped U-Net inpainters (files ``checkpoints/<name>.pt``), sorted.
+
+    The gated inpainter's checkpoints (``gated-*.pt``, another format: :mod:`stylelab.inpaint.gated_model`)
+    are not U-Nets and are left out.
+    """
+    return sorted(p.stem for p in CHECKPOINT_DIR.glob("*.pt") if not p.stem.startswith("gated-"))
 
 
 def model_card(name: str) -> str:

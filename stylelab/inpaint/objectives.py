@@ -9,12 +9,15 @@ name                           what it is
 ``inpaint.dip_objective``      Deep Image Prior: fit an untrained U-Net to the known pixels
 ``inpaint.train_objective``    the trained U-Net's loss, a weighted sum of terms
 ``inpaint.loss.<choice>``      each loss choice of the study (:data:`~stylelab.inpaint.losses.LOSS_CHOICES`)
+``inpaint.gated_conv``         the gated convolution of the gated inpainter
+``inpaint.gated_refine``       the gated inpainter: Telea's fill plus a learned correction
 =============================  ================================================================
 """
 
 from __future__ import annotations
 
 from ..equations import Equation
+from .gated import gated_conv
 from .losses import LOSS_CHOICES, masked_mse
 from .masks import composite, damage
 
@@ -38,6 +41,14 @@ EQUATIONS: list[Equation] = [
              r"\hat x = f_\theta\big(\tilde x,\ m\big),\quad \mathcal{L} = \sum_i \lambda_i\, \mathcal{L}_i(\hat x, y, x)",
              "objective", lab="inpaint",
              description="Crops with random holes; the weights of each loss choice are below."),
+    Equation("inpaint.gated_conv", "Gated convolution",
+             r"y = \phi(W_f * x + b_f) \odot \sigma(W_g * x + b_g),\quad \phi = \mathrm{LeakyReLU}_{0.2}",
+             "definition", fn=gated_conv, lab="inpaint",
+             description="Each layer learns per pixel and channel how much of its feature to let through."),
+    Equation("inpaint.gated_refine", "Gated inpainter: refine the classical fill",
+             r"\hat x = \mathrm{clip}_{[0,1]}\big(c + r_\theta([\tilde x,\ m,\ c])\big),\quad c = \mathrm{Telea}(\tilde x, m)",
+             "objective", lab="inpaint",
+             description="The network sees Telea's fill and predicts a correction: with a zero last layer it is Telea."),
     *[Equation(f"inpaint.loss.{name}", choice.label, choice.latex, "objective", lab="inpaint",
                description=f"weights {choice.weights}") for name, choice in LOSS_CHOICES.items()],
 ]

@@ -19,6 +19,8 @@ variable                         meaning                                        
 ``STYLELAB_GRACE_S``             seconds without a visit before a session is closed and    1800
                                  its runs cancelled
 ``STYLELAB_SERVE_DIR``           folder for evicted runs (a fresh temp folder inside)      system temp
+``STYLELAB_WORKER_NICE``         how much lower the training threads' OS priority is       5
+                                 (0-19; 0: as high as the pages' own threads)
 ===============================  ========================================================  ===========
 """
 
@@ -104,6 +106,7 @@ _ENV = {
     "idle_s": ("STYLELAB_IDLE_S", float),
     "grace_s": ("STYLELAB_GRACE_S", float),
     "serve_dir": ("STYLELAB_SERVE_DIR", str),
+    "worker_nice": ("STYLELAB_WORKER_NICE", int),
 }
 
 BACKENDS = ("thread", "ray")

@@ -207,6 +207,7 @@ RUN_CLASSES: dict[str, str] = {
     "dip": "stylelab.inpaint.dip:DeepImagePrior",
     "inpaint-train": "stylelab.inpaint.train:InpaintTrainer",
     "loss-study": "stylelab.inpaint.study:LossStudy",
+    "inpaint-gated": "stylelab.inpaint.gated_train:GatedTrainer",
 }
 #: Records written before the Run contract (no ``config["kind"]``): their old kind -> the run kind.
 LEGACY_KINDS: dict[str, str] = {"gan": "gan", "style/gatys": "gatys", "loss/mixing": "mixing",
@@ -224,6 +225,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "dip": ("image", "mask"),
     "inpaint-train": (),
     "loss-study": (),
+    "inpaint-gated": (),
     "style/fast": ("content",),
     "style/arbitrary": ("content",),
     "inpaint": ("image",),  # and ``mask`` when the hole was drawn or uploaded

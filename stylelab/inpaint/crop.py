@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
+from .masks import composite
 
 __all__ = ["crop_window", "hole_regions", "inpaint_cropped"]
 
@@ -95,7 +96,6 @@ def inpaint_cropped(image: torch.Tensor, mask: torch.Tensor, fill: Callable[[tor
             pred = resize_tensor(pred, (wh, ww))
         else:
             pred = fill(win[None], (wm > 0).float()[None])[0]
-        soft = wm.to(image.dtype)
-        out[:, t:b, lft:r] = soft * pred.to(image.dtype) + (1 - soft) * win
+        out[:, t:b, lft:r] = composite(pred.to(image.dtype)[None], win[None], wm.to(image.dtype)[None])[0]
     known = mask <= 0
     return torch.where(known.expand_as(image), image, out)  # known pixels: the input's, bit for bit

@@ -47,8 +47,8 @@ def gated_input(image: torch.Tensor, hole_mask: torch.Tensor, fill: torch.Tensor
         from .classical import telea
 
         fill = telea(masked, hole_mask)
-    fill = hole_mask * fill + (1.0 - hole_mask) * image  # the fill is only ever new inside the hole
-    return torch.cat([masked, hole_mask, fill.to(image.dtype)], dim=1)
+    fill = composite(fill.to(image.dtype), image, hole_mask)  # the fill is only ever new inside the hole
+    return torch.cat([masked, hole_mask, fill], dim=1)
 
 
 class GatedInpainter:

@@ -315,10 +315,15 @@ class StyleGenerator(nn.Module):
 
 @torch.no_grad()
 def estimate_w_mean(mapping: nn.Module, latent_dim: int, generator: torch.Generator, n: int = 10_000,
-                    device: torch.device | str = "cpu") -> Tensor:
-    r""":math:`\bar w = \frac1n \sum_j f(z_j)`, :math:`z_j \sim \mathcal N(0, I)` drawn from ``generator``: ``(W,)``."""
+                    device: torch.device | str | None = None) -> Tensor:
+    r""":math:`\bar w = \frac1n \sum_j f(z_j)`, :math:`z_j \sim \mathcal N(0, I)` drawn from ``generator``: ``(W,)``.
+
+    ``device``: where the codes are drawn; ``None`` = the generator's own device (``generator.device``),
+    which must be where ``mapping`` lives."""
     if not isinstance(n, int) or n < 1:
         raise ConfigError(f"n must be a positive integer, got {n!r}.")
+    if device is None:
+        device = generator.device
     z = torch.randn(n, latent_dim, generator=generator, device=device)
     return torch.cat([mapping(z[i : i + 2000]) for i in range(0, n, 2000)]).mean(dim=0)
 

@@ -23,7 +23,7 @@ from stylelab.ui import (
     view_picker,
 )
 from stylelab.ui.gan_steps import step_mode_section
-from stylelab.ui.live import away_note, current_run, is_running, live_run, set_run, stop
+from stylelab.ui.live import away_note, current_run, is_running, live_run, locked, set_run, stop
 from stylelab.ui.stylegan import stylegan_section
 
 page_setup("GAN Lab", "🎲")
@@ -135,29 +135,37 @@ try:
     if live["loss"] == "wgan-gp" and run.d_has_batchnorm:
         st.warning("WGAN-GP needs a discriminator without batch norm: press **New run** to switch this image run to it.")
         live["loss"] = run.config.loss
-    run.update(**live)
+    with locked("gan") as held:  # between two of the worker's steps
+        held.update(**live)
 except StylelabError as exc:
     show_error(exc, "That setting was not applied")
 
 # ----------------------------------------------------------------------------- play / step / train N, then the live view
-def toggle_play() -> None:  # before the rerun, so the button's label follows at once
-    trainer = current_run("gan")
-    if is_running("gan"):
+def toggle_play(pause: bool) -> None:  # before the rerun, so the label follows; acts as the label said
+    if pause:
         stop("gan")
-    elif trainer is not None:
-        trainer.play_until(None)  # open-ended: until Pause
+        return
+    with locked("gan") as trainer:
+        if trainer is not None:
+            trainer.play_until(None)  # open-ended: until Pause
+    if trainer is not None:
         set_run("gan", trainer, running=True)
 
 
-play_row[0].button("⏸ Pause" if is_running("gan") else "▶ Play", key="gan_play", on_click=toggle_play, width="stretch")
+def play_more(n: int) -> None:
+    with locked("gan") as trainer:
+        trainer.play_until(trainer.step_count + n)
+    set_run("gan", trainer, running=True)
+
+
+playing = is_running("gan")
+play_row[0].button("⏸ Pause" if playing else "▶ Play", key="gan_play", on_click=toggle_play, args=(playing,), width="stretch")
 if play_row[1].button("⏭ Step", key="gan_step", width="stretch"):
-    run.play_until(run.step_count + 1)
-    set_run("gan", run, running=True)
+    play_more(1)
 n_steps = int(play_row[3].number_input("N", 1, 100_000, key=keep("gan_n", gconfig.DEFAULT_TRAIN_N[gconfig.world(run.config.data)]),
                                        label_visibility="collapsed"))
 if play_row[2].button(f"Train {n_steps}", key="gan_train_n", width="stretch"):
-    run.play_until(run.step_count + n_steps)
-    set_run("gan", run, running=True)
+    play_more(n_steps)
 if top[3].button("↺ Reset run", key="gan_reset", help="Start this run's configuration again from step 0", width="stretch"):
     start_run(dataclasses.replace(run.config))
     run = current_run("gan")

@@ -308,16 +308,19 @@ def io_section(run: "GANTrainer") -> None:
     from ..errors import StylelabError
     from ..gan.train import GANTrainer
     from . import download_record, show_error, upload_record
-    from .live import set_run
+    from .live import locked, set_run
     from .notebook_link import notebook_link
 
     st.markdown("The **experiment record** (config + seed + every step's numbers) reproduces a run; the "
                 "**checkpoint** resumes it exactly (weights, optimisers and random-number state).")
+    with locked("gan") as held:  # one consistent step of a run a worker may be training
+        held = held if held is not None else run
+        record, blob = held.record(), held.to_bytes()
     x1, x2 = st.columns(2)
     with x1:
-        download_record(run.record(), "gan_lab_record.json", key="gan_dl_record")
-        notebook_link(run.record(), "gan_lab_record.json")
-        st.download_button("Download checkpoint (.pt)", run.to_bytes(), file_name="gan_lab_checkpoint.pt",
+        download_record(record, "gan_lab_record.json", key="gan_dl_record")
+        notebook_link(record, "gan_lab_record.json")
+        st.download_button("Download checkpoint (.pt)", blob, file_name="gan_lab_checkpoint.pt",
                            mime="application/octet-stream", key="gan_dl_ckpt")
     with x2:
         rec = upload_record("gan", key="gan_up_record")

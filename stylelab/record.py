@@ -208,6 +208,10 @@ RUN_CLASSES: dict[str, str] = {
     "inpaint-train": "stylelab.inpaint.train:InpaintTrainer",
     "loss-study": "stylelab.inpaint.study:LossStudy",
     "inpaint-gated": "stylelab.inpaint.gated_train:GatedTrainer",
+    "gan-custom": "stylelab.gan.custom:CustomPointsGAN",
+    "gan-steps": "stylelab.gan.stepper:GANStepper",
+    "cycle": "stylelab.translate.run:CycleRun",
+    "learned-style": "stylelab.style.learned_train:LearnedStyleRun",
 }
 #: Records written before the Run contract (no ``config["kind"]``): their old kind -> the run kind.
 LEGACY_KINDS: dict[str, str] = {"gan": "gan", "style/gatys": "gatys", "loss/mixing": "mixing",
@@ -226,12 +230,16 @@ KINDS: dict[str, tuple[str, ...]] = {
     "inpaint-train": (),
     "loss-study": (),
     "inpaint-gated": (),
+    "gan-custom": ("points",),
+    "gan-steps": (),
+    "cycle": (),
+    "learned-style": (),
     "style/fast": ("content",),
     "style/arbitrary": ("content",),
     "inpaint": ("image",),  # and ``mask`` when the hole was drawn or uploaded
 }
 #: inputs a kind may take but does not need
-OPTIONAL: dict[str, tuple[str, ...]] = {"inpaint": ("mask",), "inpaint-train": ("init",)}
+OPTIONAL: dict[str, tuple[str, ...]] = {"inpaint": ("mask",), "inpaint-train": ("init",), "gan-steps": ("points",)}
 #: kinds whose pictures were brought to ``config.size`` (longer side) by the lab's picker
 _AT_CONFIG_SIZE = ("gatys", "mixing")
 _LAB_KIND = {"gan": "gan", "loss": "loss/mixing", "inpaint": "inpaint", "aesthetics": "aesthetics/adjust"}

@@ -492,7 +492,8 @@ class GANStepper(Run):
         return self.trainer.inputs()
 
     def summary(self) -> dict[str, Any]:
-        return {"steps": self.step_count, "iterations": self.iterations_done, **self.trainer.summary()}
+        # the trainer's own numbers, then this run's: "steps" counts sub-steps (what a replay repeats)
+        return {**self.trainer.summary(), "steps": self.step_count, "iterations": self.iterations_done}
 
     @classmethod
     def from_record(cls, record: Any, *, device: Any = None, **inputs: Any) -> "GANStepper":

@@ -103,9 +103,11 @@ def test_two_threads_at_once_match_each_alone(name):
     expect = {s: alone(name, s) for s in (0, 1)}
     got: dict[int, list[dict]] = {}
     errors: list[BaseException] = []
+    threads_now = torch.get_num_threads()  # OpenMP's count is per thread: new threads start at the default
 
     def work(seed: int) -> None:
         try:
+            torch.set_num_threads(threads_now)  # the same reduction order as the run alone in this thread
             got[seed] = steps(make(name, seed), STEPS)
         except BaseException as exc:  # re-raised below, in the test's thread
             errors.append(exc)

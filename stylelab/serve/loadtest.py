@@ -378,6 +378,9 @@ class LoadTestConfig:
     poll_s: float = 3.0
     ramp_s: float | None = None
     settle_s: float = 6.0
+    #: seconds between the last tab's close and the CPU measurement (a server that frees an abandoned
+    #: run after an idle period, e.g. ``STYLELAB_IDLE_S``, needs that long plus one housekeeping round)
+    free_wait_s: float = 2.0
     think_s: float = 1.0
     protocol_browse: int | None = None
     protocol_heavy: bool = True
@@ -403,7 +406,7 @@ class LoadTestConfig:
         for name in ("poll_s", "settle_s", "load_timeout_s", "rss_cap_mb"):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("think_s", "ramp_s"):
+        for name in ("think_s", "ramp_s", "free_wait_s"):
             v = getattr(self, name)
             if v is not None and v < 0:
                 problems.append(f"{name} must be >= 0, got {v}")
@@ -865,7 +868,7 @@ def run_loadtest(cfg: LoadTestConfig) -> dict[str, Any]:
         try:
             results = _run_async(lambda: _classroom(base, cfg))
             if pid:  # every tab is closed now: a freed run costs the server no more CPU
-                time.sleep(2.0)  # (a script run in flight finishes its tick)
+                time.sleep(cfg.free_wait_s)  # a script run in flight finishes its tick; idle runs are evicted
                 c0 = tree_cpu_s(pid)
                 time.sleep(cfg.settle_s)
                 server["cpu_after_close_pct"] = 100.0 * (tree_cpu_s(pid) - c0) / cfg.settle_s
@@ -925,6 +928,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--poll", type=float, default=d.poll_s, help="seconds between two progress readings")
     p.add_argument("--ramp", type=float, default=None, help="seconds over which the sessions start (default: min(10, seconds/4))")
     p.add_argument("--settle", type=float, default=d.settle_s, help="seconds of server CPU measured after every tab closed")
+    p.add_argument("--free-wait", type=float, default=d.free_wait_s,
+                   help="seconds to wait after every tab closed before measuring the server's CPU "
+                        "(at least the server's STYLELAB_IDLE_S plus its housekeeping period)")
     p.add_argument("--server-pid", type=int, default=None, help="with --url: the server's pid, to measure its memory")
     p.add_argument("--rss-cap-mb", type=float, default=d.rss_cap_mb, help="the server memory cap the aim checks")
     p.add_argument("--no-warmup", action="store_true", help="measure the first (cold) load of every page too")
@@ -937,7 +943,7 @@ def config_from_args(args: argparse.Namespace) -> LoadTestConfig:
                           kinds=tuple(k.strip() for k in args.kinds.split(",") if k.strip()), url=args.url,
                           app_dir=args.app_dir, server_pid=args.server_pid, protocol_browse=args.protocol_browse,
                           protocol_heavy=not args.tabs_only, poll_s=args.poll, ramp_s=args.ramp,
-                          settle_s=args.settle, rss_cap_mb=args.rss_cap_mb, warmup=not args.no_warmup)
+                          settle_s=args.settle, free_wait_s=args.free_wait, rss_cap_mb=args.rss_cap_mb, warmup=not args.no_warmup)
 
 
 def _run(args: argparse.Namespace) -> int:

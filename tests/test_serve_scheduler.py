@@ -138,7 +138,8 @@ def test_limits_from_env_and_pool_shape():
                            "STYLELAB_SESSION_MEMORY_MB": "100", "STYLELAB_RAY_ADDRESS": "auto"})
     assert (lim.max_sessions, lim.workers, lim.backend, lim.session_memory_mb, lim.ray_address) == \
         (5, 3, "ray", 100.0, "auto")
-    assert lim.heavy_cap(3) == 12 and Limits(max_heavy_runs=2).heavy_cap(3) == 2
+    # by default every admitted session's heavy run is active (time-shared); a cap queues the rest
+    assert lim.heavy_cap(3) == 5 and Limits(max_heavy_runs=2).heavy_cap(3) == 2
     with pytest.raises(ConfigError, match="STYLELAB_WORKERS"):
         Limits.from_env({"STYLELAB_WORKERS": "two"})
     with pytest.raises(ConfigError, match="STYLELAB_BACKEND"):

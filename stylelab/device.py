@@ -112,6 +112,24 @@ def configure_threads(n: int | None = None) -> int:
     return n
 
 
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` intra-op threads (0: unchanged), restoring the previous setting after.
+
+    OpenMP's count is per thread: this sets it for the calling thread (a worker's, a page's)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if n <= 0 or n == before:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 #: glibc ``mallopt`` parameters (malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _ALLOCATOR_TUNED: bool | None = None

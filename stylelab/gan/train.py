@@ -37,6 +37,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..device import torch_threads
 from ..errors import CheckpointError, ConfigError, RecordError, StopRequested
 from ..losses.adversarial import discriminator_loss, generator_loss, gradient_penalty
 from ..run import (
@@ -133,18 +134,6 @@ def _critic(d: nn.Module, labels: Tensor | None, x: Tensor) -> Tensor:
     return d(x, labels).float()
 
 
-@contextlib.contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Run with ``n`` intra-op threads (0: unchanged), restoring the previous setting after."""
-    before = torch.get_num_threads()
-    if n <= 0 or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _fused_ok(device: torch.device) -> bool:
@@ -503,7 +492,7 @@ class GANTrainer(Run):
             return
         self._threads_held = True
         try:
-            with _torch_threads(self.config.threads or (1 if self.device.type == "cpu" else 0)):
+            with torch_threads(self.config.threads or (1 if self.device.type == "cpu" else 0)):
                 yield
         finally:
             self._threads_held = False

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor
 
+from ..device import torch_threads
 from ..errors import CheckpointError, ConfigError
 from ..gan.models import build_seeded
 from ..losses.adversarial import ADVERSARIAL_LOSSES, discriminator_loss
@@ -132,17 +133,6 @@ def image_config(**changes: Any) -> CycleConfig:
     return CycleConfig(**{**base, **changes})
 
 
-@contextlib.contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    if n <= 0 or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class CycleRun(Run):
@@ -242,7 +232,7 @@ class CycleRun(Run):
 
     def running(self) -> contextlib.AbstractContextManager[None]:
         """One torch thread on the CPU while stepping (these nets are small; see stylelab.gan.train)."""
-        return _torch_threads(self.config.threads or (1 if self.device.type == "cpu" else 0))
+        return torch_threads(self.config.threads or (1 if self.device.type == "cpu" else 0))
 
     # ------------------------------------------------------------------ one step
     def _step(self) -> dict[str, Any]:

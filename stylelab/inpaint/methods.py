@@ -43,7 +43,7 @@ METHODS: dict[str, MethodSpec] = {
                       "An untrained U-Net fitted to this one image's known pixels."),
     "unet": MethodSpec("unet", "Trained U-Net", "learned",
                        "A U-Net trained on many crops to map (masked image, mask) to the image."),
-    "gated": MethodSpec("gated", "Gated refiner (Telea + learned residual)", "learned",
+    "gated": MethodSpec("gated", "Gated refiner", "learned",
                         "Gated convolutions with a dilated and Fourier bottleneck refine Telea's fill."),
 }
 

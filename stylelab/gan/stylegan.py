@@ -318,13 +318,13 @@ def estimate_w_mean(mapping: nn.Module, latent_dim: int, generator: torch.Genera
                     device: torch.device | str | None = None) -> Tensor:
     r""":math:`\bar w = \frac1n \sum_j f(z_j)`, :math:`z_j \sim \mathcal N(0, I)` drawn from ``generator``: ``(W,)``.
 
-    ``device``: where the codes are drawn; ``None`` = the generator's own device (``generator.device``),
-    which must be where ``mapping`` lives."""
+    ``device``: where ``mapping`` lives (``None``: the generator's device); the codes are drawn on the
+    generator's own device, so one seed gives the same w-bar on every device."""
     if not isinstance(n, int) or n < 1:
         raise ConfigError(f"n must be a positive integer, got {n!r}.")
     if device is None:
         device = generator.device
-    z = torch.randn(n, latent_dim, generator=generator, device=device)
+    z = torch.randn(n, latent_dim, generator=generator, device=generator.device).to(device)
     return torch.cat([mapping(z[i : i + 2000]) for i in range(0, n, 2000)]).mean(dim=0)
 
 

@@ -36,7 +36,7 @@ def shipped_model() -> "LearnedModel":
     """The shipped model, loaded once per process (frozen: sessions only read it)."""
     from ..style.learned_train import load_learned
 
-    return load_learned(device="cpu")
+    return load_learned()  # on get_device()
 
 
 def _memo(kind: str, fn, *images, extra: object = None):

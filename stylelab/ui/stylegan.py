@@ -28,7 +28,7 @@ def shipped_model(path: str = str(SHIPPED)) -> "GANTrainer":
     """The shipped StyleGAN-lite run (``weights_only`` load), once per server."""
     from ..gan.train import GANTrainer
 
-    return GANTrainer.load(path, device="cpu")
+    return GANTrainer.load(path)  # on get_device()
 
 
 def _codes(seeds: list[int], dim: int, device: Any) -> Any:

@@ -10,10 +10,17 @@ from pathlib import Path
 import streamlit as st
 
 from stylelab.device import tune_allocator
+from stylelab.errors import ConfigError
+from stylelab.serve.collector import DEFAULT_INTERVAL_S, start_collector
 from stylelab.ui import LABS, page_setup
 from stylelab.ui.classroom import classroom_pages
 
 tune_allocator()  # once per server process: freed feature maps are reused, not page-faulted in again
+try:  # garbage collection on a clock for the whole server, not after every page run (.streamlit/config.toml)
+    start_collector()
+except ConfigError as exc:
+    st.warning(f"{exc} Collecting every {DEFAULT_INTERVAL_S:g} s instead.")
+    start_collector(DEFAULT_INTERVAL_S)
 
 ROOT = Path(__file__).parent
 MODULES = {

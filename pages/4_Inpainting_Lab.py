@@ -23,6 +23,7 @@ from stylelab.ui import (
     page_setup,
     push_result,
     select_result,
+    shared,
     show_error,
     show_image,
     tensor_digest,
@@ -241,10 +242,10 @@ if study_view == "shipped":
     if not study:
         st.info("No shipped loss-study checkpoints in this build.")
     else:
-        cache = st.session_state.setdefault("inp_study_shipped", {})
-        if cache.get("sig") != sig:
-            cache.update(sig=sig, items=ip.shipped_study(truth, mask, load=_inpainter))
-        show_results(cache["items"], "inp_study_shipped")
+        # the same picture and mask give the same scores for every student: computed once per server
+        items = shared("inp_study_shipped", 16).get_or_compute(
+            sig, lambda: ip.shipped_study(truth, mask, load=_inpainter))
+        show_results(items, "inp_study_shipped")
         for name in study:
             with st.expander(f"Model card: {name}"):
                 st.markdown(ip.model_card(name))

@@ -109,3 +109,47 @@ def test_image_picker_keeps_a_bounded_number_of_decoded_uploads():
     from stylelab.ui import MAX_DECODED_UPLOADS
 
     assert f"decoded={MAX_DECODED_UPLOADS}" in text and "shapes=[(3, 16, 24)]" in text
+
+
+def test_shared_lru_computes_once_for_a_class_that_asks_at_once_and_stays_bounded():
+    import threading
+    import time
+
+    from stylelab.ui.cache import SharedLRU
+
+    cache = SharedLRU(max_entries=2)
+    calls = []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.2)
+        return object()
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get_or_compute("k", slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and cache.computed == 1
+    assert len(got) == 8 and all(g is got[0] for g in got)  # every student got the one result
+    cache.get_or_compute("a", lambda: 1)
+    cache.get_or_compute("b", lambda: 2)
+    assert len(cache) == 2 and "k" not in cache  # the least recently used went
+
+
+def test_shared_lru_stores_nothing_when_the_computation_fails():
+    from stylelab.ui.cache import SharedLRU, shared
+
+    cache = SharedLRU(max_entries=4)
+
+    def bad():
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        cache.get_or_compute("k", bad)
+    assert "k" not in cache
+    assert cache.get_or_compute("k", lambda: 5) == 5
+    assert shared("t-one", 3) is shared("t-one", 3)
+    with pytest.raises(ValueError):
+        SharedLRU(0)

@@ -241,18 +241,79 @@ def test_fast_runs_in_the_fast_lane_or_here(sched, monkeypatch):
 
 
 @pytest.mark.parametrize("draw_s, tick_s", [(0.05, 0.4), (0.1, 0.4), (0.2, 0.4), (0.3, 0.4), (0.5, 0.4), (2.0, 0.4)])
-def test_pause_after_draw_keeps_the_pages_share_of_the_time(draw_s, tick_s):
-    """Redraws take at most DRAW_SHARE of the wall time: the next one starts max(tick, draw) after
-    this one (the frontend's timer), plus the pause (checked by hand, not with the formula)."""
-    pause = live.pause_after_draw(draw_s, tick_s)
-    assert 0.0 <= pause <= live.MAX_PAUSE_S
-    period = max(tick_s, draw_s) + pause
-    if pause < live.MAX_PAUSE_S:
+def test_redraw_period_keeps_the_pages_share_of_the_time(draw_s, tick_s):
+    """Redraws take at most DRAW_SHARE of the wall time unless that would mean waiting longer than
+    MAX_PAUSE_S after one; and no longer a period than that needs."""
+    period = live.redraw_period(draw_s, tick_s)
+    assert period >= tick_s
+    assert period <= max(tick_s, draw_s) + live.MAX_PAUSE_S + 1e-9
+    if period < max(tick_s, draw_s) + live.MAX_PAUSE_S - 1e-9:
         assert draw_s / period <= live.DRAW_SHARE + 1e-9
-        assert pause == 0.0 or abs(draw_s / period - live.DRAW_SHARE) < 1e-9  # no longer than needed
+        assert period == tick_s or abs(draw_s / period - live.DRAW_SHARE) < 1e-9
     if draw_s <= tick_s * live.DRAW_SHARE:
-        assert pause == 0.0  # a quiet machine: redraw every tick
-    assert live.pause_after_draw(0.3, 0.4) == pytest.approx(1.0 - 0.4)  # hand-computed: P = 0.3 / 0.3 = 1 s
+        assert period == tick_s  # a quiet machine: redraw every tick
+    assert live.redraw_period(0.3, 0.4) == pytest.approx(1.0)  # hand-computed: P = 0.3 / 0.3 = 1 s
+    assert live.redraw_period(2.0, 0.4) == pytest.approx(3.0)  # 2 / 0.3 = 6.7 s, but at most 2 + 1 s
+
+
+def test_paced_period_spreads_the_class_budget_over_the_live_pages(monkeypatch):
+    """With 20 other pages redrawing at 0.05 s of CPU each and a 0.5-core budget, a page redraws
+    every (21 x 0.05) / 0.5 = 2.1 s (hand-computed); alone it redraws every tick."""
+    from stylelab.serve import pacing
+
+    pacer = pacing.RedrawPacer(cores=0.5)
+    monkeypatch.setattr(pacing, "_pacer", pacer)
+    assert live.paced_period(0.05, 0.4, 0.05, who="me") == (0.4, 1)
+    for i in range(20):
+        pacer.note(f"other{i}", 0.05)
+    period, n = live.paced_period(0.05, 0.4, 0.05, who="me")
+    assert n == 21 and period == pytest.approx(2.1)
+    # a slow page alone still keeps its own share of the wall time
+    monkeypatch.setattr(pacing, "_pacer", pacing.RedrawPacer(cores=0.5))
+    assert live.paced_period(0.3, 0.4, 0.01, who="me")[0] == pytest.approx(1.0)
+    # never longer than a third of the idle period (each redraw keeps the session's runs in memory)
+    crowd = pacing.RedrawPacer(cores=0.01)
+    monkeypatch.setattr(pacing, "_pacer", crowd)
+    for i in range(50):
+        crowd.note(f"c{i}", 1.0)
+    idle = live.session.scheduler().limits.idle_s
+    assert live.paced_period(0.05, 0.4, 0.05, who="me")[0] == pytest.approx(min(pacing.MAX_PERIOD_S, idle / 3))
+
+
+def test_a_live_page_sends_its_paced_period_to_the_browser(monkeypatch):
+    """The fragment's redraw sends Streamlit's auto_rerun message with the paced period (the
+    browser's timer changes), and sends nothing more while the period stays put."""
+    from stylelab.serve import pacing
+
+    crowd = pacing.RedrawPacer(cores=0.1)
+    for i in range(10):
+        crowd.note(f"c{i}", 0.1)  # 10 x 0.1 s over 0.1 cores: 10 s (capped by idle_s / 3)
+    monkeypatch.setattr(pacing, "_pacer", crowd)
+    sent = []
+    from streamlit.runtime.scriptrunner_utils import script_run_context as src
+
+    real = src.ScriptRunContext.enqueue
+
+    def spy(self, msg):
+        if msg.WhichOneof("type") == "auto_rerun":
+            sent.append(msg.auto_rerun.interval)
+        return real(self, msg)
+
+    monkeypatch.setattr(src.ScriptRunContext, "enqueue", spy)
+    script = (
+        "import streamlit as st\nfrom stylelab.ui import live\n"
+        "@st.fragment\n"
+        "def f():\n"
+        "    live._pace('k', 0.01, 0.4, 0.1)\n"
+        "f()\n")
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception
+    idle = live.session.scheduler().limits.idle_s
+    want = round(min(pacing.MAX_PERIOD_S, idle / 3, (10 * 0.1 + 0.1) / 0.1), 2)
+    assert sent == [want]
+    assert any("live pages redraw every" in c.value for c in at.caption)
+    at.run()
+    assert sent == [want]  # the same period: nothing sent again
 
 
 def _runs_in_state(at) -> list[str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ..errors import StylelabError
-from .cache import SessionLRU, bytes_digest, tensor_digest  # noqa: F401  (pages import them from here)
+from .cache import SessionLRU, bytes_digest, shared, tensor_digest  # noqa: F401  (pages import them from here)
 from .state import forget, keep, remember, shadow_key, view_picker  # noqa: F401  (pages import them from here)
 
 if TYPE_CHECKING:  # pragma: no cover

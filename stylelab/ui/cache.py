@@ -12,19 +12,26 @@ page does it the same way and no cache grows without bound:
     memo = SessionLRU("aes_reports", max_entries=48)
     report = memo.get_or_compute(tensor_digest(img, extra=quality), lambda: aes.report(img, quality=quality))
 
+- :class:`SharedLRU` -- the same for results that depend only on *content* every student may
+  hold (the default picture and mask, a shipped model's scores on them): one bounded LRU for the
+  whole server, keyed by content digests, computed once even when a class asks for it at the same
+  moment (the others wait for the first and reuse its result). A session finds an entry only by
+  the digest of inputs it already has, so nothing of another student's is reachable through it.
+
 Nothing here imports Streamlit until a :class:`SessionLRU` is made without its own ``state``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, MutableMapping
 from typing import Any, TypeVar
 
 V = TypeVar("V")
 
-__all__ = ["SessionLRU", "bytes_digest", "tensor_digest"]
+__all__ = ["SessionLRU", "SharedLRU", "bytes_digest", "shared", "tensor_digest"]
 
 
 def bytes_digest(data: bytes) -> str:
@@ -121,3 +128,71 @@ class SessionLRU:
 
     def clear(self) -> None:
         self._items.clear()
+
+
+class SharedLRU:
+    """A thread-safe least-recently-used dictionary for the whole server, computed once per key.
+
+    :meth:`get_or_compute` runs ``compute`` in the first caller's thread; callers that ask for the
+    same key meanwhile wait for it and get the same object (treat it as read-only). An exception is
+    raised to the caller that computed and stores nothing (the next caller tries again).
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+            raise ValueError(f"max_entries must be an integer >= 1, got {max_entries!r}.")
+        self.max_entries = max_entries
+        self._items: OrderedDict = OrderedDict()
+        self._busy: dict[Any, threading.Event] = {}
+        self._lock = threading.Lock()
+        self.computed = 0  #: how many times ``compute`` ran (hits do not count)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __contains__(self, k: Any) -> bool:
+        with self._lock:
+            return k in self._items
+
+    def get_or_compute(self, k: Any, compute: Callable[[], V]) -> V:
+        while True:
+            with self._lock:
+                if k in self._items:
+                    self._items.move_to_end(k)
+                    return self._items[k]
+                event = self._busy.get(k)
+                if event is None:  # nobody computes it: this caller does
+                    event = self._busy[k] = threading.Event()
+                    break
+            event.wait()  # another caller computes it; then look again (it may have failed)
+        try:
+            value = compute()
+            with self._lock:
+                self.computed += 1
+                self._items[k] = value
+                self._items.move_to_end(k)
+                while len(self._items) > self.max_entries:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._busy.pop(k, None)
+            event.set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_shared: dict[str, SharedLRU] = {}
+_shared_lock = threading.Lock()
+
+
+def shared(name: str, max_entries: int) -> SharedLRU:
+    """The server's one :class:`SharedLRU` called ``name`` (made on the first call)."""
+    with _shared_lock:
+        cache = _shared.get(name)
+        if cache is None:
+            cache = _shared[name] = SharedLRU(max_entries)
+        return cache

@@ -38,6 +38,13 @@ full page run never calls ``st.rerun`` itself: a rerun issued while a click was 
 Streamlit call the click's callback a second time (the GAN Lab's Pause toggled the run back to
 playing, and the page kept re-running).
 
+A class on one server: after each redraw the page sets its next redraw period (:func:`paced_period`,
+sent to the browser as the fragment's new ``run_every``) so that its own redraws take at most
+:data:`DRAW_SHARE` of its wall time *and* all the live pages of the server together stay within
+one drawing budget (:mod:`stylelab.serve.pacing`, ``STYLELAB_DRAW_CORES``): one student alone
+redraws every tick, twenty share a longer period, and the page says so. The script never sleeps,
+so a click or Stop is handled at once.
+
 ``inline`` (``STYLELAB_LIVE=inline``; the page tests that count steps exactly use it): each tick of
 ``tick_s`` seconds steps the run for :data:`WORK_FRACTION` of it (at least one step) in the script
 thread, then draws; a page switch pauses the run.
@@ -77,7 +84,7 @@ DEFAULT_MODE = "scheduler"
 MAX_REDRAW_S = 0.5
 #: while a run plays under the scheduler, the page's redraws take at most this share of wall time
 DRAW_SHARE = 0.3
-#: the longest wait after one redraw (a click ends it at once)
+#: ... but a page waits at most this long after one of its redraws for that (the class budget may ask for more)
 MAX_PAUSE_S = 1.0
 #: the driver's buttons (glyphs that DejaVu Sans, the fonts the app's set-up installs, draws)
 STOP_LABEL = "■ Stop"
@@ -105,7 +112,7 @@ def away_note() -> str:
 
 
 def _keys(key: str) -> dict[str, str]:
-    return {k: f"{key}_{k}" for k in ("run", "running", "error", "handle", "seen", "shown")}
+    return {k: f"{key}_{k}" for k in ("run", "running", "error", "handle", "seen", "shown", "interval")}
 
 
 def _name(key: str) -> str:
@@ -381,9 +388,11 @@ def _fragment_run() -> bool:
 def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: bool, tick_s: float,
                         on_step: Callable[["Run", list[dict[str, Any]]], None] | None) -> None:
     k = _keys(key)
+    st.session_state[k["interval"]] = tick_s  # a full run sends the tick to the browser again
 
     @st.fragment(run_every=tick_s if st.session_state.get(k["shown"]) else None)
     def _live() -> None:
+        c0 = time.thread_time()  # this redraw's CPU seconds: what it takes from the class's shared server
         h = _handle(key)
         if h is None:
             run = st.session_state.get(k["run"])
@@ -413,13 +422,15 @@ def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: 
             total = run.total_steps if run is not None else h.total_steps
             seconds = run.seconds if run is not None else h.compute_s
             _progress(run, h.step_count, total, seconds, label + (" · on disk" if h.evicted else ""))
+        if not playing:
+            _forget_redraws(key)
         t0 = time.perf_counter()
         view = h.snapshot() if playing else None  # a copy made between two steps: drawn without the lock
         if view is not None:
             if on_step is not None and rows:
                 on_step(view, rows)
             draw(view)
-            _leave_the_cpu(time.perf_counter() - t0, tick_s)
+            _pace(key, time.perf_counter() - t0, tick_s, time.thread_time() - c0)
             return
         with h.borrow() as live:  # paused, finished, or not copyable: the live run, between two steps
             if live is not None:
@@ -428,7 +439,7 @@ def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: 
                 draw(live)
         if live is not None:
             if playing:
-                _leave_the_cpu(time.perf_counter() - t0, tick_s)
+                _pace(key, time.perf_counter() - t0, tick_s, time.thread_time() - c0)
             return
         pic = h.preview()
         if pic is not None:  # the run is not in memory here: its latest picture
@@ -437,32 +448,88 @@ def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: 
     _live()
 
 
-def pause_after_draw(draw_s: float, tick_s: float) -> float:
-    """Seconds the page waits after a redraw that took ``draw_s``, so that redraws take at most
-    :data:`DRAW_SHARE` of the wall time while a worker trains (at most :data:`MAX_PAUSE_S`).
-
-    The redraw period :math:`P = \\max(t, d / s)` for tick :math:`t`, redraw time :math:`d` and
-    share :math:`s`; the frontend asks for the next redraw :math:`\\max(t, d)` after this one
-    started, so the page waits :math:`\\min(p_{max}, P - \\max(t, d))` (0 on a quiet machine:
-    a 0.1 s redraw every 0.4 s is a share of 0.25).
-    """
-    period = max(tick_s, draw_s / DRAW_SHARE)
-    return max(0.0, min(MAX_PAUSE_S, period - max(tick_s, draw_s)))
+def redraw_period(draw_s: float, tick_s: float) -> float:
+    """Seconds between two redraws of a page whose redraw took ``draw_s``, so that its redraws take
+    at most :data:`DRAW_SHARE` of the wall time while a worker trains, but wait at most
+    :data:`MAX_PAUSE_S` after a redraw: :math:`P = \\min(\\max(t, d / s), \\max(t, d) + p_{max})` for tick
+    :math:`t`, redraw time :math:`d` and share :math:`s` (the tick on a quiet machine: a 0.1 s
+    redraw every 0.4 s is a share of 0.25)."""
+    return min(max(tick_s, draw_s / DRAW_SHARE), max(tick_s, draw_s) + MAX_PAUSE_S)
 
 
-def _leave_the_cpu(draw_s: float, tick_s: float) -> None:
-    """Wait :func:`pause_after_draw` seconds (the worker shares the cores and Python's lock with
-    this thread: a page that redraws without a break starves it). A click ends the wait at once:
-    each short sleep is followed by an update of an empty placeholder, a point where Streamlit
-    stops the script for a new run."""
-    rest = pause_after_draw(draw_s, tick_s)
-    if rest <= 0:
-        return
-    spot = st.empty()
-    end = time.perf_counter() + rest
-    while (left := end - time.perf_counter()) > 0:
-        time.sleep(min(0.05, left))
-        spot.empty()
+def _pacer():
+    """The server's redraw budget (:mod:`stylelab.serve.pacing`); a bad ``STYLELAB_DRAW_CORES`` says so once."""
+    from ..serve import pacing
+
+    try:
+        return pacing.pacer()
+    except ConfigError as exc:
+        if not st.session_state.get("_live_pacer_warned"):
+            st.session_state["_live_pacer_warned"] = True
+            st.warning(f"{exc} Using the default drawing budget.")
+        with pacing._lock:
+            if pacing._pacer is None:
+                pacing._pacer = pacing.RedrawPacer(pacing.budget_from_env(env={}))
+        return pacing._pacer
+
+
+def _who(key: str) -> str:
+    """This tab's live view under ``key`` (a student's two tabs are two pages that redraw)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"{ctx.session_id if ctx is not None else '?'}:{key}"
+
+
+def _forget_redraws(key: str) -> None:
+    _pacer().forget(_who(key))
+
+
+def paced_period(draw_s: float, tick_s: float, cpu_s: float, who: str = "?") -> tuple[float, int]:
+    """(seconds between this page's redraws, live pages on the server) after a redraw that took
+    ``draw_s`` wall seconds and ``cpu_s`` CPU seconds: the longer of this page's own share
+    (:func:`redraw_period`) and the server-wide budget's period (:mod:`stylelab.serve.pacing`),
+    and at most a third of the server's idle period (a redraw is a visit: it keeps the runs in memory)."""
+    pacer = _pacer()
+    pacer.note(who, max(0.0, cpu_s))
+    sessions, _ = pacer.demand()
+    period = max(redraw_period(draw_s, tick_s), pacer.period(tick_s))
+    return min(period, max(tick_s, session.scheduler().limits.idle_s / 3)), sessions
+
+
+def _retime(key: str, period_s: float) -> bool:
+    """Ask the browser to rerun this fragment every ``period_s`` from now on: Streamlit's own
+    ``auto_rerun`` message, the one ``st.fragment(run_every=...)`` sends (its frontend replaces the
+    fragment's timer). Sent only when the period changes by more than 15 %; the page's next full
+    run sets the tick again. False outside a fragment (nothing sent)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    fragment_id = ThreadState.get().fragment_id if ctx is not None else None
+    if not fragment_id:
+        return False
+    k = _keys(key)
+    now = st.session_state.get(k["interval"])
+    if isinstance(now, (int, float)) and abs(period_s - now) <= 0.15 * now:
+        return True
+    msg = ForwardMsg()
+    msg.auto_rerun.interval = round(period_s, 2)
+    msg.auto_rerun.fragment_id = fragment_id
+    ctx.enqueue(msg)
+    st.session_state[k["interval"]] = round(period_s, 2)
+    return True
+
+
+def _pace(key: str, draw_s: float, tick_s: float, cpu_s: float) -> None:
+    """After a redraw: set this page's redraw period (:func:`paced_period`) and say why when the
+    class makes it long. The script ends at once: the page does not sleep, the browser's timer
+    waits, so a click or Stop is handled straight away and the tab is idle in between."""
+    period, sessions = paced_period(draw_s, tick_s, cpu_s, _who(key))
+    if period > 2 * tick_s and sessions > 1:
+        st.caption(f"The class shares this server: {sessions} live pages redraw every {period:.1f} s "
+                   "between them; your run goes on training in between.")
+    _retime(key, period)
 
 
 def _fragment_inline(key: str, draw: Callable[["Run"], None], show_progress: bool, tick_s: float,

@@ -98,6 +98,11 @@ def server() -> None:
                    help=f"this server: {_gb(load['process_gb'])}; runs: {stats['memory_mb']:.0f} MB of "
                         f"{stats['memory_budget_mb']:.0f} MB")
     st.caption(f"{stats['workers']} workers × {stats['threads_per_worker']} threads · {stats['backend']}")
+    draw, gc_stats = classroom.redraw_and_gc_stats()
+    st.caption(f"Live pages: {draw['sessions']} redraw every {draw['period_s']:.1f} s or more (their redraws share "
+               f"{draw['cores']:g} cores, STYLELAB_DRAW_CORES)"
+               + ("" if gc_stats is None else f" · garbage collection every {gc_stats['interval_s']:g} s, "
+                  f"the last took {gc_stats['last_s'] * 1000:.0f} ms"))
     sessions = sched.all_sessions()
     if sessions:
         with st.expander(f"Sessions ({len(sessions)})"):

@@ -559,6 +559,16 @@ def record_link(rec: ExperimentRecord) -> tuple[str | None, list[str]]:
 
 
 # ----------------------------------------------------------------------------- the teacher
+def redraw_and_gc_stats() -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The server's redraw budget now (:mod:`stylelab.serve.pacing`) and its collector's figures
+    (:mod:`stylelab.serve.collector`; None when the app did not start one)."""
+    from ..serve.collector import collector
+    from ..serve.pacing import pacer
+
+    c = collector()
+    return pacer().stats(), (c.stats() if c is not None else None)
+
+
 def teacher_key_set() -> bool:
     """Whether the Teacher page is on (``$STYLELAB_TEACHER_KEY`` is set and not blank)."""
     return bool(os.environ.get(TEACHER_KEY_ENV, "").strip())

@@ -145,17 +145,17 @@ def _plan(lbfgs: dict, adam: dict, ref: int = 300, target: int = 1000) -> SizePl
 
 _COLOUR = (("pixels", "imagenet"), ("laplacian", "imagenet"), ("fourier", "imagenet"))
 
-#: the measured plan per size, sized to a shared 2-core CPU under load (a 128 px evaluation ~0.15 s on one
-#: quiet thread, 256 px ~0.5 s, 512 px ~2 s; 2-3x more under load): 1,000-evaluation targets at 128 px for
-#: pixels and the best space (its own converged picture); at 256 px the reference's 300-evaluation loss and
-#: 300-evaluation pictures; at 512 px only the loss-vs-evaluations rows of pixels and the best space, 40
-#: evaluations, no reference (its fp32 full-VGG loop would take longer than everything else)
+#: the measured plan per size, sized to a 2-core CPU (a 128 px evaluation ~0.15 s on one quiet thread,
+#: 256 px ~0.5 s, 512 px ~2 s): at every size the reference's 300 evaluations, plain Gatys' 1,000-evaluation
+#: picture (the LPIPS target) and, at 128 and 256 px, the best space's own 1,000-evaluation picture (300 at
+#: 512 px, where one evaluation costs ~4x); every other space x optimiser for 150 evaluations (60 at 512 px)
 PLANS = {
     128: _plan({("fourier", "none"): 1000, ("laplacian", "none"): 300, **{s: 150 for s in _COLOUR}},
                {s: 150 for s in SPACES}),
-    256: _plan({("fourier", "none"): 300, ("laplacian", "none"): 100, ("fourier", "imagenet"): 100},
-               {("pixels", "none"): 100, ("fourier", "none"): 100, ("laplacian", "none"): 100}, target=300),
-    512: _plan({("fourier", "none"): 40}, {("pixels", "none"): 40, ("fourier", "none"): 40}, ref=0, target=0),
+    256: _plan({("fourier", "none"): 1000, ("laplacian", "none"): 150, **{s: 150 for s in _COLOUR}},
+               {s: 150 for s in SPACES}),
+    512: _plan({("fourier", "none"): 300, ("laplacian", "none"): 60, **{s: 60 for s in _COLOUR}},
+               {s: 60 for s in SPACES}),
 }
 
 

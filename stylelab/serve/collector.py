@@ -20,7 +20,6 @@ under the lock: hence a minute, not seconds).
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,16 +33,9 @@ DEFAULT_INTERVAL_S = 60.0
 
 def interval_from_env(env: dict[str, str] | None = None) -> float:
     """``STYLELAB_GC_S`` as seconds (default 60); a value that is not a positive number is a ConfigError."""
-    raw = (env if env is not None else os.environ).get(ENV, "").strip()
-    if not raw:
-        return DEFAULT_INTERVAL_S
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV}={raw!r} is not a number of seconds.") from None
-    if not (value > 0 and value < float("inf")):
-        raise ConfigError(f"{ENV}={raw!r}: the interval between collections must be a positive number of seconds.")
-    return value
+    from .limits import positive_number_env
+
+    return positive_number_env(ENV, DEFAULT_INTERVAL_S, env, "a positive number of seconds between collections")
 
 
 @dataclass

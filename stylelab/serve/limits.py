@@ -61,6 +61,22 @@ class FastLaneTimeout(ServeError, TimeoutError):
 
 
 # ----------------------------------------------------------------------------- machine
+def positive_number_env(name: str, default: float, env: Mapping[str, str] | None = None,
+                         what: str = "a positive number") -> float:
+    """The environment variable ``name`` as a finite number > 0 (``default`` when unset or empty);
+    anything else is a :class:`ConfigError` naming the variable and ``what`` it must be."""
+    raw = (env if env is not None else os.environ).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number ({what}).") from None
+    if not (0 < value < float("inf")):
+        raise ConfigError(f"{name}={raw!r}: it must be {what}.")
+    return value
+
+
 def cpu_cores() -> int:
     """CPU cores this process may use (its affinity mask where the OS has one)."""
     try:

@@ -25,7 +25,6 @@ between redraws. No Streamlit here; :mod:`stylelab.ui.live` asks it after every 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -42,16 +41,9 @@ MAX_PERIOD_S = 15.0
 
 def budget_from_env(env: Mapping[str, str] | None = None) -> float:
     """``STYLELAB_DRAW_CORES`` (cores' worth of CPU for all live redraws), default :data:`DEFAULT_CORES`."""
-    raw = (env if env is not None else os.environ).get(ENV, "").strip()
-    if not raw:
-        return DEFAULT_CORES
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{ENV}={raw!r} is not a number of cores.") from None
-    if not (0 < value < float("inf")):
-        raise ConfigError(f"{ENV}={raw!r}: the drawing budget must be a positive number of cores.")
-    return value
+    from .limits import positive_number_env
+
+    return positive_number_env(ENV, DEFAULT_CORES, env, "a positive number of cores for the redraws")
 
 
 class RedrawPacer:

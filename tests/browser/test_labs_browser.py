@@ -68,6 +68,11 @@ def test_aesthetics_lab(server, page, artifacts):
     page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("Adjust")).first.click()
     page.get_by_role("button", name="▶ Start", exact=True).click()
     wait_rerun(page, timeout=300)
+    # the live view redraws on the browser's timer and the script is idle in between: wait for the
+    # curves (they come with the run's first drawn rows), not for the first quiet moment
+    deadline = time.time() + 300
+    while _charts(page) < 2 and time.time() < deadline:
+        time.sleep(0.5)
     wait_idle(page, timeout=300)
     assert not exceptions(page)
     assert _charts(page) >= 2  # per-term curves appear

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,38 @@ def test_small_classroom_end_to_end(tmp_path):
     assert s["server"]["peak_rss_mb"] > 50  # the app was measured (torch alone is more than this)
     assert s["server"]["cpu_after_close_pct"] is not None
     assert "gan" in lt.format_report(result)
+
+
+def test_client_nice_is_checked():
+    from stylelab.errors import ConfigError
+    from stylelab.serve.loadtest import LoadTestConfig
+
+    assert LoadTestConfig().client_nice == 10
+    for bad in (-1, 20, 1.5):
+        with pytest.raises(ConfigError, match="client_nice"):
+            LoadTestConfig(client_nice=bad)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_lower_priority_lowers_the_clients_but_spares_the_server():
+    import subprocess
+    import threading
+
+    import psutil
+
+    from stylelab.serve.loadtest import lower_priority
+
+    client = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        before = psutil.Process(server.pid).nice()
+        out = {}
+        t = threading.Thread(target=lambda: out.update(nice=lower_priority(max(before, 0) + 3, spare=server.pid)))
+        t.start()
+        t.join()
+        assert out["nice"] == max(before, 0) + 3  # the calling thread
+        assert psutil.Process(client.pid).nice() == max(before, 0) + 3  # a process it started (a tab)
+        assert psutil.Process(server.pid).nice() == before  # the server under test keeps its priority
+    finally:
+        client.kill()
+        server.kill()

@@ -135,3 +135,14 @@ def test_the_app_turns_off_streamlits_collection_after_every_run():
     assert cfg["runner"]["postScriptGC"] is False
     app = (Path(__file__).resolve().parents[1] / "app.py").read_text()
     assert "start_collector(" in app
+
+
+def test_a_bad_budget_falls_back_to_the_default_and_says_why(monkeypatch):
+    from stylelab.serve import pacing
+
+    monkeypatch.setattr(pacing, "_pacer", None)
+    monkeypatch.setenv("STYLELAB_DRAW_CORES", "lots")
+    found, problem = pacing.pacer_or_default()
+    assert isinstance(problem, ConfigError) and "STYLELAB_DRAW_CORES" in str(problem)
+    assert found.cores == pacing.DEFAULT_CORES
+    assert pacing.pacer() is found  # the one pacer of the process from now on

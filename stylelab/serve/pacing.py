@@ -110,3 +110,16 @@ def pacer() -> RedrawPacer:
         if _pacer is None:
             _pacer = RedrawPacer(budget_from_env())
         return _pacer
+
+
+def pacer_or_default() -> tuple[RedrawPacer, ConfigError | None]:
+    """:func:`pacer`, or, when ``STYLELAB_DRAW_CORES`` cannot be read, the process's one pacer with
+    the default budget and the error that says why (for the page to show)."""
+    global _pacer
+    try:
+        return pacer(), None
+    except ConfigError as exc:
+        with _lock:
+            if _pacer is None:
+                _pacer = RedrawPacer(DEFAULT_CORES)
+            return _pacer, exc

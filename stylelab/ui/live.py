@@ -461,16 +461,11 @@ def _pacer():
     """The server's redraw budget (:mod:`stylelab.serve.pacing`); a bad ``STYLELAB_DRAW_CORES`` says so once."""
     from ..serve import pacing
 
-    try:
-        return pacing.pacer()
-    except ConfigError as exc:
-        if not st.session_state.get("_live_pacer_warned"):
-            st.session_state["_live_pacer_warned"] = True
-            st.warning(f"{exc} Using the default drawing budget.")
-        with pacing._lock:
-            if pacing._pacer is None:
-                pacing._pacer = pacing.RedrawPacer(pacing.budget_from_env(env={}))
-        return pacing._pacer
+    found, problem = pacing.pacer_or_default()
+    if problem is not None and not st.session_state.get("_live_pacer_warned"):
+        st.session_state["_live_pacer_warned"] = True
+        st.warning(f"{problem} Using the default drawing budget.")
+    return found
 
 
 def _who(key: str) -> str:

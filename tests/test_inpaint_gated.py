@@ -225,3 +225,65 @@ def test_mask_from_drawing_refuses_other_shapes_and_fit_mask_reuses_a_mask():
     assert torch.equal(fit_mask(m, 32, 32), m)
     big = fit_mask(m, 64, 64)
     assert big.shape == (1, 64, 64) and torch.equal(big[0, ::2, ::2], m[0]) and set(big.unique().tolist()) == {0.0, 1.0}
+
+
+# ----------------------------------------------------------------------------- more training data, starting from weights
+def test_gcompris_photos_split_and_load(monkeypatch, tmp_path):
+    from stylelab.data import gcompris_photos as gp
+    from stylelab.errors import AssetError
+
+    names = gp.list_gcompris_photos()
+    if not names:
+        pytest.skip("Debian's gcompris-qt-data is not installed here")
+    train, held = gp.list_gcompris_photos("train"), gp.list_gcompris_photos("held_out")
+    assert not set(train) & set(held) and sorted(train + held) == names
+    assert len(held) == len(names[3::gp.HOLD_OUT_EVERY]) and len(train) > 50
+    img = gp.load_gcompris_photo(held[0])
+    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3 and min(img.shape[:2]) >= gp.MIN_SIDE
+    both = gp.load_gcompris_photos([held[0], train[0]])
+    assert list(both) == [held[0], train[0]] and np.array_equal(both[held[0]], img)
+    with pytest.raises(AssetError):
+        gp.load_gcompris_photo("gphoto:erase/no-such-photo")
+    with pytest.raises(AssetError):
+        gp.list_gcompris_photos("test")
+    monkeypatch.setattr(gp, "_INDEX", None)
+    monkeypatch.setenv("STYLELAB_GCOMPRIS_RCC", str(tmp_path))  # no package: nothing listed, a typed error
+    assert gp.list_gcompris_photos() == []
+    with pytest.raises(AssetError):
+        gp.load_gcompris_photos([held[0]])
+    monkeypatch.setattr(gp, "_INDEX", None)
+
+
+def test_inpaint_data_with_gcompris_photos_draws_more_pictures():
+    from stylelab.data.gcompris_photos import list_gcompris_photos
+    from stylelab.inpaint.data import InpaintData
+
+    if not list_gcompris_photos():
+        pytest.skip("Debian's gcompris-qt-data is not installed here")
+    plain, more = InpaintData("photos", 32, seed=0, scale=(48, 64)), InpaintData("photos+gcompris", 32, seed=0, scale=(48, 64))
+    assert len(more.pools) == len(plain.pools) + len(list_gcompris_photos("train"))
+    x, m = more.batch(3)
+    assert x.shape == (3, 3, 32, 32) and m.shape == (3, 1, 32, 32) and 0 <= float(x.min()) and float(x.max()) <= 1
+
+
+def test_a_run_can_start_from_saved_weights(tmp_path, capsys):
+    from stylelab.cli import main
+    from stylelab.inpaint.gated_train import GatedTrainConfig, GatedTrainer
+
+    cfg = GatedTrainConfig(width=4, dilations=(2, 4), size=32, large=48, batch=2, batch_large=1, steps=2,
+                           perceptual=0.0, adv=0.0)
+    run = GatedTrainer(cfg)
+    run.step()
+    run.step()
+    weights = run.save(tmp_path / "w.pt")
+    state = tmp_path / "run.pt"
+    assert main(["inpaint-gated-train", *_SMALL, "--steps", "0", "--init", str(weights), "--state", str(state)]) == 0
+    assert "started from" in capsys.readouterr().out
+    saved = torch.load(state, weights_only=True)
+    for k, v in run.net.state_dict().items():
+        assert torch.equal(saved["state"]["net"][k], v), k
+    assert saved["init_from"]["path"] == str(weights)
+    other = tmp_path / "other.pt"
+    assert main(["inpaint-gated-train", *_SMALL[:-2], "--eval-every", "0", "--width", "8", "--steps", "0",
+                 "--init", str(weights), "--state", str(other)]) == 2  # weights of another width: one error line
+    assert "does not fit" in capsys.readouterr().err

@@ -48,10 +48,17 @@ def test_shipped_model_stylises_maps_and_ties_controls_to_equations(learned):
 
 def test_teach_it_your_style_compares_the_encoder_and_the_optimised_code(learned):
     learned.slider(key="style_learn_psteps").set_value(5)
+    learned.radio(key="style_learn_opt").set_value("adam")
     learned.button(key="style_learn_teach").click().run()
     assert_clean(learned)
     res = learned.session_state["style_learn_taught"]
-    assert res.loss <= res.encoder_loss and len(res.history) == 6
+    assert res.loss <= res.encoder_loss and len(res.history) == 6  # Adam: the start + 5 steps
+    learned.radio(key="style_learn_opt").set_value("lbfgs")
+    learned.button(key="style_learn_teach").click().run()
+    assert_clean(learned)
+    lb = learned.session_state["style_learn_taught"]
+    assert lb.loss <= lb.encoder_loss and 5 <= len(lb.history) <= 5 + 25  # L-BFGS: its budget (+ a line search)
+    assert any("evaluations" in c for c in image_captions(learned))
     captions = image_captions(learned)
     assert any(c.startswith("encoder's code") for c in captions)
     assert any(c.startswith("optimised code") for c in captions)

@@ -6,6 +6,8 @@ Sources (``InpaintData(source=...)``):
   textures, and the public-domain paintings (each picture first scaled so its longer side is
   ``scale`` px, randomly in a range, so crops see the same detail the app shows at 128-256 px);
   the images in :data:`HELD_OUT` are never used for training (they are the benchmark's);
+- ``"photos+gcompris"``: the same, plus the training split of the 114 GCompris photographs
+  (:mod:`stylelab.data.gcompris_photos`: monuments, animals, landscapes; 100 trained on, 14 held out);
 - ``"faces"``: the 200 ``lfw_subset`` faces/non-faces (25x25 grey), upscaled to ``size``;
 - ``"fashion"``: Fashion-MNIST training images (28x28 grey), padded to ``size``.
 
@@ -119,13 +121,24 @@ class InpaintData:
             return [_Pool(list(x[..., : self.size, : self.size]))]
         pools = []
         lo, hi = self.scale
-        for name in training_image_names():
-            try:
-                big = load_bundled(name, size=None)
-            except AssetError:
-                continue
+
+        def add(big: torch.Tensor) -> None:
             # A few pre-scaled copies per picture: the crop scale varies without resizing per sample.
             pools.append(_Pool([_resize_longer(big, int(s), self.size) for s in np.linspace(lo, hi, 3)]))
+
+        for name in training_image_names():
+            try:
+                add(load_bundled(name, size=None))
+            except AssetError:
+                continue
+        if self.source == "photos+gcompris":
+            from ..data.gcompris_photos import list_gcompris_photos, load_gcompris_photos
+
+            names = list_gcompris_photos("train")
+            if not names:
+                raise AssetError("No GCompris photos found (Debian's gcompris-qt-data): use data='photos'.")
+            for arr in load_gcompris_photos(names).values():
+                add(torch.from_numpy(arr.copy()).permute(2, 0, 1).float().div(255.0))
         if not pools:
             raise AssetError("No bundled photos or paintings are available to train on.")
         return pools

@@ -74,6 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train the gated, Telea-refining inpainter; resumes from --state if it exists.")
     add_config_arguments(p, GatedTrainConfig)
     p.add_argument("--state", default=None, help="resumable run state (written every --save-minutes; resumed from)")
+    p.add_argument("--init", default=None, help="start a new run from these gated weights (a shipped-format "
+                   "checkpoint, e.g. an earlier --best); ignored when --state exists")
     p.add_argument("--best", default=None, help="where the best weights on the held-out bench go (early stopping)")
     p.add_argument("--minutes", type=float, default=0.0, help="stop after this many minutes of this process (0: no limit)")
     p.add_argument("--save-minutes", type=float, default=3.0)

@@ -238,6 +238,18 @@ def train_command(args: argparse.Namespace) -> int:
         cfg = replace(cfg, steps=max(cfg.steps, int(state["step_count"])))
         state = {**state, "config": config_to_dict(cfg)}
     run = GatedTrainer(cfg)
+    init_from = state.get("init_from") if state is not None else None
+    if state is None and getattr(args, "init", None):
+        from .gated_model import load_gated
+
+        start = load_gated(args.init, device=run.device)
+        try:
+            run.net.load_state_dict(start.net.state_dict())
+        except RuntimeError as exc:
+            raise CheckpointError(f"--init {args.init} does not fit width {cfg.width}, dilations "
+                                  f"{cfg.dilations}: {exc}") from exc
+        init_from = {"path": str(args.init), **{k: v for k, v in (start.meta or {}).items() if k in ("steps", "wall_s")}}
+        print(f"started from {args.init} ({init_from})", flush=True)
     if state is not None:
         run.load_state_dict(state)
         best = dict(state.get("best", best))
@@ -247,7 +259,8 @@ def train_command(args: argparse.Namespace) -> int:
     def save_state() -> None:
         if state_path is not None and not args.dry_run:
             state_path.parent.mkdir(parents=True, exist_ok=True)
-            save_checkpoint({**run.state_dict(), "best": best}, state_path)
+            extra = {"init_from": init_from} if init_from else {}
+            save_checkpoint({**run.state_dict(), "best": best, **extra}, state_path)
 
     while not run.done:
         row = run.step()
@@ -261,7 +274,7 @@ def train_command(args: argparse.Namespace) -> int:
             if score["ratio"] < best["ratio"]:
                 best = {"ratio": score["ratio"], "step": row["step"], **score}
                 if args.best:
-                    run.save(args.best, meta={"held_out": score})
+                    run.save(args.best, meta={"held_out": score, **({"init_from": init_from} if init_from else {})})
             save_state()
             last_save = time.monotonic()
         if time.monotonic() - last_save > 60 * args.save_minutes:

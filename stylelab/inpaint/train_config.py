@@ -16,7 +16,7 @@ from ..errors import ConfigError
 __all__ = ["SOURCES", "InpaintTrainConfig", "TrainConfig", "add_train_arguments"]
 
 #: The training data sources (see :class:`stylelab.inpaint.data.InpaintData`).
-SOURCES = ("photos", "faces", "fashion")
+SOURCES = ("photos", "photos+gcompris", "faces", "fashion")
 
 
 @dataclass

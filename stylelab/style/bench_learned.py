@@ -5,8 +5,9 @@ and held-out photos (:data:`~stylelab.style.learned_train.HELD_OUT_CONTENT`), si
 process:
 
 * ``learned``: the shipped model with the encoder's code (one encoder pass + one generator pass);
-* ``learned+personalised``: the code optimised for ``PERSONALIZE_STEPS`` Adam steps at 128 px
-  (:func:`stylelab.style.personalize.personalize`), then one generator pass;
+* ``learned+personalised``: the code optimised with ``PERSONALIZE_STEPS`` L-BFGS evaluations at 128 px
+  (:func:`stylelab.style.personalize.personalize`, the default), then one generator pass;
+* ``learned+adam-40``: the same with 40 Adam steps (the first-order baseline of the optimiser choice);
 * ``arbitrary``: the pretrained Magenta arbitrary network (ONNX);
 * ``gatys-100``: Gatys with 100 L-BFGS loss evaluations (:class:`~stylelab.style.gatys.GatysStylizer`).
 
@@ -33,7 +34,8 @@ import torch
 from ..bench import row
 
 LAB = "learned-style"
-PERSONALIZE_STEPS = 40
+PERSONALIZE_STEPS = 10
+ADAM_STEPS = 40
 GATYS_STEPS = 100
 _STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 _CONTENT_LAYERS = ("relu4_2",)
@@ -56,6 +58,42 @@ def judge(image: torch.Tensor, content: torch.Tensor, style: torch.Tensor) -> di
         return {"gram": float(style_loss(fx, targets)), "content": float(content_loss(fx, fc, _CONTENT_LAYERS))}
 
 
+def pairing_scores(model: Any, names: tuple[str, ...], crops: int = 8, size: int = 64, seed: int = 0) -> dict[str, float]:
+    r"""How well the consistency D tells a real pair from a mismatched one, on the paintings ``names``.
+
+    For every painting :math:`a` and every other painting :math:`b`, ``crops`` random crops: the real pairs
+    :math:`(a', a)` (two crops of :math:`a`) and the mismatched pairs :math:`(b, a)`, scored by the mean patch
+    logit. Returns ``{"auc", "real", "mismatched"}``: the AUC (probability that a random real pair scores
+    above a random mismatched pair with the same style example; 0.5 = chance) and the mean sigmoid scores.
+    """
+    from ..assets import load_bundled
+
+    if model.d_cons is None:
+        raise ValueError("This model has no consistency discriminator.")
+    gen = torch.Generator().manual_seed(seed)
+    imgs = [load_bundled(n, size=320) for n in names]
+
+    def crop(img: torch.Tensor) -> torch.Tensor:
+        out = []
+        for _ in range(crops):
+            i = int(torch.randint(img.shape[1] - size + 1, (1,), generator=gen))
+            j = int(torch.randint(img.shape[2] - size + 1, (1,), generator=gen))
+            out.append(img[:, i:i + size, j:j + size])
+        return torch.stack(out).to(model.device)
+
+    real, mis = [], []
+    with torch.no_grad():
+        for a_i, a in enumerate(imgs):
+            style, same = crop(a), crop(a)
+            real.append(model.d_cons(same, style=style).mean((1, 2, 3)))
+            for b_i, b in enumerate(imgs):
+                if b_i != a_i:
+                    mis.append(model.d_cons(crop(b), style=style).mean((1, 2, 3)))
+    r, m = torch.cat(real).float(), torch.cat(mis).float()
+    auc = float(((r[:, None] > m[None, :]).float() + 0.5 * (r[:, None] == m[None, :]).float()).mean())
+    return {"auc": auc, "real": float(torch.sigmoid(r).mean()), "mismatched": float(torch.sigmoid(m).mean())}
+
+
 def methods(model: Any, size: int, personalize_steps: int = PERSONALIZE_STEPS, gatys_steps: int = GATYS_STEPS):
     """``{name: fn(content, style) -> image}``: every method at ``size`` px (longer side)."""
     from .arbitrary import style_code, transfer
@@ -70,6 +108,10 @@ def methods(model: Any, size: int, personalize_steps: int = PERSONALIZE_STEPS, g
         res = personalize(model, c, [s], steps=personalize_steps, size=min(size, 128), example_size=size)
         return model.stylize(c, res.code)
 
+    def adam(c, s):
+        res = personalize(model, c, [s], steps=ADAM_STEPS, size=min(size, 128), example_size=size, optimizer="adam")
+        return model.stylize(c, res.code)
+
     def arbitrary(c, s):
         return transfer(c, style_code(s))
 
@@ -78,7 +120,8 @@ def methods(model: Any, size: int, personalize_steps: int = PERSONALIZE_STEPS, g
         run.run(None)
         return run.image()
 
-    return {"learned": learned, "learned+personalised": personalised, "arbitrary": arbitrary,
+    return {"learned": learned, "learned+personalised": personalised, f"learned+adam-{ADAM_STEPS}": adam,
+            "arbitrary": arbitrary,
             f"gatys-{gatys_steps}": gatys}
 
 
@@ -120,19 +163,32 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     mean = {m: {k: statistics.fmean(v) for k, v in d.items()} for m, d in scores.items()}
     rows = []
     for name in fns:
+        for i, (sname, g) in enumerate(zip(styles, scores[name]["gram"])):  # per style: the mean can hide one
+            rows.append(row(LAB, f"Gram distance, {name}, {sname.split(':')[-1]}", g, "loss",
+                            baseline=scores[base]["gram"][i], baseline_name=base, note=f"{photos[0]} at {size} px"))
         rows.append(row(LAB, f"Gram distance, {name}", mean[name]["gram"], "loss", baseline=mean[base]["gram"],
                         baseline_name=base, note=f"lower is better; VGG16 relu1_1-5_1, {pairs}"))
         rows.append(row(LAB, f"content distance, {name}", mean[name]["content"], "loss",
                         baseline=mean[base]["content"], baseline_name=base, note=f"VGG16 relu4_2, {pairs}"))
         rows.append(row(LAB, f"seconds per image at {size} px, {name}", mean[name]["s"], "s",
                         baseline=mean[base]["s"], baseline_name=base,
-                        note=f"CPU, shared; personalisation {PERSONALIZE_STEPS} steps at 128 px"))
+                        note=f"CPU; personalisation {PERSONALIZE_STEPS} L-BFGS evaluations at 128 px"))
+    if model.d_cons is not None:
+        from .learned_train import HELD_OUT_STYLES as held
+
+        train_names = tuple(n for n in model.styles if n.startswith("painting:"))[:6]
+        for label, names in (("training paintings", train_names),
+                             ("held-out paintings", tuple(n for n in held if n.startswith("painting:")))):
+            ps = pairing_scores(model, names)
+            rows.append(row(LAB, f"consistency D pairing AUC, {label}", ps["auc"], "AUC",
+                            note=f"real pair vs mismatched pair, {len(names)} paintings x 8 crops of 64 px; 0.5 = chance; "
+                                 f"mean sigmoid real {ps['real']:.2f}, mismatched {ps['mismatched']:.2f}"))
     if not quick:  # time at 512 px (quality judged at 256)
         style = load_bundled(styles[0], size=512)
         content = resize_tensor(load_bundled(photos[0]), 512)
         big = methods(model, 512)
         g512 = _gatys_512_seconds(content, style)
-        for name in ("learned", "learned+personalised", "arbitrary"):
+        for name in ("learned", "learned+personalised", f"learned+adam-{ADAM_STEPS}", "arbitrary"):
             t0 = time.perf_counter()
             big[name](content, style)
             rows.append(row(LAB, f"seconds per image at 512 px, {name}", time.perf_counter() - t0, "s",

@@ -7,7 +7,7 @@ Examples::
     python -m stylelab stylize photo.jpg 3:0.5,12:0.5 -o out.png --method fast # a blend
     python -m stylelab stylize photo.jpg my_style.pt -o out.png --method fast  # your trained network
     python -m stylelab stylize photo.jpg painting.jpg -o out.png --method arbitrary --strength 0.8
-    python -m stylelab stylize photo.jpg painting.jpg -o out.png --method learned --personalize 40
+    python -m stylelab stylize photo.jpg painting.jpg -o out.png --method learned --personalize 10
     python -m stylelab train-learned-style --minutes 40 -o learned_style.pt   (stylelab.style.learned_cli)
     python -m stylelab styles [--sheet sheet.png]
     python -m stylelab train-style painting:<key> --steps 300 -o my_style.pt [--dry-run]
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_config_arguments(p, GatysConfig, rename={"pyramid_levels": "levels"}, help=STYLIZE_HELP)
     p.add_argument("--strength", type=float, default=1.0, help="arbitrary and learned: 0 = content's own style, 1 = full style")
     p.add_argument("--personalize", type=int, default=0, metavar="N",
-                   help="learned: optimise the style code for N steps first (0 = the encoder's code)")
+                   help="learned: optimise the style code with N L-BFGS evaluations first (0 = the encoder's code)")
     p.add_argument("--model", default=None, help="learned: an exported model from train-learned-style (default: shipped)")
     p.add_argument("--record", default=None, help="also write the experiment record (JSON) here")
     p.add_argument("--device", default=None, help="cpu, cuda, mps (default: best available)")

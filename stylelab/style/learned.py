@@ -207,14 +207,29 @@ class StyledGenerator(nn.Module):
 
 
 class StyleConsistencyD(nn.Module):
-    r"""Does image ``x`` belong with a style? A per-patch projection discriminator.
+    r"""Does image ``x`` belong with a style? Per-patch logits from a realism head and a pairing distance.
 
     Args:
         width: channels of the trunk's first layer (``C = 4 width`` at the end).
-        code_dim: when given, a second projection head reads a style *code* instead of an example.
+        code_dim: when given, a second head reads a style *code* instead of an example.
 
     ``forward(x, style=...)`` (a style example, ``(N, 3, h, w)``, any size) or ``forward(x, code=...)``
-    ``(N, code_dim)``; returns patch logits ``(N, 1, H/8, W/8)`` (real pair high, fake pair low).
+    ``(N, code_dim)``; returns patch logits ``(N, 1, H/8, W/8)`` (real pair high, fake pair low):
+
+    .. math::
+        D(x, s)_{p} = w^\top\phi_p(x) + b \;-\; \tfrac1C\big\|u(x) - u(s)\big\|^2, \qquad
+        u(x) = \mathrm{MLP}\big([\mu(\phi(x)), \sigma(\phi(x))]\big)
+
+    with :math:`\phi` the convolutional trunk and :math:`\mu, \sigma` the per-channel mean and standard
+    deviation over all positions (the statistics that carry a style, as in AdaIN). The first term judges
+    each patch (does it look like a painting?), the second the pair (are these two statistics close in a
+    learned space?); a code enters as :math:`u = Pz` in place of :math:`u(s)`.
+
+    Two designs that do **not** learn the pairing, found the hard way: an instance-normalised trunk (it
+    gives every picture the same channel means and spreads, the very statistics that tell paintings apart),
+    and a bilinear projection :math:`\phi_p(x)^\top P\,\bar\phi(s)` (a bilinear form cannot score "same" above
+    "different" for every pair: :math:`t = 2s` scores twice as high as :math:`s` itself). A distance
+    between global statistics can.
     """
 
     def __init__(self, width: int = 16, code_dim: int | None = None) -> None:
@@ -222,18 +237,24 @@ class StyleConsistencyD(nn.Module):
         if width < 1 or (code_dim is not None and code_dim < 1):
             raise ConfigError(f"StyleConsistencyD needs width >= 1 (and code_dim >= 1); got {width}, {code_dim}.")
         w = int(width)
-        self.channels = 4 * w
+        self.channels = c = 4 * w
         self.trunk = nn.Sequential(
             nn.Conv2d(3, w, 4, 2, 1), nn.LeakyReLU(0.2),
-            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.InstanceNorm2d(2 * w, affine=True), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * w, 4 * w, 4, 2, 1), nn.InstanceNorm2d(4 * w, affine=True), nn.LeakyReLU(0.2),
+            nn.Conv2d(w, 2 * w, 4, 2, 1), nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * w, c, 4, 2, 1), nn.LeakyReLU(0.2),
         )
-        self.head = nn.Conv2d(4 * w, 1, 1)
-        self.style_proj = nn.Linear(4 * w, 4 * w)
-        self.code_proj = nn.Linear(code_dim, 4 * w) if code_dim is not None else None
+        self.head = nn.Conv2d(c, 1, 1)
+        self.embed = nn.Sequential(nn.Linear(2 * c, c), nn.LeakyReLU(0.2), nn.Linear(c, c))  # [mu, sigma] -> u
+        self.code_proj = nn.Linear(code_dim, c) if code_dim is not None else None
+
+    def statistics_embedding(self, features: torch.Tensor) -> torch.Tensor:
+        r""":math:`u = \mathrm{MLP}([\mu, \sigma])` of trunk features ``(N, C, h, w)`` -> ``(N, C)``."""
+        mu = features.mean((2, 3))
+        sigma = (features.var((2, 3), unbiased=False) + 1e-8).sqrt()
+        return self.embed(torch.cat([mu, sigma], 1))
 
     def style_vector(self, style: torch.Tensor | None = None, code: torch.Tensor | None = None) -> torch.Tensor:
-        """The projection vector ``v`` ``(N, C)`` of a style example or a code."""
+        """The style's point ``u(s)`` (or ``P z`` for a code) ``(N, C)``."""
         if (style is None) == (code is None):
             raise ConfigError("Give the consistency discriminator either a style example or a style code.")
         if code is not None:
@@ -242,7 +263,7 @@ class StyleConsistencyD(nn.Module):
             return self.code_proj(code)
         if style.ndim != 4 or style.shape[1] != 3:
             raise ShapeError(f"Expected style examples of shape (N, 3, H, W); got {tuple(style.shape)}.")
-        return self.style_proj(self.trunk(style).mean((2, 3)))  # (N, C)
+        return self.statistics_embedding(self.trunk(style))
 
     def forward(self, x: torch.Tensor, style: torch.Tensor | None = None,
                 code: torch.Tensor | None = None) -> torch.Tensor:
@@ -252,8 +273,8 @@ class StyleConsistencyD(nn.Module):
         if v.shape[0] not in (1, x.shape[0]):
             raise ShapeError(f"{x.shape[0]} images but {v.shape[0]} styles.")
         phi = self.trunk(x)  # (N, C, h, w)
-        proj = (phi * v[:, :, None, None]).sum(1, keepdim=True) / math.sqrt(self.channels)
-        return self.head(phi) + proj  # (N, 1, h, w)
+        pair = (self.statistics_embedding(phi) - v).pow(2).mean(1)  # (N,): squared distance / C
+        return self.head(phi) - pair[:, None, None, None]  # (N, 1, h, w)
 
 
 def realism_discriminator(width: int = 16) -> nn.Module:

@@ -28,6 +28,7 @@ HELP = {
     "adv_kind": "GAN loss of both adversarial terms", "mismatched_pairs": "other paintings' crops as fake pairs",
     "style_scale": "longer side of a style picture before cropping", "styles": "training styles (bundled names)",
     "content": "content photos (bundled names)", "precision": "auto = bf16 where fast",
+    "train_generator": "false: only the discriminators learn (fit them to a frozen, trained generator)",
 }
 
 
@@ -49,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("-o", "--out", default="learned_style.pt", help="exported model (weights only)")
     t.add_argument("--state", default=None, help="resumable run state (default: the stylelab cache)")
     t.add_argument("--resume", action="store_true", help="continue from --state if it exists")
+    t.add_argument("--init", default=None, help="start a new run from this exported model's encoder and generator "
+                   "('shipped' = the shipped model); its consistency D too where it fits")
     t.add_argument("--save-every", type=float, default=180.0, help="write --state every N seconds (default 180)")
     t.add_argument("--minutes", type=float, default=0.0, help="stop (and save) after this much wall time; 0 = none")
     t.add_argument("--log-every", type=int, default=10, help="print a line every N steps")
@@ -83,6 +86,11 @@ def cmd_train_learned(args: argparse.Namespace) -> int:
         print(f"resumed {state_path} at step {run.step_count} ({run.seconds:.0f} s of training so far)")
     else:
         run = LearnedStyleRun(config, seed=args.seed, device=args.device)
+        if args.init:
+            from .learned_train import load_learned
+
+            start = load_learned(None if args.init == "shipped" else args.init, device=run.device)
+            print(f"started from {args.init} ({start.steps} steps): {', '.join(run.init_from(start))}")
     sizes = {k: count_weights(m) for k, m in run._modules().items()}
     print(f"learned-style: {len(run.style_names)} styles, {len(run.content_names)} photos, weights {sizes}")
     t0 = last_save = time.perf_counter()

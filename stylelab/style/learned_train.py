@@ -107,6 +107,9 @@ class LearnedStyleConfig:
     styles: tuple[str, ...] = ()  #: training styles (bundled names); () = :func:`training_styles`
     content: tuple[str, ...] = ()  #: content photos (bundled names); () = :func:`training_content`
     precision: Literal["auto", "fp32", "bf16"] = "auto"
+    #: False: only the discriminators learn (encoder and generator frozen), to fit new discriminators
+    #: to a trained generator
+    train_generator: bool = True
 
     def validate(self) -> "LearnedStyleConfig":
         if not isinstance(self.size, int) or not 32 <= self.size <= 512 or self.size % 8:
@@ -289,11 +292,18 @@ class LearnedStyleRun(Run):
         s, s2, t, _ = self.styles.batch(cfg.batch_size)
         s, s2, t = s.to(self.device), s2.to(self.device), t.to(self.device)
         # a-c: the generator and the encoder
-        terms, weights, y, _ = self.generator_terms(c, s)
-        total, values = weighted_sum(terms, weights)
-        self.opt.zero_grad(set_to_none=True)
-        total.backward()
-        self.opt.step()
+        if cfg.train_generator:
+            terms, weights, y, _ = self.generator_terms(c, s)
+            total, values = weighted_sum(terms, weights)
+            self.opt.zero_grad(set_to_none=True)
+            total.backward()
+            self.opt.step()
+        else:  # the discriminators only: the frozen generator's terms are still reported
+            self.encoder.eval()
+            self.generator.eval()
+            with torch.no_grad():
+                terms, weights, y, _ = self.generator_terms(c, s)
+                total, values = weighted_sum(terms, weights)
         if values["total"] != values["total"]:
             raise NonFiniteError("Training loss became NaN: lower the learning rate or the weights.")
         # d: both discriminators on the detached output
@@ -357,6 +367,21 @@ class LearnedStyleRun(Run):
             self.data_gen.set_state(state["data_gen"])
         except (RuntimeError, KeyError, ValueError, TypeError) as exc:
             raise CheckpointError(f"The saved weights do not fit these models: {exc}") from exc
+
+    def init_from(self, model: "LearnedModel") -> list[str]:
+        """Start from a trained model's encoder and generator (and its discriminators where they fit);
+        returns the names of the modules taken over. The optimisers start fresh."""
+        taken = []
+        for name, mine, theirs in (("encoder", self.encoder, model.encoder), ("generator", self.generator, model.generator),
+                                   ("d_cons", self.d_cons, model.d_cons)):
+            if theirs is None:
+                continue
+            try:
+                mine.load_state_dict(theirs.state_dict())
+            except RuntimeError as exc:
+                raise CheckpointError(f"The model's {name} does not fit this run's settings: {exc}") from exc
+            taken.append(name)
+        return taken
 
     def export(self) -> dict[str, Any]:
         """The shipped model: ``format`` :data:`MODEL_FORMAT`, the config, the steps, the styles and
@@ -450,12 +475,20 @@ def load_learned(path: str | Path | bytes | None = None, device: Any = None) -> 
     try:
         enc.load_state_dict(blob["encoder"], assign=True)
         gen.load_state_dict(blob["generator"], assign=True)
-        if "d_cons" in blob:
-            d_cons.load_state_dict(blob["d_cons"], assign=True)
     except (RuntimeError, KeyError) as exc:
         raise CheckpointError(f"The model's weights do not fit the networks it describes: {exc}") from exc
+    has_d = "d_cons" in blob
+    if has_d:
+        try:
+            d_cons.load_state_dict(blob["d_cons"], assign=True)
+        except (RuntimeError, KeyError) as exc:  # an older consistency D (instance-normalised trunk)
+            import warnings
+
+            warnings.warn(f"This model's consistency discriminator is of an older design and is not loaded "
+                          f"(the encoder and generator are): {str(exc).splitlines()[0]}", stacklevel=2)
+            has_d = False
     frozen = [m.to(dev).eval().requires_grad_(False) for m in (enc, gen)]
-    dc = d_cons.to(dev).eval().requires_grad_(False) if "d_cons" in blob else None
+    dc = d_cons.to(dev).eval().requires_grad_(False) if has_d else None
     return LearnedModel(frozen[0], frozen[1], config, tuple(blob.get("styles", ())), int(blob.get("steps", 0)), dc, dev)
 
 

@@ -210,10 +210,17 @@ def personalize_section(model: "LearnedModel", content: "torch.Tensor", style: "
     except StylelabError as exc:
         show_error(exc, "That example could not be read")
         return
-    steps = st.slider("Code optimisation steps", 5, 100, step=5, key=keep("style_learn_psteps", 30))
+    o1, o2 = st.columns([1, 2])
+    optimizer = o1.radio("Optimiser", ["lbfgs", "adam"], horizontal=True, key=keep("style_learn_opt", "lbfgs"),
+                         format_func={"lbfgs": "L-BFGS", "adam": "Adam"}.get,
+                         help="L-BFGS uses curvature from its last steps: on 64 numbers it needs far fewer "
+                              "evaluations than Adam")
+    steps = o2.slider("Evaluations of the objective (each one G and VGG pass)", 2, 60,
+                      key=keep("style_learn_psteps", 10))
     if st.button("🎓 Teach", key="style_learn_teach"):
         try:
-            st.session_state["style_learn_taught"] = personalize(model, content, examples, steps=int(steps))
+            st.session_state["style_learn_taught"] = personalize(model, content, examples, steps=int(steps),
+                                                                 optimizer=optimizer)
         except StylelabError as exc:
             show_error(exc, "Could not optimise the code")
     res = st.session_state.get("style_learn_taught")
@@ -223,7 +230,7 @@ def personalize_section(model: "LearnedModel", content: "torch.Tensor", style: "
             show_image(model.stylize(content, res.encoder_code), caption=f"encoder's code: style loss {res.encoder_loss:.3g}")
         with b:
             show_image(model.stylize(content, res.code), caption=f"optimised code: style loss {res.loss:.3g} "
-                                                                 f"({res.seconds:.1f} s)")
+                                                                 f"({len(res.history)} evaluations, {res.seconds:.1f} s)")
         n1, n2 = st.columns([3, 1])
         name = n1.text_input("Save it as", key="style_learn_name", placeholder="my style")
         if n2.button("Save", key="style_learn_save") and name:

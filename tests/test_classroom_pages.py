@@ -6,8 +6,8 @@ the app's public address come from the environment, as on a classroom server.
 
 from __future__ import annotations
 
-import re
 import html
+import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 

@@ -128,8 +128,9 @@ def test_the_collector_interval_from_the_environment():
 
 
 def test_the_app_turns_off_streamlits_collection_after_every_run():
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     cfg = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
     assert cfg["runner"]["postScriptGC"] is False

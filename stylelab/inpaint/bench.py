@@ -116,11 +116,25 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     return rows
 
 
+def gcompris_held_out_images(size: int) -> dict[str, torch.Tensor]:
+    """The held-out GCompris photos (:func:`stylelab.data.gcompris_photos.list_gcompris_photos` ``"held_out"``,
+    never in any training pool) as ``(3, size, size)`` centre squares; empty without the package."""
+    from ..data.gcompris_photos import list_gcompris_photos, load_gcompris_photos
+    from .data import _square
+
+    names = list_gcompris_photos("held_out")
+    if not names:
+        return {}
+    return {n: _square(torch.from_numpy(a.copy()).permute(2, 0, 1).float().div(255.0), size)
+            for n, a in load_gcompris_photos(names).items()}
+
+
 def _sets(size: int) -> dict[str, dict[str, torch.Tensor]]:
     from .data import held_out_images
     from .unseen import unseen_images
 
-    return {"held-out": held_out_images(size), "unseen": unseen_images(size)}
+    return {"held-out": held_out_images(size), "unseen": unseen_images(size),
+            "gcompris-held-out": gcompris_held_out_images(size)}
 
 
 def gated_table(model: Any = None, sizes: tuple[int, ...] = (64, 128), sets: tuple[str, ...] = ("held-out", "unseen"),
@@ -128,7 +142,9 @@ def gated_table(model: Any = None, sizes: tuple[int, ...] = (64, 128), sets: tup
     """Scores in the hole of every method on both held-out sets at each size: one dict per (set, size, method).
 
     The sets: ``"held-out"`` = :data:`stylelab.inpaint.data.HELD_OUT` (the bench's pictures),
-    ``"unseen"`` = :data:`stylelab.inpaint.unseen.UNSEEN` (photos from packages no run trains on); the
+    ``"unseen"`` = :data:`stylelab.inpaint.unseen.UNSEEN` (photos from packages no run trains on),
+    ``"gcompris-held-out"`` = :func:`gcompris_held_out_images` (14 photos of the GCompris set that
+    ``photos+gcompris`` training leaves out: more pairs than the other two); the
     masks are :func:`fixed_masks`. ``model``: the gated inpainter (default: the shipped one).
     Keys: ``set, size, method, lpips_hole, psnr_hole, ssim_hole, seam, pairs``.
     """
@@ -188,7 +204,8 @@ def gated_rows(quick: bool = False) -> list[dict[str, Any]]:
 
     if not (CHECKPOINT_DIR / f"{SHIPPED_GATED}.pt").is_file():
         return []
-    table = gated_table(sizes=(64,) if quick else (64, 128), sets=("held-out",) if quick else ("held-out", "unseen"))
+    table = gated_table(sizes=(64,) if quick else (64, 128),
+                        sets=("held-out",) if quick else ("held-out", "unseen", "gcompris-held-out"))
     _row = partial(row, "inpaint")
     rows = []
     for key in sorted({(r["set"], r["size"]) for r in table}, key=lambda k: (k[1], k[0])):

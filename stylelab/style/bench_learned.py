@@ -5,8 +5,9 @@ and held-out photos (:data:`~stylelab.style.learned_train.HELD_OUT_CONTENT`), si
 process:
 
 * ``learned``: the shipped model with the encoder's code (one encoder pass + one generator pass);
-* ``learned+personalised``: the code optimised with ``PERSONALIZE_STEPS`` L-BFGS evaluations at 128 px
-  (:func:`stylelab.style.personalize.personalize`, the default), then one generator pass;
+* ``learned+personalised``: the code optimised with ``PERSONALIZE_STEPS`` L-BFGS evaluations of Gatys'
+  style loss on a 128 px copy of the photo (:func:`stylelab.style.personalize.personalize`, its defaults),
+  then one generator pass at the result's size;
 * ``learned+adam-40``: the same with 40 Adam steps (the first-order baseline of the optimiser choice);
 * ``arbitrary``: the pretrained Magenta arbitrary network (ONNX);
 * ``gatys-100``: Gatys with 100 L-BFGS loss evaluations (:class:`~stylelab.style.gatys.GatysStylizer`).
@@ -15,8 +16,9 @@ Every result is judged by the same fp32 VGG16 measures at the result's size, whi
 feed-forward methods trained on: the **Gram distance** is :func:`stylelab.losses.style_loss` over
 Gatys' layers ``relu1_1 ... relu5_1`` against the style picture (longer side = the result's), and
 the **content distance** :func:`stylelab.losses.content_loss` at ``relu4_2`` against the photo
-(Gatys optimises exactly these, so the comparison leans in its favour). Times are wall seconds per
-image including every encoder pass and optimisation. Rows carry Gatys-100 as the baseline.
+(Gatys optimises exactly these at the result's size, personalisation the same Gram loss on a 128 px
+copy; neither optimises the content distance, which the learned generator's structure has to keep).
+Times are wall seconds per image including every encoder pass and optimisation. Rows carry Gatys-100 as the baseline.
 
 Full mode: two held-out styles on the held-out astronaut at 256 px, and times at 256 and 512 px (at
 512 px Gatys is timed over 10 evaluations and scaled to 100, said so in the row). Quick mode: one
@@ -34,7 +36,7 @@ import torch
 from ..bench import row
 
 LAB = "learned-style"
-PERSONALIZE_STEPS = 10
+PERSONALIZE_STEPS = 8
 ADAM_STEPS = 40
 GATYS_STEPS = 100
 _STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")

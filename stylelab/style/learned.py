@@ -41,7 +41,6 @@ All weights are initialised from a run's generator by :func:`stylelab.style.trai
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import torch

@@ -13,8 +13,9 @@ descent on the code only, the generator's weights frozen:
 default, the generator's own structure keeps the content). ``d`` numbers are optimised instead of a
 whole image (Gatys) or a network (fast style). With so few unknowns and a smooth, deterministic
 objective the natural optimiser is L-BFGS (as for Gatys' image), which needs far fewer evaluations
-than Adam for the same loss: the default is 10 evaluations on a 128 px copy of the photo, about
-2 s on a 2-core CPU (``optimizer="adam"`` keeps the first-order version). The code is resolution
+than Adam for the same loss: the default is 8 evaluations on a 128 px copy of the photo, about
+1.5 s on a 2-core CPU (``optimizer="adam"`` keeps the first-order version). The style loss is Gatys'
+(``relu1_1 ... relu5_1``) by default, the standard one; the encoder's layers are the alternative. The code is resolution
 free (AdaIN statistics), so it is then applied at feed-forward speed to the photo at any size. A code can be saved under a name
 (:func:`save_style`) and listed and loaded again.
 """
@@ -31,6 +32,7 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError, ConfigError
+from ..losses.perceptual import DEFAULT_STYLE_LAYERS
 from .learned import CODE_LAYERS
 
 #: the ``format`` of a saved style code
@@ -38,34 +40,36 @@ CODE_FORMAT = "stylelab.learned_code/1"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 
 
-def _example_features(model: Any, examples: Sequence[torch.Tensor], size: int | None) -> list[dict[str, torch.Tensor]]:
-    """VGG16 features at :data:`CODE_LAYERS` of each example (longer side ``size``); one pass each."""
+def _example_features(model: Any, examples: Sequence[torch.Tensor], size: int | None,
+                      layers: Sequence[str] = CODE_LAYERS) -> list[dict[str, torch.Tensor]]:
+    """VGG16 features at ``layers`` of each example (longer side ``size``); one pass each."""
     from ..imageio import resize_tensor
 
     if not 1 <= len(examples) <= 5:
         raise ConfigError(f"Give 1 to 5 example images of the style; got {len(examples)}.")
     with torch.no_grad():
-        return [model.features((ex if size is None else resize_tensor(ex.float(), size)).unsqueeze(0), CODE_LAYERS)
+        return [model.features((ex if size is None else resize_tensor(ex.float(), size)).unsqueeze(0), list(layers))
                 for ex in examples]
 
 
-def _targets_from(feats: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+def _targets_from(feats: list[dict[str, torch.Tensor]], layers: Sequence[str]) -> dict[str, torch.Tensor]:
     from ..losses import gram_matrix
 
-    return {k: torch.stack([gram_matrix(f[k])[0] for f in feats]).mean(0) for k in feats[0]}
+    return {k: torch.stack([gram_matrix(f[k])[0] for f in feats]).mean(0) for k in layers}
 
 
 def _code_from(model: Any, feats: list[dict[str, torch.Tensor]]) -> torch.Tensor:
     with torch.no_grad():
-        return torch.stack([model.encoder(f)[0] for f in feats]).mean(0).float().cpu()
+        return torch.stack([model.encoder({k: f[k] for k in CODE_LAYERS})[0] for f in feats]).mean(0).float().cpu()
 
 
-def example_targets(model: Any, examples: Sequence[torch.Tensor], size: int | None = 256) -> dict[str, torch.Tensor]:
+def example_targets(model: Any, examples: Sequence[torch.Tensor], size: int | None = 256,
+                    layers: Sequence[str] = CODE_LAYERS) -> dict[str, torch.Tensor]:
     r"""Mean Gram matrices :math:`\bar A^l = \frac1K\sum_k G^l(s_k)` ``{layer: (C, C)}`` of 1-5 examples.
 
     Each example ``(3, H, W)`` is resized so its longer side is ``size`` (None: as it is).
     """
-    return _targets_from(_example_features(model, examples, size))
+    return _targets_from(_example_features(model, examples, size, layers), layers)
 
 
 def encoder_code(model: Any, examples: Sequence[torch.Tensor], size: int | None = 256) -> torch.Tensor:
@@ -80,7 +84,7 @@ def code_objective(model: Any, content: torch.Tensor, code: torch.Tensor, target
 
     Args:
         content: ``(1, 3, H, W)``; code ``(d,)`` or ``(1, d)`` (may require grad).
-        targets: :func:`example_targets`.
+        targets: :func:`example_targets` (its keys are the style loss's layers).
 
     Returns:
         ``(total, {"style": raw style loss, "content": raw content loss, "total": total})``.
@@ -88,9 +92,9 @@ def code_objective(model: Any, content: torch.Tensor, code: torch.Tensor, target
     from ..losses import JOHNSON_CONTENT_LAYERS, content_loss, style_loss
 
     y = model.generator(content, code.reshape(1, -1))
-    layers = list(dict.fromkeys([*CODE_LAYERS, *JOHNSON_CONTENT_LAYERS]))
+    layers = list(dict.fromkeys([*targets, *JOHNSON_CONTENT_LAYERS]))
     fy = model.features(y, layers)
-    ls = style_loss(fy, targets, {n: 1.0 for n in CODE_LAYERS}, check=False)
+    ls = style_loss(fy, targets, {n: 1.0 for n in targets}, check=False)
     total = style_weight * ls
     values = {"style": float(ls.detach())}
     if content_weight > 0:
@@ -119,10 +123,10 @@ class Personalized:
 OPTIMIZERS = ("lbfgs", "adam")
 
 
-def personalize(model: Any, content: torch.Tensor, examples: Sequence[torch.Tensor], steps: int = 10,
+def personalize(model: Any, content: torch.Tensor, examples: Sequence[torch.Tensor], steps: int = 8,
                 lr: float | None = None, size: int = 128, style_weight: float = 1e5, content_weight: float = 0.0,
                 init: torch.Tensor | None = None, example_size: int | None = 256,
-                optimizer: str = "lbfgs") -> Personalized:
+                optimizer: str = "lbfgs", style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS) -> Personalized:
     r"""Optimise the code alone against the style loss (generator frozen).
 
     Args:
@@ -135,6 +139,8 @@ def personalize(model: Any, content: torch.Tensor, examples: Sequence[torch.Tens
         lr: step size (default 1 for L-BFGS with a strong-Wolfe line search, 0.3 for Adam).
         init: the starting code (default: the encoder's prediction).
         optimizer: ``"lbfgs"`` (default) or ``"adam"``.
+        style_layers: the VGG16 layers of the style loss: Gatys' ``relu1_1 ... relu5_1`` by default
+            (:data:`stylelab.losses.DEFAULT_STYLE_LAYERS`); :data:`CODE_LAYERS` (the encoder's) is the other choice.
 
     Returns:
         :class:`Personalized` (the code with the lowest objective seen, and both style losses);
@@ -154,8 +160,9 @@ def personalize(model: Any, content: torch.Tensor, examples: Sequence[torch.Tens
     t0 = time.perf_counter()
     c, _ = as_image_batch(resize_tensor(content.float(), size), name="content image", max_batch=1)
     c = c.to(model.device)
-    feats = _example_features(model, examples, example_size)  # one VGG pass per example: Grams and codes
-    targets = _targets_from(feats)
+    layers = list(dict.fromkeys([*CODE_LAYERS, *style_layers]))
+    feats = _example_features(model, examples, example_size, layers)  # one VGG pass per example: Grams and codes
+    targets = _targets_from(feats, style_layers)
     z0 = _code_from(model, feats) if init is None else init.reshape(-1).float()
     with torch.no_grad():
         cf = model.features(c, JOHNSON_CONTENT_LAYERS) if content_weight > 0 else None

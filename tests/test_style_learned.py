@@ -416,3 +416,38 @@ def test_stylize_learned_cli_with_personalisation(tmp_path):
     summary = json.loads(rec.read_text())["summary"]
     assert summary["personalized_style_loss"] <= summary["encoder_style_loss"]
     assert len(summary["code"]) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.ddp
+def test_torchrun_two_ranks_train_the_same_weights(tmp_path):
+    """Under torchrun the gradients are averaged: both ranks end with the same weights, and they differ
+    from a single process's (each rank drew its own crops)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    torchrun = Path(sys.executable).with_name("torchrun")
+    launcher = [str(torchrun)] if torchrun.exists() else [sys.executable, "-m", "torch.distributed.run"]
+    args = ["-m", "stylelab", "train-learned-style", *_SMALL, "--steps", "3", "--threads", "1"]
+    ddp = tmp_path / "ddp"
+    done = subprocess.run(launcher + ["--standalone", "--nproc_per_node", "2", *args, "--state", str(ddp / "s.pt"),
+                                      "-o", str(ddp / "m.pt"), "--checksum-dir", str(ddp)],
+                          capture_output=True, text=True, env=env, cwd=root, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ranks = [json.loads((ddp / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["world"] for r in ranks] == [2, 2] and [r["steps"] for r in ranks] == [3, 3]
+    for name, value in ranks[0]["checksums"].items():
+        assert ranks[1]["checksums"][name] == pytest.approx(value, rel=1e-6), name
+    assert done.stdout.count("step 3 ") == 1  # rank 0 alone prints
+    one = tmp_path / "one"
+    single = subprocess.run([sys.executable, *args, "--state", str(one / "s.pt"), "-o", str(one / "m.pt"),
+                             "--checksum-dir", str(one)], capture_output=True, text=True, env=env, cwd=root, timeout=300)
+    assert single.returncode == 0, single.stdout + single.stderr
+    alone = json.loads((one / "rank0.json").read_text())
+    assert alone["world"] == 1
+    assert alone["checksums"]["generator"] != pytest.approx(ranks[0]["checksums"]["generator"], rel=1e-9)

@@ -196,8 +196,10 @@ class LearnedStyleRun(Run):
         cfg = self.config
         self.style_names = tuple(cfg.styles) or training_styles()
         self.content_names = tuple(cfg.content) or training_content()
+        self.rank, self.world = _rank_world()
+        # the same initial weights on every rank; each rank its own crops (stream DATA_STREAM + rank)
         init = make_generator(self.seed, "cpu", INIT_STREAM)
-        self.data_gen = make_generator(self.seed, "cpu", DATA_STREAM)
+        self.data_gen = make_generator(self.seed, "cpu", DATA_STREAM + self.rank)
         self.encoder = seeded_module(lambda: StyleEncoder(cfg.code_dim, cfg.enc_hidden), init).to(self.device)
         self.generator = seeded_module(lambda: StyledGenerator(cfg.code_dim, cfg.width, cfg.n_res), init).to(self.device)
         self.d_real = seeded_module(lambda: realism_discriminator(cfg.d_width), init).to(self.device)
@@ -297,6 +299,7 @@ class LearnedStyleRun(Run):
             total, values = weighted_sum(terms, weights)
             self.opt.zero_grad(set_to_none=True)
             total.backward()
+            self._average_gradients(self.opt)
             self.opt.step()
         else:  # the discriminators only: the frozen generator's terms are still reported
             self.encoder.eval()
@@ -313,11 +316,26 @@ class LearnedStyleRun(Run):
                                             cfg.adv_kind)
         self.opt_d.zero_grad(set_to_none=True)
         (d_real + d_cons).backward()
+        self._average_gradients(self.opt_d)
         self.opt_d.step()
         values["d_realism"] = float(d_real.detach())
         values["d_consistency"] = float(d_cons.detach())
         values.update({f"score_{k}": v for k, v in scores.items()})
         return values
+
+    def _average_gradients(self, opt: torch.optim.Optimizer) -> None:
+        """Under ``torchrun``: average every gradient of ``opt``'s parameters over the ranks (what
+        DistributedDataParallel does; done by hand because the encoder and the discriminators are
+        called several times per step). A no-op in a single process."""
+        if self.world == 1:
+            return
+        import torch.distributed as dist
+
+        for group in opt.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:  # the same parameters have no gradient on every rank
+                    dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+                    p.grad.div_(self.world)
 
     # -------------------------------------------------------------- using the models
     @torch.no_grad()
@@ -391,6 +409,14 @@ class LearnedStyleRun(Run):
         return {"format": MODEL_FORMAT, "config": config_to_dict(self.config), "steps": self.step_count,
                 "seconds": float(self.seconds), "styles": list(self.style_names), "content": list(self.content_names),
                 **{k: m.state_dict() for k, m in self._modules().items()}}
+
+
+def _rank_world() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def _default_device() -> torch.device:

@@ -587,26 +587,6 @@ def classroom_pages() -> list[tuple[str, str, str]]:
     return [GALLERY_PAGE] + ([TEACHER_PAGE] if teacher_key_set() else [])
 
 
-def server_sessions(sched: Any) -> list[dict[str, Any]]:
-    """Every open session, for the teacher: label (a hash prefix, never the token), idle or not,
-    seconds since its last visit, compute seconds used, runs held."""
-    now = sched.clock()
-    with sched._lock:  # see server_runs
-        return [{"session": s.label, "idle": s.idle, "last seen s ago": round(now - s.last_seen, 1),
-                 "compute s": round(s.compute_s, 1), "runs": len(s.runs)} for s in sched.sessions.all()]
-
-
-def server_runs(sched: Any) -> list[tuple[str, dict[str, Any], Any]]:
-    """Every session's runs on the class server, for the teacher: ``(session label, info, handle)``.
-
-    The label is a prefix of the token's hash (never the token itself). Read under the
-    scheduler's lock, so a run submitted meanwhile cannot break the listing.
-    """
-    with sched._lock:  # the scheduler has no admin listing of its own; its RLock guards ``runs``
-        pairs = [(s.label, h) for s in sched.sessions.all() for h in list(s.runs.values())]
-    return [(label, h.info(), h) for label, h in pairs]
-
-
 _cpu_primed = False
 
 

@@ -84,6 +84,11 @@ EQUATIONS: list[Equation] = [
              r"\mathbb{E}\big[\ell_{fake}(D(G(c, E(s)), s))\big] + \mathbb{E}\big[\ell_{fake}(D(t, s))\big]",
              "loss", lab="style", direction="lower",
              description="stylelab.style.learned_losses.consistency_d_loss"),
+    Equation("style.consistency_pairing", "How the consistency discriminator judges a pair: a realism logit per "
+             "patch minus the distance between the two pictures' channel statistics in a learned space",
+             r"D_{cons}(x, s)_p = w^\top\phi_p(x) + b - \tfrac1C\big\|u(x) - u(s)\big\|^2,\quad "
+             r"u(x) = \mathrm{MLP}\big([\mu(\phi(x)),\ \sigma(\phi(x))]\big)",
+             "definition", lab="style", description="stylelab.style.learned.StyleConsistencyD"),
     Equation("style.consistency_g", "consistency term: the output and its style should pass as a real pair",
              r"\mathcal{L}^{G}_{cons} = \mathbb{E}\big[\ell_{G}(D_{cons}(G(c, E(s)), s))\big]", "loss",
              lab="style", direction="lower", description="stylelab.style.learned_losses.consistency_g_loss"),

@@ -121,6 +121,7 @@ def train_live(content: "torch.Tensor", style: "torch.Tensor", pause_note: str) 
         code_dim = st.select_slider("Code size d", [16, 32, 64], key=keep("style_learn_d", 32))
     weights = _weights_controls()
     with st.expander("The style-consistency discriminator", expanded=False):
+        eq("style.consistency_pairing", label=True)
         eq("style.consistency_d", label=True)
         st.caption("Its scores are drawn live beside the loss curves: real pairs should climb above fake and "
                    "mismatched ones, and the generator's outputs should follow the real pairs up.")

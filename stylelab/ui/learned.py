@@ -217,7 +217,7 @@ def personalize_section(model: "LearnedModel", content: "torch.Tensor", style: "
                          help="L-BFGS uses curvature from its last steps: on 64 numbers it needs far fewer "
                               "evaluations than Adam")
     steps = o2.slider("Evaluations of the objective (each one G and VGG pass)", 2, 60,
-                      key=keep("style_learn_psteps", 8))
+                      key=keep("style_learn_psteps", 5))
     if st.button("🎓 Teach", key="style_learn_teach"):
         try:
             st.session_state["style_learn_taught"] = personalize(model, content, examples, steps=int(steps),

@@ -47,6 +47,7 @@ __all__ = [
     "add_config_arguments",
     "add_dry_run",
     "config_from_args",
+    "rank_world",
     "run_main",
     "torchrun",
 ]
@@ -135,6 +136,15 @@ def _cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def rank_world() -> tuple[int, int]:
+    """``(rank, world size)`` of the process group this process is in, ``(0, 1)`` outside one."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def torchrun_environment() -> tuple[int, int, int, int] | None:

@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 import torch
 
 from ..device import autocast
+from ..entry import rank_world
 from ..errors import CheckpointError, ConfigError
 from ..run import Run, StopSignal, make_generator, run_to_end
 from .data import InpaintData
@@ -88,7 +89,7 @@ class InpaintTrainer(Run):
         cfg.validate()
         super().__init__(cfg, seed=cfg.seed, device=device)
         self.choice = get_loss_choice(cfg.loss)
-        self.rank, self.world = _rank_world()
+        self.rank, self.world = rank_world()
         dev = self.device
         # Initial weights from the run's own generator: the same on every rank, never the global RNG.
         init_gen = make_generator(cfg.seed, "cpu", stream=0)
@@ -276,13 +277,6 @@ class InpaintTrainer(Run):
 #: the former name (kept for scripts and notebooks)
 Trainer = InpaintTrainer
 
-
-def _rank_world() -> tuple[int, int]:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def parameter_checksum(net: torch.nn.Module) -> float:

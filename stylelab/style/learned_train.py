@@ -44,6 +44,7 @@ from typing import Any, Literal
 
 import torch
 
+from ..entry import rank_world
 from ..errors import AssetError, CheckpointError, ConfigError, NonFiniteError
 from ..run import Run, make_generator
 from .learned import CODE_LAYERS, StyleConsistencyD, StyledGenerator, StyleEncoder, realism_discriminator
@@ -196,7 +197,7 @@ class LearnedStyleRun(Run):
         cfg = self.config
         self.style_names = tuple(cfg.styles) or training_styles()
         self.content_names = tuple(cfg.content) or training_content()
-        self.rank, self.world = _rank_world()
+        self.rank, self.world = rank_world()
         # the same initial weights on every rank; each rank its own crops (stream DATA_STREAM + rank)
         init = make_generator(self.seed, "cpu", INIT_STREAM)
         self.data_gen = make_generator(self.seed, "cpu", DATA_STREAM + self.rank)
@@ -410,13 +411,6 @@ class LearnedStyleRun(Run):
                 "seconds": float(self.seconds), "styles": list(self.style_names), "content": list(self.content_names),
                 **{k: m.state_dict() for k, m in self._modules().items()}}
 
-
-def _rank_world() -> tuple[int, int]:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def _default_device() -> torch.device:

@@ -167,13 +167,13 @@ def personalize(model: Any, content: torch.Tensor, examples: Sequence[torch.Tens
     with torch.no_grad():
         cf = model.features(c, JOHNSON_CONTENT_LAYERS) if content_weight > 0 else None
     z = z0.clone().to(model.device).requires_grad_(True)
-    best = {"z": z0.clone(), "total": float("inf")}
+    best: dict[str, Any] = {"z": z0.clone(), "total": float("inf"), "style": float("nan")}
     history: list[dict[str, float]] = []
 
     def evaluate() -> torch.Tensor:
         total, values = code_objective(model, c, z, targets, style_weight, content_weight, cf)
         if values["total"] < best["total"]:  # the code of this evaluation (before the update)
-            best.update(z=z.detach().clone().cpu(), total=values["total"])
+            best.update(z=z.detach().clone().cpu(), total=values["total"], style=values["style"])
         history.append({"step": len(history), **values})
         return total
 
@@ -200,11 +200,8 @@ def personalize(model: Any, content: torch.Tensor, examples: Sequence[torch.Tens
     if steps > 0 and optimizer == "adam":  # Adam's last update has not been evaluated yet
         with torch.no_grad():
             evaluate()
-    with torch.no_grad():
-        _, final = code_objective(model, c, best["z"].to(model.device), targets, style_weight, content_weight, cf)
-    start = history[0]
-    return Personalized(best["z"].cpu(), z0.cpu(), start["style"], final["style"], history,
-                        time.perf_counter() - t0)
+    return Personalized(best["z"].cpu(), z0.cpu(), history[0]["style"], best["style"], history,
+                        time.perf_counter() - t0)  # the best code's loss was measured when it was evaluated
 
 
 # ----------------------------------------------------------------------------- named styles

@@ -148,7 +148,8 @@ def test_limits_from_env_and_pool_shape():
         Limits.from_env({"STYLELAB_MAX_SESSIONS": "0"})
     with pytest.raises(ConfigError, match="larger than"):
         Limits(memory_budget_mb=10, session_memory_mb=20)
-    assert Limits.from_env({"STYLELAB_WORKER_NICE": "0"}).worker_nice == 0 and Limits().worker_nice == 5
+    assert Limits.from_env({"STYLELAB_WORKER_NICE": "0"}).worker_nice == 0 and Limits().nice() == 5
+    assert Limits(backend="process").nice() == 5 and Limits(backend="process", worker_nice=3).nice() == 3
     with pytest.raises(ConfigError, match="worker_nice"):
         Limits.from_env({"STYLELAB_WORKER_NICE": "25"})
     for cores in (1, 2, 16):

@@ -122,3 +122,14 @@ def test_log_ticks_between_one_and_a_half_and_three_and_a_half_decades_label_eve
     assert 3 <= len(ticks) <= 7
     assert ticks[0] <= 3.01 * lo and ticks[-1] >= hi / 3.01  # a label within a factor 3 of each end
     assert all(round(t / 10 ** math.floor(math.log10(t) + 1e-9), 6) in (1.0, 3.0) for t in ticks)
+
+
+def test_thin_rows_keeps_the_shape_and_the_last_point():
+    from stylelab.ui.charts import thin_rows
+
+    rows = list(range(1235))
+    out = thin_rows(rows, 500)
+    assert len(out) <= 501 and out[0] == 0 and out[-1] == 1234  # ceil(1235 / 500) = 3: 0, 3, ..., 1233, then 1234
+    assert out[:-1] == rows[::3]
+    assert thin_rows(rows[:10], 500) == rows[:10]
+    assert thin_rows([], 5) == []

@@ -268,9 +268,12 @@ def test_paced_period_spreads_the_class_budget_over_the_live_pages(monkeypatch):
         pacer.note(f"other{i}", 0.05)
     period, n = live.paced_period(0.05, 0.4, 0.05, who="me")
     assert n == 21 and period == pytest.approx(2.1)
-    # a slow page alone still keeps its own share of the wall time
+    # a costly page alone still keeps its share of a core (0.3 s of CPU / 0.3 = 1 s); one that only
+    # waited (0.3 s of wall time, 0.01 s of CPU: the cores were busy) redraws every tick
     monkeypatch.setattr(pacing, "_pacer", pacing.RedrawPacer(cores=0.5))
-    assert live.paced_period(0.3, 0.4, 0.01, who="me")[0] == pytest.approx(1.0)
+    assert live.paced_period(0.3, 0.4, 0.3, who="me")[0] == pytest.approx(1.0)
+    monkeypatch.setattr(pacing, "_pacer", pacing.RedrawPacer(cores=0.5))
+    assert live.paced_period(0.3, 0.4, 0.01, who="me")[0] == pytest.approx(0.4)
     # never longer than a third of the idle period (each redraw keeps the session's runs in memory)
     crowd = pacing.RedrawPacer(cores=0.01)
     monkeypatch.setattr(pacing, "_pacer", crowd)
@@ -365,11 +368,11 @@ def test_set_run_submits_paused_and_a_done_run_can_be_extended(sched):
     assert _drawn(at) == 40
 
 
-def test_the_app_scheduler_is_one_and_refuses_ray(monkeypatch):
+def test_the_app_scheduler_is_one_and_refuses_ray_but_takes_processes(monkeypatch):
     monkeypatch.setenv("STYLELAB_BACKEND", "ray")
     session._scheduler.clear()
     try:
-        with pytest.raises(ConfigError, match="thread backend"):
+        with pytest.raises(ConfigError, match="thread or process backend"):
             session._scheduler()
     finally:
         session._scheduler.clear()

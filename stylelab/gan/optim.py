@@ -40,6 +40,17 @@ class LeanAdam(torch.optim.Adam):
         kwargs["fused"] = self._lean_ok  # no private op -> torch's own (unfused) Adam, nothing private called
         super().__init__(params, **kwargs)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # torch's Optimizer pickles only defaults, state and param_groups; keep our flag too
+        # (a run shipped to a worker process, :mod:`stylelab.serve.courier`)
+        return {**super().__getstate__(), "_lean_ok": self._lean_ok}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        lean = state.pop("_lean_ok", _fused_op() is not None)
+        super().__setstate__(state)
+        self._lean_ok = lean
+
     def _lean_group(self, group: dict[str, Any]) -> tuple[list[Tensor], ...] | None:
         if (group["amsgrad"] or group["weight_decay"] or group["differentiable"] or group["capturable"]
                 or torch.is_tensor(group["lr"]) or torch.is_tensor(group["betas"][0])):

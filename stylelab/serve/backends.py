@@ -131,6 +131,7 @@ class SliceResult:
     preview: Any = None
     memory_bytes: int | None = None
     stopped: bool = False
+    total_steps: int | None = None
 
 
 def _cpu_preview(run: Run) -> Any:
@@ -152,6 +153,9 @@ class RunHost:
         #: object holds it too (:meth:`borrow`), so drawing never sees half a step
         self._step_locks: dict[str, threading.RLock] = {}
         self._lock = threading.Lock()
+        #: runs a page of another process has borrowed (process backend): run_id -> (lease, deadline)
+        self._leases: dict[str, tuple[str, float]] = {}
+        self._lease_cv = threading.Condition(self._lock)
 
     def _run(self, run_id: str) -> Run:
         with self._lock:
@@ -201,18 +205,70 @@ class RunHost:
         stopped = False
         t0 = time.perf_counter()
         while not run.done:
-            if self._stopped(run_id, epoch):
+            if self._stopped(run_id, epoch) or not self._wait_lease(run_id, epoch):
                 stopped = True
                 break
             with lock:
+                if self._leased(run_id):  # borrowed while this slice waited for the lock
+                    continue
+                run = self._run(run_id)  # a borrowed run comes back as a new object (process backend)
+                if run.done:
+                    break
                 rows.append(run.step())
             if time.perf_counter() - t0 >= budget_s:
                 break
         with lock:
+            run = self._run(run_id)
             preview = _cpu_preview(run) if (want_preview or run.done) and rows else None
         memory = state_bytes(run.state_dict()) if measure else None
         return SliceResult(rows=rows, done=run.done, seconds=time.perf_counter() - t0, step_count=run.step_count,
-                           preview=preview, memory_bytes=memory, stopped=stopped)
+                           preview=preview, memory_bytes=memory, stopped=stopped, total_steps=run.total_steps)
+
+    # -- leases: a page in another process borrows the run between two steps ---------------
+    def lease(self, run_id: str, lease: str, seconds: float) -> None:
+        """Hold the run's steps until :meth:`release` (or ``seconds`` pass: a lost page cannot stall it)."""
+        with self._lease_cv:
+            self._leases[run_id] = (lease, time.monotonic() + seconds)
+
+    def release(self, run_id: str, lease: str, replace: Run | None = None) -> bool:
+        """End ``lease``; ``replace``: the borrowed run as it came back, which takes the old one's
+        place. False when the lease had expired (the change is not applied)."""
+        with self._lease_cv:
+            held = self._leases.get(run_id)
+            if held is None or held[0] != lease:
+                return False
+            if replace is not None:
+                if not isinstance(replace, Run):
+                    del self._leases[run_id]
+                    self._lease_cv.notify_all()
+                    raise ConfigError(f"A borrowed run came back as a {type(replace).__name__}, not a Run.")
+                if run_id in self._runs:  # no step runs now: the lease holds them (see slice)
+                    self._runs[run_id] = replace
+            del self._leases[run_id]
+            self._lease_cv.notify_all()
+            return True
+
+    def _leased(self, run_id: str) -> bool:
+        with self._lease_cv:
+            held = self._leases.get(run_id)
+            if held is not None and time.monotonic() >= held[1]:
+                del self._leases[run_id]
+                return False
+            return held is not None
+
+    def _wait_lease(self, run_id: str, epoch: int) -> bool:
+        """Wait while the run is borrowed; False if a stop request arrived meanwhile."""
+        with self._lease_cv:
+            while True:
+                held = self._leases.get(run_id)
+                if held is None:
+                    return True
+                if time.monotonic() >= held[1]:
+                    del self._leases[run_id]  # the page never came back: the run goes on unchanged
+                    return True
+                if self._stop_epoch.get(run_id, -1) > epoch:
+                    return False
+                self._lease_cv.wait(timeout=0.05)
 
     def _step_lock(self, run_id: str) -> threading.RLock:
         with self._lock:
@@ -258,6 +314,8 @@ class RunHost:
             self._runs.pop(run_id, None)
             self._stop_epoch.pop(run_id, None)
             self._step_locks.pop(run_id, None)
+            self._leases.pop(run_id, None)
+            self._lease_cv.notify_all()
 
     def count(self) -> int:
         with self._lock:
@@ -305,6 +363,17 @@ class Backend:
 
     #: whether the live Run objects are in this process (:meth:`borrow` can lend them)
     local_runs: bool = False
+    #: whether a submitted Run object itself travels to the worker (process backend), so a run
+    #: that has already made steps (a loaded checkpoint) can be submitted to a pinned backend
+    ships_instances: bool = False
+
+    def copy(self, run_id: str, timeout: float = 30.0) -> Run | None:
+        """A copy of the live run to draw (backends whose runs live elsewhere); None: no such copy."""
+        return None
+
+    def issued(self, run_id: str, run: Any) -> bool:
+        """Whether ``run`` is a copy of ``run_id`` that this backend handed to a page."""
+        return False
 
     @contextlib.contextmanager
     def borrow(self, run_id: str, timeout: float = 30.0, fallback: Run | None = None):
@@ -517,7 +586,11 @@ def make_backend(limits: Any) -> Backend:
     from .limits import gpu_count
 
     workers, threads = limits.pool()
+    if limits.backend == "process":
+        from .procs import ProcessBackend
+
+        return ProcessBackend(workers, threads, nice=limits.nice())
     if limits.backend == "ray":
         return RayBackend(workers=limits.workers, threads=threads, address=limits.ray_address,
-                          nice=limits.worker_nice)
-    return ThreadBackend(workers, threads, nice=limits.worker_nice, gpus=gpu_count())
+                          nice=limits.nice())
+    return ThreadBackend(workers, threads, nice=limits.nice(), gpus=gpu_count())

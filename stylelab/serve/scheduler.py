@@ -123,7 +123,7 @@ class RunHandle:
         self._factory, self._args, self._kwargs = factory, args, kwargs
         self._instance = instance
         #: the Run object given to submit (kept for :meth:`borrow`; the thread backend steps it)
-        self._submitted = instance if not scheduler.backend.pinned else None
+        self._submitted = instance if (not scheduler.backend.pinned or scheduler.backend.ships_instances) else None
         self._cond = threading.Condition()
         self._status = QUEUED
         self._rows: list[dict[str, Any]] = []
@@ -262,6 +262,15 @@ class RunHandle:
         """Stop after the current step and free the run's memory; its rows and preview stay readable."""
         self._sched._cancel(self)
 
+    @property
+    def local(self) -> bool:
+        """Whether the live Run object is in this process (thread backend)."""
+        return self._sched.backend.local_runs
+
+    def holds(self, run: Any) -> bool:
+        """Whether ``run`` is this handle's run: the object itself, or a copy the backend handed out."""
+        return run is not None and (self._sched.backend.issued(self.id, run) or run is self.instance())
+
     def instance(self) -> Run | None:
         """The live Run object without taking its step lock (read plain attributes only; use
         :meth:`borrow` to draw it): the one in memory, else the submitted one, else None."""
@@ -290,10 +299,22 @@ class RunHandle:
         run cannot be copied (the reason is kept in :attr:`snapshot_note`; :meth:`borrow` is the
         way to draw it then).
         """
+        from .courier import ShippingError
         from .snapshot import SnapshotUnavailable, snapshot
 
         if self.snapshot_note:
             return None
+        backend = self._sched.backend
+        if backend.ships_instances:  # the run lives in a worker process: its copy is the snapshot
+            try:
+                copied = backend.copy(self.id, timeout)
+            except ShippingError as exc:
+                self.snapshot_note = str(exc)
+                return None
+            except StylelabError:  # freed or evicted meanwhile: the page draws the latest preview
+                return None
+            if copied is not None:
+                return copied
         with self.borrow(timeout) as run:
             if run is None:
                 return None
@@ -498,7 +519,7 @@ class Scheduler:
             instance = factory
             factory = functools.partial(rebuild_run, type(instance), instance.record().to_dict(),
                                         instance.inputs(), str(instance.device))
-            if instance.step_count and self.backend.pinned:
+            if instance.step_count and self.backend.pinned and not self.backend.ships_instances:
                 raise ConfigError("Submit a fresh Run (or a factory) to the Ray backend; this one has "
                                   f"already made {instance.step_count} steps in this process.")
         else:
@@ -654,8 +675,19 @@ class Scheduler:
 
     # -- DRR -----------------------------------------------------------------------------
     def _runnable(self, h: RunHandle, w: int) -> bool:
-        return (h._status == RUNNING and not h._in_slice and not h._session.idle
-                and (h._worker is None or h._worker == w))
+        if h._status != RUNNING or h._in_slice or h._session.idle:
+            return False
+        if h._worker is not None:
+            return h._worker == w
+        # a pinned backend keeps a run on the worker that builds it: build it where the fewest
+        # running runs live, or the first workers to be free collect most of the class's runs and
+        # their students get a smaller share than those on a quieter worker
+        return not self.backend.pinned or h._built or self._load(w) <= min(self._load(x) for x in range(self.workers))
+
+    def _load(self, w: int) -> int:
+        """Running runs pinned to worker ``w`` (under the lock)."""
+        return sum(1 for s in self._ring for o in s.runs.values()
+                   if o._worker == w and o._built and o._status == RUNNING and not s.idle)
 
     def _backlogged(self, s: Session) -> bool:
         return not s.idle and any(h._status == RUNNING for h in s.runs.values())
@@ -739,6 +771,8 @@ class Scheduler:
             with h._cond:
                 h._rows.extend(res.rows)
                 h._step_count = res.step_count
+                if res.total_steps is not None:
+                    h.total_steps = res.total_steps
                 h.compute_s += seconds
                 if res.preview is not None:
                     h._preview = res.preview
@@ -767,7 +801,7 @@ class Scheduler:
         state = load_checkpoint(path, "evicted run", format_key="format", format_value=STATE_FORMAT) \
             if path is not None else None
         instance, h._instance = h._instance, None
-        if self.backend.pinned or state is not None:
+        if (self.backend.pinned and not self.backend.ships_instances) or state is not None:
             instance = None  # another process (or a checkpoint) rebuilds it from its recipe
         info = self.backend.build(w, h.id, h._factory, h._args, h._kwargs, state, instance)
         with self._cv:
@@ -796,6 +830,8 @@ class Scheduler:
             h._built = True
             h._evicted = False
             h._path = None
+            if self.backend.ships_instances:
+                h._submitted = None  # the worker holds the run now; the page reads copies of it
             h._worker = w if self.backend.pinned else None
             h._memory = info.memory_bytes
             with h._cond:

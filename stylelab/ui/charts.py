@@ -82,6 +82,19 @@ def format_tick(v: float) -> str:
     return power if mant == 1 else f"{mant:g}×{power}"
 
 
+def thin_rows(rows: Sequence[Any], at_most: int) -> list[Any]:
+    """Every k-th row, k = ceil(n / at_most), and always the last: a curve keeps its shape and its
+    latest point while a long run's chart stays a few hundred points (a panel is a few hundred
+    pixels wide; more points only cost the server's JSON and the browser's drawing)."""
+    if at_most < 1:
+        raise ValueError(f"at_most must be >= 1, got {at_most}")
+    stride = max(1, -(-len(rows) // at_most))
+    out = list(rows[::stride])
+    if rows and out[-1] is not rows[-1]:
+        out.append(rows[-1])
+    return out
+
+
 def log_ticks(values: Iterable[Any], max_ticks: int = 6) -> dict[str, Any]:
     """Tick positions and labels for a log axis over ``values`` (non-positive and non-finite are skipped).
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import GENERATED, PALETTE, REAL, colour, fraction_axis, log_axis
+from .charts import GENERATED, PALETTE, REAL, colour, fraction_axis, log_axis, thin_rows
 from .state import keep
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..gan.train import GANTrainer
 
 #: at most this many points per curve (keeps a redraw fast on a long run)
-MAX_POINTS = 1500
+MAX_POINTS = 500
 #: the choices of the page's controls
 LR_CHOICES = [1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
 KINDS = ["2-D points", "Images"]
@@ -159,7 +159,7 @@ def curves_figure(trainer: "GANTrainer") -> go.Figure:
     from ..gan.objectives import loss_spec
 
     hist = trainer.history
-    rows = hist[:: max(1, len(hist) // MAX_POINTS)]
+    rows = thin_rows(hist, MAX_POINTS)
     steps = [r["step"] for r in rows]
     evals = [r for r in hist if "fid" in r or "energy_distance" in r]
     dlabel = "D(x), D(G(z))" if loss_spec(trainer.config.loss).probabilistic else "mean D score"

@@ -209,7 +209,7 @@ def set_run(key: str, run: "Run | None", running: bool = False) -> None:
     # what the buttons should show from now on: the fragment reruns the page only for a change made
     # elsewhere (done, failed, another tab), never for this one (see the module docstring)
     st.session_state[k["shown"]] = play
-    if old is not None and run is not None and old.instance() is run and not old.done:
+    if old is not None and run is not None and old.holds(run) and not old.done:
         if play:
             old.resume()
         else:
@@ -415,32 +415,38 @@ def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: 
         st.session_state[k["seen"]] = seen + len(rows)
         if status == "failed" and not st.session_state.get(k["error"]):
             st.session_state[k["error"]] = f"Stopped at step {h.step_count}: {h.error_text}"
-        if show_progress:
-            label = {"running": "running", "queued": "queued", "paused": "paused", "done": "done",
-                     "cancelled": "stopped", "failed": "failed"}[status]
-            run = h.instance()
-            total = run.total_steps if run is not None else h.total_steps
-            seconds = run.seconds if run is not None else h.compute_s
-            _progress(run, h.step_count, total, seconds, label + (" · on disk" if h.evicted else ""))
         if not playing:
             _forget_redraws(key)
         t0 = time.perf_counter()
-        view = h.snapshot() if playing else None  # a copy made between two steps: drawn without the lock
+        # a copy made between two steps, drawn without the lock (from a worker process: always a copy)
+        view = h.snapshot() if playing or not h.local else None
+        if show_progress:  # read from the picture's own run, so the line and the picture agree
+            label = {"running": "running", "queued": "queued", "paused": "paused", "done": "done",
+                     "cancelled": "stopped", "failed": "failed"}[status]
+            run = view if view is not None else (h.instance() if h.local else None)
+            steps = run.step_count if run is not None else h.step_count
+            total = run.total_steps if run is not None else h.total_steps
+            seconds = run.seconds if run is not None else h.compute_s
+            _progress(run, steps, total, seconds, label + (" · on disk" if h.evicted else ""))
         if view is not None:
             if on_step is not None and rows:
                 on_step(view, rows)
             draw(view)
             _pace(key, time.perf_counter() - t0, tick_s, time.thread_time() - c0)
             return
-        with h.borrow() as live:  # paused, finished, or not copyable: the live run, between two steps
-            if live is not None:
-                if on_step is not None and rows:
-                    on_step(live, rows)
-                draw(live)
+        live = None
+        if h.local:  # paused, finished, or not copyable: the live run, between two steps
+            with h.borrow() as live:
+                if live is not None:
+                    if on_step is not None and rows:
+                        on_step(live, rows)
+                    draw(live)
         if live is not None:
             if playing:
                 _pace(key, time.perf_counter() - t0, tick_s, time.thread_time() - c0)
             return
+        if h.snapshot_note:
+            st.caption(f"The full view of this run cannot be drawn here ({h.snapshot_note}); its latest picture:")
         pic = h.preview()
         if pic is not None:  # the run is not in memory here: its latest picture
             st.image(pic.permute(1, 2, 0).clamp(0, 1).numpy(), caption=f"step {h.step_count}", width=384)
@@ -449,11 +455,13 @@ def _fragment_scheduled(key: str, draw: Callable[["Run"], None], show_progress: 
 
 
 def redraw_period(draw_s: float, tick_s: float) -> float:
-    """Seconds between two redraws of a page whose redraw took ``draw_s``, so that its redraws take
-    at most :data:`DRAW_SHARE` of the wall time while a worker trains, but wait at most
+    """Seconds between two redraws of a page whose redraw cost ``draw_s`` CPU seconds, so that its
+    redraws take at most :data:`DRAW_SHARE` of a core while a worker trains, but wait at most
     :data:`MAX_PAUSE_S` after a redraw: :math:`P = \\min(\\max(t, d / s), \\max(t, d) + p_{max})` for tick
-    :math:`t`, redraw time :math:`d` and share :math:`s` (the tick on a quiet machine: a 0.1 s
-    redraw every 0.4 s is a share of 0.25)."""
+    :math:`t`, redraw cost :math:`d` and share :math:`s` (the tick on a quiet machine: a 0.1 s
+    redraw every 0.4 s is a share of 0.25). CPU seconds, not wall seconds: a redraw that waited for
+    the cores (the worker, the browser) or for a copy of the run did not cost the server that wait,
+    and counting it made the period, and the browser's timer, jump from redraw to redraw."""
     return min(max(tick_s, draw_s / DRAW_SHARE), max(tick_s, draw_s) + MAX_PAUSE_S)
 
 
@@ -488,7 +496,7 @@ def paced_period(draw_s: float, tick_s: float, cpu_s: float, who: str = "?") -> 
     pacer = _pacer()
     pacer.note(who, max(0.0, cpu_s))
     sessions, _ = pacer.demand()
-    period = max(redraw_period(draw_s, tick_s), pacer.period(tick_s))
+    period = max(redraw_period(cpu_s, tick_s), pacer.period(tick_s))
     return min(period, max(tick_s, session.scheduler().limits.idle_s / 3)), sessions
 
 

@@ -51,11 +51,11 @@ def _scheduler() -> "Scheduler":
     from ..serve import Limits, Scheduler
 
     limits = Limits.from_env()
-    if limits.backend != "thread":
+    if limits.backend not in ("thread", "process"):
         raise ConfigError(
-            f"The app's live runs need the thread backend (STYLELAB_BACKEND=thread), not {limits.backend!r}: "
-            "a page draws the Run object its worker steps, which a Ray actor keeps in another process. "
-            "Use Ray for batch runs through stylelab.serve.Scheduler directly.")
+            f"The app's live runs need the thread or process backend (STYLELAB_BACKEND=thread|process), not "
+            f"{limits.backend!r}: a page draws and changes the Run object its worker steps, which a Ray actor "
+            "keeps to itself. Use Ray for batch runs through stylelab.serve.Scheduler directly.")
     sched = Scheduler(limits)
     # stop the workers before the interpreter goes away (a daemon thread inside a torch op at exit aborts)
     atexit.register(sched.shutdown)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from .charts import GENERATED, PALETTE, REAL, fraction_axis, log_axis
+from .charts import GENERATED, PALETTE, REAL, fraction_axis, log_axis, thin_rows
 from .gan import show_grid  # noqa: F401 - the Translate page shows its grids as the GAN Lab does
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..translate.translator import Translator
 
 #: at most this many points per curve
-MAX_POINTS = 1500
+MAX_POINTS = 500
 RETURNED = PALETTE[2]  # F(G(x)): green
 TARGET = "#bbbbbb"  # the real points of Y, faint
 #: the loss terms drawn along a run: history key -> label
@@ -68,7 +68,7 @@ def points_figure(run: "CycleRun", n: int = 60, height: int = 440) -> go.Figure:
 def curves_figure(run: "CycleRun", height: int = 300) -> go.Figure:
     """The loss terms along the run (log axis), one colour each."""
     hist = run.history
-    rows = hist[:: max(1, len(hist) // MAX_POINTS)]
+    rows = thin_rows(hist, MAX_POINTS)
     steps = [r["step"] for r in rows]
     fig = go.Figure()
     for i, (key, label) in enumerate(TERMS.items()):

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import serve_contract as contract
 import torch
 from test_serve_scheduler import FakeClock, _until, alone, sleep_run
 
@@ -117,32 +118,13 @@ def test_courier_names_what_cannot_be_pickled():
 # ----------------------------------------------------------------------------- the scheduler on processes
 def test_rows_previews_records_and_failures_from_worker_processes(psched):
     assert psched.workers == 2 and len(set(psched.backend.pids)) == 2 and os.getpid() not in psched.backend.pids
-    token = psched.open_session()
-    hs = [psched.submit(token, sleep_run, seed, steps=25, heavy=False) for seed in (0, 1)]
-    for seed, h in enumerate(hs):
-        assert h.wait(timeout=60) == "done", h.error_text
-        assert h.rows() == alone(seed, 25)
-        assert isinstance(h.preview(), torch.Tensor) and h.preview().shape == (3, 2, 2)
-        assert h.record().metrics == alone(seed, 25)
-    bad = psched.submit(token, sleep_run, 0, steps=10, fail_at=2)
-    assert bad.wait(timeout=60) == "failed" and "broke on purpose" in bad.error_text
-    assert isinstance(bad.error, StylelabError)
+    contract.rows_previews_records_and_failures(psched)
 
 
 def test_fair_share_between_cheap_and_expensive_steps_on_one_process():
     s = proc_sched(workers=1)
     try:
-        cheap, dear = s.open_session(), s.open_session()
-        hc = s.submit(cheap, sleep_run, 0, steps=None, cost_s=0.002)
-        hd = s.submit(dear, sleep_run, 1, steps=None, cost_s=0.1)
-
-        def compute(tok):
-            return s.session_info(tok)["compute_s"]
-
-        _until(lambda: compute(cheap) + compute(dear) >= 3.0, timeout=90, what="3 s of compute")
-        a, b = compute(cheap), compute(dear)
-        assert min(a, b) / (a + b) >= 0.35
-        assert hc.step_count > 5 * hd.step_count
+        contract.fair_share_cheap_vs_dear(s)
     finally:
         s.shutdown()
 
@@ -150,23 +132,7 @@ def test_fair_share_between_cheap_and_expensive_steps_on_one_process():
 def test_queue_priorities_cancel_pause_on_processes():
     s = proc_sched(workers=1, max_heavy_runs=1)
     try:
-        a, b, c = s.open_session(), s.open_session(), s.open_session()
-        ha = s.submit(a, sleep_run, 0, steps=None, cost_s=0.05)
-        ha.wait_steps(2, timeout=60)
-        hb = s.submit(b, sleep_run, 1, steps=30, cost_s=0.01)
-        hc = s.submit(c, sleep_run, 2, steps=5, priority=5)
-        assert hc.position == 1 and hb.status == "queued"
-        at_cancel = ha.step_count
-        ha.cancel()
-        assert hc.wait(timeout=60) == "done" and hc.rows() == alone(2, 5)
-        assert ha.step_count <= at_cancel + 1  # stopped within one step
-        hb.wait_steps(5, timeout=60)
-        hb.pause()
-        frozen = hb.step_count
-        _until(lambda: not hb._in_slice, what="the slice to end")
-        assert hb.status == "paused" and hb.step_count <= frozen + 1
-        hb.resume()
-        assert hb.wait(timeout=60) == "done" and hb.rows() == alone(1, 30)
+        contract.queue_priorities_cancel_pause(s)
     finally:
         s.shutdown()
 
@@ -175,16 +141,7 @@ def test_eviction_to_disk_comes_back_bit_for_bit_on_processes():
     clock = FakeClock()
     s = proc_sched(workers=1, clock=clock, idle_s=60, grace_s=600)
     try:
-        token = s.open_session()
-        h = s.submit(token, sleep_run(7, steps=60, cost_s=0.002))  # a Run object: it travels
-        h.wait_steps(10, timeout=60)
-        clock.advance(61)
-        s.maintain()
-        _until(lambda: h.evicted, timeout=60, what="eviction")
-        assert s.backend._peers[0].call("count") == 0 and s.stats()["memory_mb"] == 0
-        s.touch(token)
-        assert h.wait(timeout=60) == "done"
-        assert h.rows() == alone(7, 60)
+        contract.eviction_comes_back_bit_for_bit(s, clock, instance=True)  # a Run object: it travels
     finally:
         s.shutdown()
 

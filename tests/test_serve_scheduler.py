@@ -195,24 +195,12 @@ def test_eta_is_measured_from_steps():
 
 
 def test_fair_share_between_cheap_and_expensive_steps():
-    """Deficit round robin on compute seconds: a 2 ms-step run and a 100 ms-step run share one
-    worker about equally (plain round robin of slices would give the expensive one ~5/6)."""
+    """Deficit round robin on compute seconds (:func:`serve_contract.fair_share_cheap_vs_dear`)."""
+    import serve_contract as contract
+
     s = make_sched(workers=1)
     try:
-        cheap, dear = s.open_session(), s.open_session()
-        hc = s.submit(cheap, sleep_run, 0, steps=None, cost_s=0.002)
-        hd = s.submit(dear, sleep_run, 1, steps=None, cost_s=0.1)
-
-        def compute(tok):
-            return s.session_info(tok)["compute_s"]
-
-        _until(lambda: compute(cheap) + compute(dear) >= 3.0, timeout=60, what="3 s of compute")
-        a, b = compute(cheap), compute(dear)
-        share = min(a, b) / (a + b)
-        print(f"\nDRR on 1 worker: cheap {a:.2f} s ({hc.step_count} steps), dear {b:.2f} s ({hd.step_count} steps), "
-              f"min share {share:.2f}")
-        assert share >= 0.35
-        assert hc.step_count > 10 * hd.step_count  # the cheap run really made many more steps
+        contract.fair_share_cheap_vs_dear(s, timeout=60, more_steps=10)
     finally:
         s.shutdown()
 

@@ -77,10 +77,13 @@ if view == "see":
                 caption=f"style: 8 strongest of {fs.shape[1]} channels at {layer}")
         channels = st.slider("Gram channels shown", 8, 64, step=8, key=keep("loss_gram_channels", 32))
         g1, g2 = st.columns(2)
-        for col, feats, name in ((g1, fc, "content"), (g2, fs, "style")):
+        def gram_figure(feats, name):
             fig = px.imshow(gram_heatmap(feats, channels), color_continuous_scale="viridis",
                             title=f"Gram matrix of the {name} image, {layer} (first {channels} channels)")
-            fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+            return fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10))
+
+        for col, feats, name, digest in ((g1, fc, "content", c_digest), (g2, fs, "style", s_digest)):
+            fig = charts.shared_figure("loss_gram", (digest, layer, channels, name), lambda f=feats, n=name: gram_figure(f, n))
             col.plotly_chart(fig, key=f"loss_gram_{name}")
         equation(equations.latex("loss.gram"), "Gram matrix (normalised by C·H·W)")
         bar_layers = st.multiselect("Layers for the per-layer bars", ALL_LAYERS,
@@ -101,14 +104,17 @@ if view == "see":
                 table = ui.layer_table((image_digest(result), c_digest, s_digest), ordered, result, content, style)
             else:  # both distances between the two images: features of one vs the other, Grams likewise
                 table = ui.layer_table((s_digest, c_digest, c_digest), ordered, style, content, content)
-            long = table.melt(id_vars="layer", var_name="loss", value_name="value")
-            fig = px.bar(long, x="layer", y="value", color="loss", facet_col="loss", log_y=True,
-                         color_discrete_sequence=charts.PALETTE, facet_col_spacing=0.08,  # room for the tick labels
-                         title=f"Per-layer content loss and style (Gram) loss of {which} (log scale)")
-            fig.update_yaxes(matches=None, showticklabels=True)
-            fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-            charts.log_axis(fig)
-            st.plotly_chart(fig, key="loss_bars")
+            def bars_figure():
+                long = table.melt(id_vars="layer", var_name="loss", value_name="value")
+                fig = px.bar(long, x="layer", y="value", color="loss", facet_col="loss", log_y=True,
+                             color_discrete_sequence=charts.PALETTE, facet_col_spacing=0.08,  # room for the tick labels
+                             title=f"Per-layer content loss and style (Gram) loss of {which} (log scale)")
+                fig.update_yaxes(matches=None, showticklabels=True)
+                fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+                return charts.log_axis(fig)
+
+            # keyed by the numbers it shows: the same table draws the same figure, built once per server
+            st.plotly_chart(charts.shared_figure("loss_bars", (which, table.to_json()), bars_figure), key="loss_bars")
             st.caption(" ".join(charts.trend_caption(table["layer"], table[col], name) for col, name in
                                 (("content", "Content loss"), ("style", "Style loss")))
                        + " Deep layers encode *what* is where; the style loss per layer shows at which scale the "

@@ -20,6 +20,7 @@ from stylelab.ui import (
     page_setup,
     show_error,
     show_image,
+    show_image_file,
     upload_record,
     view_picker,
 )
@@ -74,7 +75,7 @@ with right, st.expander("🖼️ The paintings gallery", expanded=False):  # und
     cols = st.columns(3)
     for i, p in enumerate(paintings):
         with cols[i % 3]:
-            st.image(str(p.path), caption=f"{p.title} — {p.artist}", width="stretch")
+            show_image_file(p.path, caption=f"{p.title} — {p.artist}")
     if paintings:
         st.caption("Choose one with the *Style image* picker above (Paintings).")
 

@@ -88,10 +88,10 @@ if view == "card":
                     "Saliency": "Spectral-residual saliency (Hou & Zhang 2007): bright = unexpected",
                     "Clipped pixels": "Blue: crushed to black (Y ≤ 2/255) · red: blown out (Y ≥ 253/255)"}[overlay])
                 k = st.slider("Palette colours", 2, 8, key=keep("aes_palette_k", 5))
-                pal = aes.dominant_palette(img, k=k)
+                pal = ui.cached_palette(img, k)
                 show_image(overlays.palette_strip(pal.colors[0], pal.weights[0]),
                            caption="Dominant palette (k-means in CIELAB), widths = share of pixels")
-                fit = aes.harmony_fit(img)
+                fit = ui.cached_harmony(img)
                 st.caption(f"Best harmonic template: **{fit.template[0]}** rotated {float(fit.angle[0]):.0f}°, "
                            f"mean hue deviation {float(fit.deviation[0]):.2f}°")
             with right:

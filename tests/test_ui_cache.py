@@ -153,3 +153,52 @@ def test_shared_lru_stores_nothing_when_the_computation_fails():
     assert shared("t-one", 3) is shared("t-one", 3)
     with pytest.raises(ValueError):
         SharedLRU(0)
+
+
+# ----------------------------------------------------------------------------- page-load caches (issue 15)
+def test_thumbnail_bytes_are_small_made_once_and_a_bad_file_is_an_error(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from stylelab.ui import thumbnail_bytes
+
+    path = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (900, 1600, 3), dtype=np.uint8)).save(path)
+    mtime = path.stat().st_mtime_ns
+    before = thumbnail_bytes.cache_info().hits
+    data = thumbnail_bytes(str(path), mtime, 480)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "JPEG" and max(im.size) == 480 and im.size == (480, 270)  # aspect kept
+    assert thumbnail_bytes(str(path), mtime, 480) is data  # the second page load reuses the bytes
+    assert thumbnail_bytes.cache_info().hits == before + 1
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a picture")
+    from PIL import UnidentifiedImageError
+
+    with pytest.raises(UnidentifiedImageError):
+        thumbnail_bytes(str(bad), bad.stat().st_mtime_ns, 480)
+    with pytest.raises(ValueError):
+        thumbnail_bytes(str(path), mtime, 0)
+
+
+def test_shared_figure_is_built_once_per_key_for_every_session():
+    import plotly.graph_objects as go
+
+    from stylelab.ui.charts import shared_figure
+
+    built = []
+
+    def build(v):
+        built.append(v)
+        return go.Figure(go.Bar(x=["a"], y=[v]))
+
+    a = shared_figure("test_fig", ("digest-1", 3), lambda: build(3))
+    b = shared_figure("test_fig", ("digest-1", 3), lambda: build(99))  # another session, same inputs
+    c = shared_figure("test_fig", ("digest-2", 3), lambda: build(4))  # other pixels: its own figure
+    assert a is b and built == [3, 4] and c.data[0].y == (4,)
+    for i in range(60):  # bounded
+        shared_figure("test_fig", ("flood", i), lambda i=i: build(i))
+    from stylelab.ui.cache import shared
+
+    assert len(shared("figure:test_fig", 48)) <= 48

@@ -133,3 +133,28 @@ def test_thin_rows_keeps_the_shape_and_the_last_point():
     assert out[:-1] == rows[::3]
     assert thin_rows(rows[:10], 500) == rows[:10]
     assert thin_rows([], 5) == []
+
+
+def test_live_gan_figures_skip_validation_but_are_the_validated_figures():
+    """The GAN Lab's live figures are filled into a skeleton without plotly's validation
+    (charts.skeleton_figure); rebuilding them the validated way must give the same figure, and the
+    numbers drawn must be the run's."""
+    import json
+
+    import plotly.io as pio
+
+    from stylelab.gan import GANConfig, GANTrainer
+    from stylelab.ui.gan import curves_figure, points_figure
+
+    t = GANTrainer(GANConfig(data="ring", seed=1, metrics_every=20))
+    t.train(45)
+    for fig in (points_figure(t), curves_figure(t)):
+        validated = go.Figure(fig.to_dict())  # raises on any invalid property
+        assert json.loads(pio.to_json(validated)) == json.loads(pio.to_json(fig))
+    curves = curves_figure(t)
+    assert [tr.name for tr in curves.data][:4] == ["loss D", "loss G", "D(x) real", "D(G(z)) fake"]
+    assert list(curves.data[0].y) == [r["loss_d"] for r in t.history]
+    assert list(curves.data[4].x) == [r["step"] for r in t.history if "energy_distance" in r]
+    assert points_figure(t).layout.title.text == "step 45"
+    t.train(5)
+    assert points_figure(t).layout.title.text == "step 50"  # the shared skeleton is not changed by a redraw

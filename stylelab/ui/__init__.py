@@ -8,6 +8,7 @@ Heavy modules (torch) are imported inside functions so the home page renders fas
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -184,6 +185,48 @@ def show_image(image: "torch.Tensor", caption: str | None = None, width: int | s
     from ..imageio import to_pil
 
     st.image(to_pil(image), caption=caption, width=width)
+
+
+#: the longer side of a picture file drawn by :func:`show_image_file` (a gallery's column is narrower)
+THUMB_PX = 480
+
+
+@functools.lru_cache(maxsize=96)
+def thumbnail_bytes(path: str, mtime_ns: int, max_px: int = THUMB_PX) -> bytes:
+    """JPEG bytes of the picture file ``path`` with its longer side at most ``max_px``, made once per
+    server process (``mtime_ns``, the file's modification time, is part of the key: a changed file is
+    read again). Streamlit would otherwise decode, resize and encode a large file on every page run
+    (the paintings gallery: 22 files on every load of the Style Studio). Raises ``OSError`` or
+    ``PIL.UnidentifiedImageError`` for a file that cannot be read as a picture."""
+    import io
+
+    from PIL import Image
+
+    if max_px < 1:
+        raise ValueError(f"max_px must be >= 1, got {max_px}.")
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        im.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        im.save(buf, format="JPEG", quality=88)
+    return buf.getvalue()
+
+
+def show_image_file(path: Any, caption: str | None = None, width: int | str = "stretch", max_px: int = THUMB_PX) -> bool:
+    """Draw the picture file ``path`` from :func:`thumbnail_bytes` (its bytes made once per server);
+    a file that cannot be read is said in a caption instead. Returns whether the picture was drawn."""
+    from pathlib import Path
+
+    from PIL import UnidentifiedImageError
+
+    p = Path(path)
+    try:
+        data = thumbnail_bytes(str(p), p.stat().st_mtime_ns, max_px)
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        st.caption(f"{caption or p.name}: this picture could not be read ({type(exc).__name__}).")
+        return False
+    st.image(data, caption=caption, width=width)
+    return True
 
 
 def download_image(image: "torch.Tensor", file_name: str, label: str = "Download PNG", key: str | None = None) -> None:

@@ -15,7 +15,7 @@ import streamlit as st
 from .. import equations
 from ..errors import StylelabError
 from . import _bundled, charts, download_image, download_record, push_result, show_error, show_image
-from .cache import SessionLRU, tensor_digest
+from .cache import shared, tensor_digest
 from .live import is_running, set_run
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,11 +44,14 @@ def bundled_image(name: str, size: int) -> "torch.Tensor":
 
 
 def cached_report(img: "torch.Tensor", quality: bool) -> dict[str, float | None]:
-    """Report of an image, remembered in this session (a bounded LRU: reruns are instant)."""
+    """Report of an image, remembered for the whole server by the image's content digest (a bounded
+    shared LRU, :func:`stylelab.ui.cache.shared`: a class opening the page on the same default picture
+    computes it once; a session finds an entry only for pixels it already holds). A copy is returned,
+    so a page that changes it changes nobody else's."""
     from .. import aesthetics as aes
 
-    memo = SessionLRU("aes_report_cache", max_entries=48)
-    return memo.get_or_compute(tensor_digest(img, extra=quality), lambda: aes.report(img, quality=quality))
+    memo = shared("aes_report_cache", max_entries=64)
+    return dict(memo.get_or_compute(tensor_digest(img, extra=quality), lambda: aes.report(img, quality=quality)))
 
 
 def fmt(name: str, value: float | None) -> str:
@@ -59,6 +62,23 @@ def fmt(name: str, value: float | None) -> str:
     m = MEASURES[name]
     text = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return f"{text} {m.unit}".strip()
+
+
+def cached_palette(img: "torch.Tensor", k: int) -> Any:
+    """:func:`stylelab.aesthetics.dominant_palette` of ``img`` (k-means: deterministic, seed 0),
+    remembered for the whole server by the image's content digest (see :func:`cached_report`)."""
+    from .. import aesthetics as aes
+
+    return shared("aes_palette_cache", max_entries=64).get_or_compute(
+        tensor_digest(img, extra=("palette", k)), lambda: aes.dominant_palette(img, k=k))
+
+
+def cached_harmony(img: "torch.Tensor") -> Any:
+    """:func:`stylelab.aesthetics.harmony_fit` of ``img``, remembered like :func:`cached_palette`."""
+    from .. import aesthetics as aes
+
+    return shared("aes_harmony_cache", max_entries=64).get_or_compute(
+        tensor_digest(img, extra="harmony"), lambda: aes.harmony_fit(img))
 
 
 def explain(name: str) -> None:
@@ -86,7 +106,7 @@ def radar(reports: dict[str, dict[str, float | None]]) -> "go.Figure":
              and any(r.get(n) is not None for r in reports.values())]
     series = {label: {MEASURES[n].short_label: g for n in names if (g := MEASURES[n].goodness(rep.get(n))) is not None}
               for label, rep in reports.items()}
-    return charts.radar(series, radial_range=(0.0, 1.0), height=460)
+    return charts.shared_figure("aes_radar", series, lambda: charts.radar(series, radial_range=(0.0, 1.0), height=460))
 
 
 def report_card(rep: dict[str, float | None]) -> None:

@@ -11,7 +11,7 @@ pass them through the helpers here; no science lives in this module.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -36,6 +36,61 @@ GENERATED = PALETTE[1]
 TOTAL = "#000000"  # the sum of weighted terms: a thick black line
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def shared_figure(name: str, key: Any, build: "Callable[[], go.Figure]", max_entries: int = 48) -> go.Figure:
+    """The figure ``build()`` makes for ``key``, built once for the whole server (a bounded
+    :func:`stylelab.ui.cache.shared` LRU per ``name``): a class that opens a page on the same default
+    pictures pays plotly's figure building (its property validation: 0.1-0.3 s of the server's one
+    interpreter lock per figure) once, not once per student. ``key`` must name everything the figure
+    shows (content digests and settings). The figure is shared: pass it to ``st.plotly_chart``, which
+    copies it (``to_dict``), and never change it after it is returned."""
+    from .cache import shared
+
+    return shared(f"figure:{name}", max_entries).get_or_compute(repr(key), build)
+
+
+def _merged(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``update`` laid over it, nested dictionaries merged (new dictionaries along the
+    changed paths; ``base`` is never changed)."""
+    out = dict(base)
+    for k, v in update.items():
+        old = base.get(k)
+        out[k] = _merged(old, v) if isinstance(v, Mapping) and isinstance(old, Mapping) else v
+    return out
+
+
+def unchecked_figure(data: Sequence[Mapping[str, Any]], layout: Mapping[str, Any]) -> go.Figure:
+    """A ``go.Figure`` from plain trace and layout dictionaries *without* plotly's property validation
+    (its private ``_validate=False``; a plotly without it gets the validated figure). Only for specs
+    that came out of a validated figure (:func:`skeleton_figure`): a typo here would not be caught."""
+    spec = {"data": list(data), "layout": dict(layout)}
+    try:
+        return go.Figure(spec, _validate=False)
+    except TypeError:  # pragma: no cover  (a plotly without the switch)
+        return go.Figure(spec)
+
+
+def skeleton_figure(name: str, variant: Any, build: Callable[[], go.Figure], series: Sequence[Mapping[str, Any]],
+                    layout: Mapping[str, Any] | None = None) -> go.Figure:
+    """A live figure redrawn many times a second: its *skeleton* (``build()``: the validated figure
+    with every trace, axis, title and style but empty data) is made once per ``variant`` for the whole
+    server; each redraw lays trace ``i``'s data (``series[i]``, e.g. ``{"x": steps, "y": losses}``) and
+    the ``layout`` changes over a copy and skips validation (:func:`unchecked_figure`).
+
+    Why: plotly validates every property it is given, and for the GAN Lab's curves (``make_subplots``,
+    six traces of 500 points) that was 40 ms of a 50 ms figure, on the server's one interpreter lock,
+    for every redraw of every student. The result's JSON is the validated figure's
+    (``tests/test_ui_charts.py`` checks both GAN figures). Raises ``ValueError`` when ``series`` does not
+    have one entry per trace of the skeleton.
+    """
+    from .cache import shared
+
+    spec = shared(f"skeleton:{name}", 32).get_or_compute(repr(variant), lambda: build().to_plotly_json())
+    traces = spec["data"]
+    if len(series) != len(traces):
+        raise ValueError(f"The {name} figure has {len(traces)} traces; got data for {len(series)}.")
+    return unchecked_figure([_merged(t, s) for t, s in zip(traces, series)], _merged(spec["layout"], layout or {}))
 
 
 def colour(i: int) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .charts import GENERATED, PALETTE, REAL, colour, fraction_axis, log_axis, thin_rows
+from .charts import GENERATED, PALETTE, REAL, colour, fraction_axis, log_axis, skeleton_figure, thin_rows
 from .state import keep
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,7 +115,10 @@ def draw_images(trainer: "GANTrainer") -> None:
 
 
 def points_figure(trainer: "GANTrainer", height: int = 470) -> go.Figure:
-    """D's decision surface, real and generated points, and the arrows ``-grad_x L_G`` (2-D runs)."""
+    """D's decision surface, real and generated points, and the arrows ``-grad_x L_G`` (2-D runs).
+
+    Redrawn live: the figure's skeleton is built (and validated) once per kind of surface
+    (:func:`stylelab.ui.charts.skeleton_figure`); each redraw fills in the numbers."""
     from ..gan import viz
 
     bounds = viz.plot_bounds(trainer)
@@ -123,23 +126,31 @@ def points_figure(trainer: "GANTrainer", height: int = 470) -> go.Figure:
     pts, arrows = viz.generator_gradients(trainer, n=150, seed=trainer.config.seed + 5)
     fake = trainer.sample(500).cpu().numpy()
     real = trainer.real[:500].cpu().numpy()
-    fig = go.Figure()
-    label = "D(x)" if surf.kind == "probability" else "D score"
-    fig.add_trace(go.Heatmap(x=surf.xs.numpy(), y=surf.ys.numpy(), z=surf.values.numpy(), colorscale="RdBu",
-                             opacity=0.55, colorbar=dict(title=label), zmid=0.5 if surf.kind == "probability" else 0))
-    fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real", marker=dict(size=4, color=REAL)))
-    fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
-                             marker=dict(size=4, color=GENERATED)))
     scale = 0.3 / max(1e-8, float(arrows.norm(dim=1).max()))  # longest arrow 0.3 units: directions, relative size
     xs: list[Any] = []
     ys: list[Any] = []
     for (x, y), (dx, dy) in zip(pts.tolist(), (arrows * scale).tolist()):
         xs += [x, x + dx, None]
         ys += [y, y + dy, None]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="−∇ G loss", line=dict(color="black", width=1)))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(range=bounds[:2], constrain="domain"),
-                      yaxis=dict(range=bounds[2:], scaleanchor="x", constrain="domain"),
-                      title=f"step {trainer.step_count}", legend=dict(orientation="h"))
+    series = [{"x": surf.xs.numpy(), "y": surf.ys.numpy(), "z": surf.values.numpy()},
+              {"x": real[:, 0], "y": real[:, 1]}, {"x": fake[:, 0], "y": fake[:, 1]}, {"x": xs, "y": ys}]
+    layout = {"xaxis": {"range": list(bounds[:2])}, "yaxis": {"range": list(bounds[2:])},
+              "title": {"text": f"step {trainer.step_count}"}}
+    return skeleton_figure("gan_points", (surf.kind, height), lambda: _points_skeleton(surf.kind, height), series, layout)
+
+
+def _points_skeleton(kind: str, height: int) -> go.Figure:
+    """:func:`points_figure` without its numbers (surface ``kind``: ``"probability"`` or a score)."""
+    fig = go.Figure()
+    label = "D(x)" if kind == "probability" else "D score"
+    fig.add_trace(go.Heatmap(x=[], y=[], z=[], colorscale="RdBu", opacity=0.55, colorbar=dict(title=label),
+                             zmid=0.5 if kind == "probability" else 0))
+    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="real", marker=dict(size=4, color=REAL)))
+    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="generated", marker=dict(size=4, color=GENERATED)))
+    fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name="−∇ G loss", line=dict(color="black", width=1)))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis=dict(range=[0, 1], constrain="domain"),
+                      yaxis=dict(range=[0, 1], scaleanchor="x", constrain="domain"), title="step 0",
+                      legend=dict(orientation="h"))
     return fig
 
 
@@ -155,7 +166,10 @@ def scatter_figure(trainer: "GANTrainer", height: int = 300) -> go.Figure:
 
 
 def curves_figure(trainer: "GANTrainer") -> go.Figure:
-    """Losses, D's outputs and the evaluation measures along the run (three panels)."""
+    """Losses, D's outputs and the evaluation measures along the run (three panels).
+
+    Redrawn live: the three-panel skeleton (``make_subplots``) is built once per kind of run
+    (:func:`stylelab.ui.charts.skeleton_figure`); each redraw fills in the curves."""
     from ..gan.objectives import loss_spec
 
     hist = trainer.history
@@ -163,22 +177,31 @@ def curves_figure(trainer: "GANTrainer") -> go.Figure:
     steps = [r["step"] for r in rows]
     evals = [r for r in hist if "fid" in r or "energy_distance" in r]
     dlabel = "D(x), D(G(z))" if loss_spec(trainer.config.loss).probabilistic else "mean D score"
-    titles = ("losses", dlabel, "FID / KID (classifier features)" if not trainer.config.is_toy else "energy distance / coverage")
-    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, specs=[[{}, {}, {"secondary_y": True}]])
-    for key, name, col in (("loss_d", "loss D", 1), ("loss_g", "loss G", 1), ("d_real", "D(x) real", 2),
-                           ("d_fake", "D(G(z)) fake", 2)):
-        fig.add_trace(go.Scatter(x=steps, y=[r[key] for r in rows], name=name), 1, col)
+    toy = bool(trainer.config.is_toy)
+    coverage = toy and bool(evals) and "coverage" in evals[-1]
+    series = [{"x": steps, "y": [r[key] for r in rows]} for key in ("loss_d", "loss_g", "d_real", "d_fake")]
     es = [r["step"] for r in evals]
-    if trainer.config.is_toy:
-        fig.add_trace(go.Scatter(x=es, y=[r["energy_distance"] for r in evals], name="energy distance", mode="lines+markers"), 1, 3)
-        if evals and "coverage" in evals[-1]:
-            fig.add_trace(go.Scatter(x=es, y=[r["coverage"] for r in evals], name="mode coverage", mode="lines+markers",
-                                     line=dict(dash="dot")), 1, 3, secondary_y=True)
+    for key in (("energy_distance", "coverage")[:1 + coverage] if toy else ("fid", "kid")):
+        series.append({"x": es, "y": [r[key] for r in evals]})
+    return skeleton_figure("gan_curves", (dlabel, toy, coverage), lambda: _curves_skeleton(dlabel, toy, coverage), series)
+
+
+def _curves_skeleton(dlabel: str, toy: bool, coverage: bool) -> go.Figure:
+    """:func:`curves_figure` without its numbers."""
+    titles = ("losses", dlabel, "FID / KID (classifier features)" if not toy else "energy distance / coverage")
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, specs=[[{}, {}, {"secondary_y": True}]])
+    for name, col in (("loss D", 1), ("loss G", 1), ("D(x) real", 2), ("D(G(z)) fake", 2)):
+        fig.add_trace(go.Scatter(x=[], y=[], name=name), 1, col)
+    if toy:
+        fig.add_trace(go.Scatter(x=[], y=[], name="energy distance", mode="lines+markers"), 1, 3)
+        if coverage:
+            fig.add_trace(go.Scatter(x=[], y=[], name="mode coverage", mode="lines+markers", line=dict(dash="dot")),
+                          1, 3, secondary_y=True)
             fraction_axis(fig, row=1, col=3, secondary_y=True)  # 0-100 % ticks, not 1.031 ... -0.024
     else:
-        fig.add_trace(go.Scatter(x=es, y=[r["fid"] for r in evals], name="FID", mode="lines+markers"), 1, 3)
-        fig.add_trace(go.Scatter(x=es, y=[r["kid"] for r in evals], name="KID", mode="lines+markers",
-                                 line=dict(dash="dot")), 1, 3, secondary_y=True)
+        fig.add_trace(go.Scatter(x=[], y=[], name="FID", mode="lines+markers"), 1, 3)
+        fig.add_trace(go.Scatter(x=[], y=[], name="KID", mode="lines+markers", line=dict(dash="dot")), 1, 3,
+                      secondary_y=True)
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h"), colorway=list(PALETTE))
     return fig
 

@@ -37,15 +37,28 @@ def _images(page) -> int:
     return page.locator('[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img').count()
 
 
+def _at_least(count, page, n: int, timeout: float = 60.0) -> int:
+    """``count(page)`` once it reaches ``n``, or its last value after ``timeout`` seconds.
+
+    The script run can be over before the browser shows what it sent: Streamlit loads its plotly
+    component lazily (a few MB of JavaScript, parsed on first use in a tab), so a chart's element
+    appears some time after the run's last message on a busy machine. A chart that never comes
+    still fails the assertion that follows."""
+    deadline = time.time() + timeout
+    while (c := count(page)) < n and time.time() < deadline:
+        time.sleep(0.25)
+    return c
+
+
 def test_loss_lab(server, page, artifacts):
     goto_lab(page, server["url"], "Loss Lab")
     assert not exceptions(page)
-    assert _images(page) >= 1  # the picked images / feature maps
+    assert _at_least(_images, page, 1) >= 1  # the picked images / feature maps
     page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("What does each loss see")).first.click()
     page.get_by_role("button", name="Run the study").click()
     wait_rerun(page, timeout=300)
     assert not exceptions(page)
-    assert _charts(page) >= 1
+    assert _at_least(_charts, page, 1) >= 1
     page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("Mixing desk")).first.click()
     page.get_by_role("button", name="▶ Start / restart", exact=True).click()
     step = _wait_text(page, r"step ([3-9]|\d\d+) / \d+")
@@ -53,7 +66,7 @@ def test_loss_lab(server, page, artifacts):
     wait_idle(page, timeout=120)
     assert not exceptions(page)
     assert int(step.split()[1]) >= 3
-    assert _charts(page) >= 1 and _images(page) >= 1
+    assert _at_least(_charts, page, 1) >= 1 and _at_least(_images, page, 1) >= 1
     _shot(page, artifacts, "loss")
 
 
@@ -62,7 +75,7 @@ def test_aesthetics_lab(server, page, artifacts):
     assert not exceptions(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert "Colourfulness" in text or "Colorfulness" in text
-    assert _charts(page) >= 1  # the radar chart
+    assert _at_least(_charts, page, 1) >= 1  # the radar chart
     assert re.search(r"\d+\.\d", text), "no numbers in the report card"
     _shot(page, artifacts, "aesthetics")
     page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("Adjust")).first.click()
@@ -124,12 +137,12 @@ def test_style_studio(server, page, artifacts):
     wait_idle(page, timeout=120)
     assert not exceptions(page)
     assert int(step.split()[1]) >= 3
-    assert _charts(page) >= 1 and _images(page) >= 2  # live preview + pickers
+    assert _at_least(_charts, page, 1) >= 1 and _at_least(_images, page, 2) >= 2  # live preview + pickers
     _shot(page, artifacts, "style")
     page.locator('[data-testid="stButtonGroup"] button', has_text=re.compile("Pretrained")).first.click()
     wait_idle(page, timeout=180)
     assert not exceptions(page)
-    assert _images(page) >= 2
+    assert _at_least(_images, page, 2) >= 2
     _shot(page, artifacts, "style_fast")
 
 
@@ -156,7 +169,7 @@ def test_inpainting_lab_canvas_fill_and_hand_over(server, page, artifacts):
     assert not exceptions(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert "Telea" in text and "seam" in text
-    assert _images(page) >= 6
+    assert _at_least(_images, page, 6) >= 6
     _shot(page, artifacts, "inpainting")
     # Repair, then stylise: the result appears in the Style Studio's "This session" source
     page.get_by_role("button", name=re.compile("Repair, then stylise")).click()

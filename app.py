@@ -12,6 +12,7 @@ import streamlit as st
 from stylelab.device import tune_allocator
 from stylelab.errors import ConfigError
 from stylelab.serve.collector import DEFAULT_INTERVAL_S, start_collector
+from stylelab.serve.switching import DEFAULT_MS, apply_switch_interval
 from stylelab.ui import LABS, page_setup
 from stylelab.ui.classroom import classroom_pages
 
@@ -21,6 +22,11 @@ try:  # garbage collection on a clock for the whole server, not after every page
 except ConfigError as exc:
     st.warning(f"{exc} Collecting every {DEFAULT_INTERVAL_S:g} s instead.")
     start_collector(DEFAULT_INTERVAL_S)
+try:  # how long a computing thread keeps Python's lock while the event loop waits (stylelab.serve.switching)
+    apply_switch_interval()
+except ConfigError as exc:
+    st.warning(f"{exc} Using {DEFAULT_MS:g} ms instead.")
+    apply_switch_interval(DEFAULT_MS)
 
 ROOT = Path(__file__).parent
 MODULES = {

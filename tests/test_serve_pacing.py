@@ -147,3 +147,22 @@ def test_a_bad_budget_falls_back_to_the_default_and_says_why(monkeypatch):
     assert isinstance(problem, ConfigError) and "STYLELAB_DRAW_CORES" in str(problem)
     assert found.cores == pacing.DEFAULT_CORES
     assert pacing.pacer() is found  # the one pacer of the process from now on
+
+
+# ----------------------------------------------------------------------------- the switch interval
+def test_switch_interval_from_the_environment_and_applied():
+    import sys
+
+    from stylelab.serve import switching
+
+    assert switching.switch_ms_from_env({}) == switching.DEFAULT_MS
+    assert switching.switch_ms_from_env({"STYLELAB_SWITCH_MS": " 0.5 "}) == 0.5
+    for bad in ("0", "-1", "fast", "inf", "nan"):
+        with pytest.raises(ConfigError, match="STYLELAB_SWITCH_MS"):
+            switching.switch_ms_from_env({"STYLELAB_SWITCH_MS": bad})
+    before = sys.getswitchinterval()
+    try:
+        assert switching.apply_switch_interval(1.0) == pytest.approx(1.0)
+        assert sys.getswitchinterval() == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)

@@ -62,8 +62,9 @@ from ..errors import ConfigError, StylelabError
 #: heavy session kinds -> (page path, what to press): the labs a class runs at once
 HEAVY_KINDS = ("gan", "gatys", "dip", "train")
 HEAVY_PAGES = {"gan": "GAN_Lab", "gatys": "Style_Studio", "dip": "Inpainting_Lab", "train": "Style_Studio"}
-#: heavy kinds a protocol client can drive (one button press on the page as it opens) -> that button's label
-PROTOCOL_HEAVY_KINDS = {"gan": "▶ Play", "gatys": "▶ Start"}
+#: heavy kinds a protocol client can drive (one button press on the page as it opens, in the set-up of
+#: :func:`protocol_setup`) -> that button's label
+PROTOCOL_HEAVY_KINDS = {"gan": "▶ Play", "gatys": "▶ Start", "dip": "Fill the hole", "train": "▶ Train"}
 #: the pages a browsing session opens, in turn ("" = the home page)
 PAGES = ("", "Loss_Lab", "Style_Studio", "GAN_Lab", "Inpainting_Lab", "Aesthetics_Lab")
 #: the aims of issue 15 on a 2-core machine, 30 sessions
@@ -590,6 +591,79 @@ async def browse_session(browser: Any, base: str, res: SessionResult, cfg: LoadT
         await ctx.close()
 
 
+def protocol_setup(kind: str) -> str:
+    """The query string a protocol session of ``kind`` opens its page with: the set-up a browser
+    session makes by clicking (:func:`start_heavy`), carried by the lab's own URL state
+    (:mod:`stylelab.classroom.urlstate`, what a teacher's shared link does): the Inpainting Lab with a
+    centre hole and Deep Image Prior added to its default methods; the Style Studio on *Train your own*.
+    ``""`` for the kinds whose button is on the page as it opens."""
+    from urllib.parse import urlencode
+
+    from ..classroom import urlstate
+
+    if kind == "dip":
+        methods = list(urlstate.schema("inpaint").defaults()["inp_methods"])
+        values = {"inp_tool": "Centre hole", "inp_methods": methods + ["dip"] * ("dip" not in methods)}
+        return urlencode(urlstate.encode("inpaint", values, omit_defaults=True), safe=",")
+    if kind == "train":
+        return urlencode(urlstate.encode("style", {"style_method": "train"}, omit_defaults=True))
+    if kind in PROTOCOL_HEAVY_KINDS:
+        return ""
+    raise ConfigError(f"unknown heavy kind {kind!r}")
+
+
+def _media_urls(el: Any) -> list[str]:
+    """The server-relative addresses of the pictures an element shows (``st.image``): a browser
+    fetches each one from the server's media endpoint as it draws the element."""
+    if el.WhichOneof("type") != "imgs":
+        return []
+    return [img.url for img in el.imgs.imgs if img.url.startswith("/")]
+
+
+def _fetch(url: str, timeout: float) -> int:
+    with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 (the app under test, http only)
+        return len(r.read())
+
+
+class MediaFetcher:
+    """Fetch the pictures a protocol client's pages show, as a tab would (each address once, at most
+    ``parallel`` at a time per client, in threads: the reading of messages never waits for them).
+    ``fetched`` / ``bytes`` / ``failed`` count them; a failure is counted, not raised (a picture
+    replaced by the next redraw before it was fetched is gone from the server, as in a browser)."""
+
+    def __init__(self, base: str, parallel: int = 2, timeout: float = 60.0) -> None:
+        self.base, self.timeout = base, timeout
+        self.fetched = self.bytes = self.failed = 0
+        self._seen: set[str] = set()
+        self._gate = asyncio.Semaphore(parallel)
+        self._tasks: set[asyncio.Task] = set()
+
+    def add(self, urls: Iterable[str]) -> None:
+        for url in urls:
+            if url not in self._seen:
+                self._seen.add(url)
+                task = asyncio.ensure_future(self._one(url))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _one(self, url: str) -> None:
+        async with self._gate:
+            try:
+                n = await asyncio.to_thread(_fetch, self.base + url, self.timeout)
+            except Exception:  # noqa: BLE001 (counted: see the class docstring)
+                self.failed += 1
+            else:  # (not `self.bytes += await ...`: that reads the count before the wait)
+                self.bytes += n
+                self.fetched += 1
+
+    async def drain(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the fetches under way, then cancel the rest."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+
+
 async def protocol_load(base: str, page: str, timeout: float) -> tuple[float, list[str]]:
     """One page load over Streamlit's websocket protocol, as a fresh tab would make it.
 
@@ -604,12 +678,14 @@ async def protocol_load(base: str, page: str, timeout: float) -> tuple[float, li
 
     t0 = time.perf_counter()
     errors: list[str] = []
+    media = MediaFetcher(base, timeout=timeout)
     async with websockets.connect(_ws_url(base), subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = page
         await ws.send(msg.SerializeToString())
-        while True:
+        seconds = None
+        while seconds is None:
             left = timeout - (time.perf_counter() - t0)
             if left <= 0:
                 raise TimeoutError(f"/{page} did not finish within {timeout:.0f} s")
@@ -618,17 +694,21 @@ async def protocol_load(base: str, page: str, timeout: float) -> tuple[float, li
             kind = fwd.WhichOneof("type")
             if kind == "page_not_found":
                 errors.append(f"/{page}: page not found")
-            elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element" \
-                    and fwd.delta.new_element.WhichOneof("type") == "exception":
-                exc = fwd.delta.new_element.exception
-                errors.append(f"/{page}: {exc.type}: {exc.message}"[:300])
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                el = fwd.delta.new_element
+                media.add(_media_urls(el))  # fetched while the run goes on, as a tab draws them
+                if el.WhichOneof("type") == "exception":
+                    errors.append(f"/{page}: {el.exception.type}: {el.exception.message}"[:300])
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(fwd.script_finished)
                 if status == "FINISHED_SUCCESSFULLY":
-                    return time.perf_counter() - t0, errors
-                if status == "FINISHED_WITH_COMPILE_ERROR":
+                    seconds = time.perf_counter() - t0
+                elif status == "FINISHED_WITH_COMPILE_ERROR":
                     errors.append(f"/{page}: the page did not compile")
-                    return time.perf_counter() - t0, errors
+                    seconds = time.perf_counter() - t0
+        # the pictures come after the run, as in a tab (not in the load's time), before the socket closes
+        await media.drain(max(1.0, timeout - (time.perf_counter() - t0)))
+    return seconds, errors
 
 
 class ProtocolSession:
@@ -640,8 +720,8 @@ class ProtocolSession:
     a fragment's auto-rerun); :meth:`rerun` also waits for that run's ``script_finished``.
     """
 
-    def __init__(self, ws: Any, page: str) -> None:
-        self.ws, self.page = ws, page
+    def __init__(self, ws: Any, page: str, query: str = "", media: MediaFetcher | None = None) -> None:
+        self.ws, self.page, self.query, self.media = ws, page, query, media
         self.buttons: dict[str, str] = {}
         self.auto: tuple[float, str] | None = None
         self.steps: int | None = None
@@ -672,7 +752,7 @@ class ProtocolSession:
 
         self.check()
         msg = BackMsg()
-        msg.rerun_script.query_string = ""
+        msg.rerun_script.query_string = self.query  # every rerun carries the address, as a tab's do
         msg.rerun_script.page_name = self.page
         if trigger is not None:
             w = msg.rerun_script.widget_states.widgets.add()
@@ -716,6 +796,8 @@ class ProtocolSession:
 
     def _element(self, el: Any) -> None:
         kind = el.WhichOneof("type")
+        if self.media is not None:
+            self.media.add(_media_urls(el))
         if kind == "button":
             self.buttons[el.button.label] = el.button.id
         elif kind == "exception":
@@ -731,14 +813,16 @@ def _ws_url(base: str) -> str:
 
 
 async def protocol_heavy_session(base: str, res: SessionResult, cfg: LoadTestConfig) -> None:
-    """A GAN Lab / Gatys session over the protocol: open, press, rerun the live fragment, read steps."""
+    """A heavy session over the protocol: open the lab in its set-up (:func:`protocol_setup`), press,
+    rerun the live fragment, fetch the pictures it shows, read steps."""
     import websockets
 
     page = HEAVY_PAGES[res.kind]
+    media = MediaFetcher(base, timeout=cfg.load_timeout_s)
     try:
         async with websockets.connect(_ws_url(base), subprotocols=["streamlit"], max_size=None,
                                       open_timeout=cfg.load_timeout_s) as ws:
-            async with ProtocolSession(ws, page) as sess:
+            async with ProtocolSession(ws, page, protocol_setup(res.kind), media) as sess:
                 t_open = time.perf_counter()
                 await sess.rerun(cfg.load_timeout_s)
                 res.loads.append(time.perf_counter() - t_open)
@@ -764,6 +848,7 @@ async def protocol_heavy_session(base: str, res: SessionResult, cfg: LoadTestCon
                 res.active_s = time.perf_counter() - t0
                 res.rate, res.first_step_s = progress_rate(res.progress)
                 res.errors += sess.errors
+            await media.drain(5.0)
     except Exception as exc:
         res.errors.append(error_text(exc))
 
@@ -810,6 +895,7 @@ async def _classroom(base: str, cfg: LoadTestConfig, spare: int | None = None,
         nice = lower_priority(cfg.client_nice, spare=spare) if cfg.client_nice else None
         if server is not None:
             server["client_nice"] = nice
+        keeper = asyncio.create_task(keep_priority(cfg.client_nice, spare)) if cfg.client_nice else None
         try:
             if cfg.warmup:
                 await _warm(browser, base, cfg)
@@ -827,6 +913,8 @@ async def _classroom(base: str, cfg: LoadTestConfig, spare: int | None = None,
 
             await asyncio.gather(*(one(r) for r in results))
         finally:
+            if keeper is not None:
+                keeper.cancel()
             await browser.close()
     return results
 
@@ -867,9 +955,21 @@ def lower_priority(nice: int, spare: int | None = None) -> int | None:
         if proc.pid in spared:
             continue
         with contextlib.suppress(Exception):  # a renderer that just exited
-            if proc.nice() < nice:
-                proc.nice(nice)
+            # Linux keeps a nice value per thread: Chromium's compositor and IO threads, and the
+            # priorities Chromium gives its own processes (the GPU process asks for -8), each need it
+            for thread in proc.threads():
+                with contextlib.suppress(OSError):
+                    if os.getpriority(os.PRIO_PROCESS, thread.id) < nice:
+                        os.setpriority(os.PRIO_PROCESS, thread.id, nice)
     return os.getpriority(os.PRIO_PROCESS, tid)
+
+
+async def keep_priority(nice: int, spare: int | None, period_s: float = 2.0) -> None:
+    """:func:`lower_priority` every ``period_s`` seconds until cancelled: Chromium starts a renderer
+    process for every new tab, and those inherit nothing from the priority set at launch."""
+    while True:
+        await asyncio.sleep(period_s)
+        await asyncio.to_thread(lower_priority, nice, spare)
 
 
 def run_loadtest(cfg: LoadTestConfig) -> dict[str, Any]:

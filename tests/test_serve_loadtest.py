@@ -211,8 +211,11 @@ def test_media_fetcher_fetches_each_address_once_and_counts_failures():
             return media
 
         import asyncio
+        import concurrent.futures
 
-        media = asyncio.run(scenario())
+        # in a thread of its own: a browser test before this one may leave an event loop running here
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            media = pool.submit(lambda: asyncio.run(scenario())).result(timeout=60)
     finally:
         server.shutdown()
     assert sorted(hits) == ["/media/a.png", "/media/b.png", "/media/gone.png"]
